@@ -1,0 +1,1 @@
+"""dartcam desktop agent: receives a phone camera over WebRTC and hands frames to OpenCV."""

@@ -1,0 +1,214 @@
+"""The message catalogue of the camera pairing protocol (shared/PROTOCOL.md): the one place that knows
+every message type, its fields, the roles and the error names. The server, the desktop agent and the
+simulated phone all build and check messages through this module."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class MsgType(StrEnum):
+    """Every message type of the protocol, base and extensions."""
+
+    CREATE = "cam-create"
+    CODE = "cam-code"
+    JOIN = "cam-join"
+    JOINED = "cam-joined"
+    PEER_JOINED = "cam-peer-joined"
+    ERROR = "cam-error"
+    OFFER = "cam-offer"
+    ANSWER = "cam-answer"
+    ICE = "cam-ice"
+    CALIBRATION = "cam-calibration"
+    DATA = "cam-data"
+    DIAGNOSTIC = "cam-diagnostic"
+    RESUME = "cam-resume"
+    RESUMED = "cam-resumed"
+    PEER_LEFT = "cam-peer-left"
+
+
+class Role(StrEnum):
+    """The two roles of a pairing session."""
+
+    DESKTOP = "desktop"
+    PHONE = "phone"
+
+    @property
+    def other(self) -> Role:
+        """The role at the other end of the session."""
+        return Role.PHONE if self is Role.DESKTOP else Role.DESKTOP
+
+
+class ErrorName(StrEnum):
+    """Names carried in the `code` field of `cam-error` (the first two are the base protocol's)."""
+
+    INVALID_CODE = "INVALID_CODE"
+    EXPIRED = "EXPIRED"
+    SESSION_TAKEN = "SESSION_TAKEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    BAD_MESSAGE = "BAD_MESSAGE"
+    UNKNOWN_TYPE = "UNKNOWN_TYPE"
+    TOO_LARGE = "TOO_LARGE"
+    NOT_JOINED = "NOT_JOINED"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    WRONG_ROLE = "WRONG_ROLE"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+# Messages relayed verbatim to the other role as {type, code, payload}.
+RELAYED_TYPES = frozenset({MsgType.OFFER, MsgType.ANSWER, MsgType.ICE, MsgType.CALIBRATION, MsgType.DATA})
+# Messages a client may send to the server.
+CLIENT_TYPES = RELAYED_TYPES | {MsgType.CREATE, MsgType.JOIN, MsgType.RESUME, MsgType.DIAGNOSTIC}
+
+# Pairing code alphabet of the base protocol: no I, no O.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+WS_PATH = "/ws"
+PHONE_PAGE_PATH = "/mobile-cam.html"
+
+
+class ProtocolError(ValueError):
+    """A message that breaks the protocol; `name` is the error name sent back in `cam-error`."""
+
+    def __init__(self, name: ErrorName, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+        self.ref = ref
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A validated client message. `raw` keeps every field, for verbatim relaying and logging."""
+
+    type: MsgType
+    code: str | None
+    payload: Any
+    raw: dict[str, Any]
+
+    @property
+    def resume_token(self) -> str | None:
+        """The `resumeToken` field of a `cam-resume`."""
+        token = self.raw.get("resumeToken")
+        return token if isinstance(token, str) else None
+
+
+def normalize_code(code: str) -> str:
+    """Codes are compared upper-cased, as in the base protocol."""
+    return code.strip().upper()
+
+
+def _is_opt_str(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _check_sdp(payload: Any, kind: str) -> None:
+    if not isinstance(payload, dict):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, f"payload must be an object {{type: '{kind}', sdp}}")
+    if payload.get("type") != kind:
+        raise ProtocolError(ErrorName.BAD_MESSAGE, f"payload.type must be '{kind}'")
+    sdp = payload.get("sdp")
+    if not isinstance(sdp, str) or not sdp.startswith("v=0"):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "payload.sdp must be an SDP string starting with 'v=0'")
+
+
+def _check_ice(payload: Any) -> None:
+    if payload is None:
+        return  # end of candidates (ext)
+    if not isinstance(payload, dict):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "payload must be a candidate object or null")
+    if not isinstance(payload.get("candidate"), str):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "payload.candidate must be a string")
+    if not _is_opt_str(payload.get("sdpMid")) or not _is_opt_str(payload.get("usernameFragment")):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "payload.sdpMid and usernameFragment must be strings")
+    index = payload.get("sdpMLineIndex")
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "payload.sdpMLineIndex must be a non-negative integer")
+
+
+def check_homography(h: Any) -> list[float]:
+    """`H` must be 9 finite numbers (row-major, board mm -> image px); returns them as floats."""
+    if (
+        not isinstance(h, list)
+        or len(h) != 9
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in h)
+    ):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "H must be a list of 9 finite numbers")
+    return [float(v) for v in h]
+
+
+def _check_calibration(payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "payload must be an object {H, imageSize, errorPx}")
+    check_homography(payload.get("H"))
+
+
+_PAYLOAD_CHECKS = {
+    MsgType.OFFER: lambda p: _check_sdp(p, "offer"),
+    MsgType.ANSWER: lambda p: _check_sdp(p, "answer"),
+    MsgType.ICE: _check_ice,
+    MsgType.CALIBRATION: _check_calibration,
+}
+
+
+def parse_text(text: str | bytes) -> dict[str, Any]:
+    """Decodes one JSON frame into an object, or raises ProtocolError saying what was wrong."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(ErrorName.BAD_MESSAGE, f"malformed JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(
+            ErrorName.BAD_MESSAGE,
+            f"a message must be a JSON object, not {type(data).__name__}",
+        )
+    return data
+
+
+def validate(data: dict[str, Any], *, code_required: bool = False) -> Message:
+    """Checks a decoded client message against the catalogue and returns it as a Message."""
+    type_ = data.get("type")
+    if not isinstance(type_, str) or not type_:
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "missing or non-string 'type'")
+    if type_ not in CLIENT_TYPES:
+        raise ProtocolError(ErrorName.UNKNOWN_TYPE, f"unknown message type {type_[:64]!r}", ref=type_[:64])
+    msg_type = MsgType(type_)
+    code = data.get("code")
+    if code is not None and not isinstance(code, str):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "'code' must be a string", ref=type_)
+    if code is not None:
+        code = normalize_code(code)
+    needs_code = code_required or msg_type in (MsgType.JOIN, MsgType.RESUME)
+    if needs_code and not code:
+        raise ProtocolError(ErrorName.BAD_MESSAGE, f"{type_} needs a 'code'", ref=type_)
+    if msg_type is MsgType.RESUME and not isinstance(data.get("resumeToken"), str):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "cam-resume needs a string 'resumeToken'", ref=type_)
+    payload = data.get("payload")
+    check = _PAYLOAD_CHECKS.get(msg_type)
+    if check is not None:
+        try:
+            check(payload)
+        except ProtocolError as exc:
+            exc.ref = type_
+            raise
+    return Message(msg_type, code or None, payload, data)
+
+
+def message(type_: MsgType, **fields: Any) -> dict[str, Any]:
+    """Builds a wire message; fields whose value is None are left out."""
+    out: dict[str, Any] = {"type": str(type_)}
+    out.update({k: v for k, v in fields.items() if v is not None})
+    return out
+
+
+def relayed(type_: MsgType, code: str, payload: Any) -> dict[str, Any]:
+    """The base relay shape {type, code, payload} (payload kept even when null)."""
+    return {"type": str(type_), "code": code, "payload": payload}
+
+
+def error(name: ErrorName, text: str, ref: str | None = None) -> dict[str, Any]:
+    """A `cam-error`: the error name goes in `code`, as in the base protocol."""
+    return message(MsgType.ERROR, code=str(name), message=text, ref=ref)
