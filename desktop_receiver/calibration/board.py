@@ -1,0 +1,85 @@
+"""The standard steel-tip dartboard: the one place that knows its geometry and colours.
+
+Board coordinates are millimetres with the origin at the centre of the bull, +x to the right, +y downward
+(as in images) and the 20 segment at -y (see PROTOCOL.md, "Board coordinates"). Board angles are measured
+clockwise from the top (12 o'clock), in degrees, so a point at radius r and angle a is
+(r sin a, -r cos a).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Radii in mm (BDO/WDF standard, measured to the centre of the wire).
+R_INNER_BULL = 6.35
+R_OUTER_BULL = 15.9
+R_TREBLE_INNER = 99.0
+R_TREBLE_OUTER = 107.0
+R_DOUBLE_INNER = 162.0
+R_DOUBLE_OUTER = 170.0
+RING_RADII = (R_INNER_BULL, R_OUTER_BULL, R_TREBLE_INNER, R_TREBLE_OUTER, R_DOUBLE_INNER, R_DOUBLE_OUTER)
+
+# Beyond the scoring area: the number ring (a wire ring carrying the numbers) and the board's edge.
+R_NUMBER_INNER = 183.0
+R_NUMBER_OUTER = 208.0
+R_BOARD_EDGE = 225.5
+WIRE_WIDTH_MM = 1.2
+
+SEGMENTS = (20, 1, 18, 4, 13, 6, 10, 15, 2, 17, 3, 19, 7, 16, 8, 11, 14, 9, 12, 5)
+SEGMENT_DEG = 18.0
+
+# BGR colours of a typical board under neutral light. Even segment indices (20, 18, 13, ...) are black
+# with red double/treble; odd ones (1, 4, 6, ...) are cream with green double/treble.
+BLACK = (28, 28, 30)
+CREAM = (170, 215, 232)
+RED = (45, 40, 200)
+GREEN = (70, 140, 30)
+WIRE = (185, 188, 190)
+SURROUND = (22, 22, 24)
+NUMBER = (225, 228, 230)
+
+# DeepDarts' four calibration points: the outer double wire on these segment boundaries.
+CALIBRATION_BOUNDARIES = ((5, 20), (13, 6), (17, 3), (8, 11))
+
+
+def polar_to_board(r: np.ndarray | float, angle_deg: np.ndarray | float) -> np.ndarray:
+    """Board point(s) (..., 2) in mm at radius ``r`` and board angle ``angle_deg`` (clockwise from top)."""
+    a = np.radians(angle_deg)
+    r = np.asarray(r, dtype=np.float64)
+    return np.stack(np.broadcast_arrays(r * np.sin(a), -r * np.cos(a)), axis=-1)
+
+
+def board_to_polar(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Radius (mm) and board angle in [0, 360) of board point(s) ``xy`` (..., 2)."""
+    xy = np.asarray(xy, dtype=np.float64)
+    r = np.hypot(xy[..., 0], xy[..., 1])
+    angle = np.degrees(np.arctan2(xy[..., 0], -xy[..., 1])) % 360.0
+    return r, angle
+
+
+def segment_index(angle_deg: np.ndarray | float) -> np.ndarray:
+    """Index into SEGMENTS of the segment containing board angle ``angle_deg`` (20 spans -9..+9 degrees)."""
+    return (np.floor((np.asarray(angle_deg) + SEGMENT_DEG / 2) / SEGMENT_DEG).astype(int)) % len(SEGMENTS)
+
+
+def boundary_angle(left: int, right: int) -> float:
+    """Board angle of the wire between two neighbouring segments, e.g. (5, 20) -> -9 (i.e. 351) degrees."""
+    i, j = SEGMENTS.index(left), SEGMENTS.index(right)
+    if (i + 1) % len(SEGMENTS) == j:
+        return ((i + 0.5) * SEGMENT_DEG) % 360.0
+    if (j + 1) % len(SEGMENTS) == i:
+        return ((j + 0.5) * SEGMENT_DEG) % 360.0
+    raise ValueError(f"segments {left} and {right} are not neighbours")
+
+
+def calibration_points() -> dict[str, np.ndarray]:
+    """Board points (mm) of the bull and the four DeepDarts calibration points, keyed as in the CLI's JSON."""
+    points = {"bull": np.zeros(2)}
+    for left, right in CALIBRATION_BOUNDARIES:
+        points[f"{left}/{right}"] = polar_to_board(R_DOUBLE_OUTER, boundary_angle(left, right))
+    return points
+
+
+def is_red_segment(index: np.ndarray | int) -> np.ndarray:
+    """True where the segment (index into SEGMENTS) is black with a red double/treble."""
+    return np.asarray(index) % 2 == 0
