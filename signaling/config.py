@@ -1,5 +1,6 @@
-"""Configuration of the signaling server: the one place that holds its defaults. Every option is a
-command-line flag and an environment variable (`DARTCAM_` + the field name upper-cased)."""
+"""Configuration of the signaling server: the one place that holds its defaults and their meaning.
+Every option is a command-line flag and an environment variable (`DARTCAM_` + the name upper-cased;
+`REDIS_URL` works too)."""
 
 from __future__ import annotations
 
@@ -7,46 +8,57 @@ import os
 from dataclasses import dataclass, field, fields, replace
 
 
+def _opt(default: object, text: str) -> object:
+    if isinstance(default, tuple):
+        return field(default_factory=lambda: default, metadata={"help": text})
+    return field(default=default, metadata={"help": text})
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """Every tunable of the server, with the protocol's defaults."""
 
-    host: str = "0.0.0.0"
-    port: int = 8787
-    code_length: int = 6
-    code_ttl: float = 120.0
-    grace: float = 60.0
-    heartbeat: float = 20.0
-    max_message_bytes: int = 64 * 1024
-    rate_per_second: float = 30.0
-    rate_burst: int = 50
-    unknown_code_per_minute: int = 20
-    queue_limit: int = 1000
-    long_poll_max: float = 30.0
-    sweep_interval: float = 5.0
-    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
-    public_url: str | None = None
-    redis_url: str | None = None
-    tls: bool = False
-    cert: str | None = None
-    key: str | None = None
-    log_level: str = "INFO"
+    host: str = _opt("0.0.0.0", "address to bind (the base server's default: every interface)")
+    port: int = _opt(8787, "port for HTTP and the WebSocket (0 picks a free one)")
+    code_length: int = _opt(6, "length of pairing codes")
+    code_ttl: float = _opt(120.0, "seconds a code stays valid for pairing (a paired session lives on)")
+    grace: float = _opt(60.0, "seconds a session waits for a closed role to resume")
+    heartbeat: float = _opt(20.0, "seconds between WebSocket pings; a socket that stops answering is closed")
+    max_message_bytes: int = _opt(64 * 1024, "largest accepted message in bytes")
+    rate_per_second: float = _opt(30.0, "messages per second allowed per socket")
+    rate_burst: int = _opt(50, "burst of messages allowed per socket")
+    unknown_code_per_minute: int = _opt(20, "lookups of unknown codes allowed per client and minute")
+    queue_limit: int = _opt(1000, "messages kept for a role that is away")
+    long_poll_max: float = _opt(30.0, "longest REST long-poll (?wait=) in seconds")
+    sweep_interval: float = _opt(5.0, "seconds between sweeps of expired sessions")
+    allowed_origins: tuple[str, ...] = _opt((), "browser Origin allowed to connect (repeatable; none: all)")
+    public_url: str | None = _opt(None, "base URL phones use to reach this server (for phoneUrl)")
+    redis_url: str | None = _opt(None, "redis://… to share sessions between instances")
+    tls: bool = _opt(False, "serve HTTPS and WSS with a self-signed certificate made at first start")
+    cert: str | None = _opt(None, "TLS certificate file (PEM) instead of the self-signed one")
+    key: str | None = _opt(None, "TLS private key file (PEM)")
+    log_level: str = _opt("INFO", "log level (DEBUG logs every relayed message)")
 
     def with_env(self, environ: dict[str, str] | None = None) -> ServerConfig:
         """Returns a copy with the values set by `DARTCAM_*` environment variables (and `REDIS_URL`)."""
         env = os.environ if environ is None else environ
         changes: dict[str, object] = {}
         for f in fields(self):
-            raw = env.get(f"DARTCAM_{f.name.upper()}")
+            raw = env.get(env_name(f.name))
             if f.name == "redis_url" and raw is None:
                 raw = env.get("REDIS_URL")
-            if raw is None:
-                continue
-            changes[f.name] = _convert(raw, getattr(self, f.name), f.type)
+            if raw is not None:
+                changes[f.name] = parse_value(raw, getattr(self, f.name))
         return replace(self, **changes)
 
 
-def _convert(raw: str, default: object, type_name: object) -> object:
+def env_name(name: str) -> str:
+    """The environment variable of an option."""
+    return f"DARTCAM_{name.upper()}"
+
+
+def parse_value(raw: str, default: object) -> object:
+    """Converts a string to the type of the option's default."""
     if isinstance(default, bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
@@ -55,4 +67,4 @@ def _convert(raw: str, default: object, type_name: object) -> object:
         return float(raw)
     if isinstance(default, tuple):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
-    return raw or None if "None" in str(type_name) else raw
+    return raw or None

@@ -57,6 +57,26 @@ class ErrorName(StrEnum):
     INVALID_TOKEN = "INVALID_TOKEN"
     WRONG_ROLE = "WRONG_ROLE"
     UNAVAILABLE = "UNAVAILABLE"
+    PEER_ABSENT = "PEER_ABSENT"
+    QUEUE_FULL = "QUEUE_FULL"
+
+
+# The REST status of each error (the JSON body says the same as the WebSocket's `cam-error`).
+HTTP_STATUS = {
+    ErrorName.INVALID_CODE: 404,
+    ErrorName.EXPIRED: 410,
+    ErrorName.SESSION_TAKEN: 409,
+    ErrorName.RATE_LIMITED: 429,
+    ErrorName.BAD_MESSAGE: 400,
+    ErrorName.UNKNOWN_TYPE: 400,
+    ErrorName.TOO_LARGE: 413,
+    ErrorName.NOT_JOINED: 400,
+    ErrorName.INVALID_TOKEN: 403,
+    ErrorName.WRONG_ROLE: 400,
+    ErrorName.UNAVAILABLE: 503,
+    ErrorName.PEER_ABSENT: 409,
+    ErrorName.QUEUE_FULL: 429,
+}
 
 
 # Messages relayed verbatim to the other role as {type, code, payload}.

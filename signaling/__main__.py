@@ -1,0 +1,21 @@
+"""`python -m signaling` / `dartcam-signaling`: runs the signaling server until interrupted."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from signaling.app import create_app
+from signaling.cli import parse_config
+from signaling.logs import log_event, setup_logging
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parses the options and serves forever."""
+    config = parse_config(argv)
+    setup_logging(config.log_level)
+    log_event("server-starting", host=config.host, port=config.port, redis=config.redis_url is not None)
+    web.run_app(create_app(config), host=config.host, port=config.port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Builds the aiohttp application: routes, the session store, the hub, and the background sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from signaling.codes import new_instance_id
+from signaling.config import ServerConfig
+from signaling.hub import Hub
+from signaling.logs import log_event
+from signaling.metrics import Metrics
+from signaling.protocol import PHONE_PAGE_PATH, WS_PATH
+from signaling.rest import RestHandlers
+from signaling.service import SignalingService
+from signaling.store import MemoryStore
+from signaling.ws import WebSocketHandler
+
+STATIC_DIR = Path(__file__).parent / "static"
+SERVICE_KEY = web.AppKey("service", SignalingService)
+
+
+@web.middleware
+async def json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every HTTP error is a JSON body that says what was wrong; no exception reaches the client raw."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return web.json_response({"ok": False, "error": exc.reason}, status=exc.status)
+    except Exception as exc:
+        log_event("internal-error", 40, path=request.path, error=repr(exc))
+        return web.json_response({"ok": False, "error": "internal error"}, status=500)
+
+
+def create_app(config: ServerConfig) -> web.Application:
+    """The signaling server as an aiohttp application."""
+    metrics = Metrics()
+    store = MemoryStore()
+    hub = Hub(new_instance_id(), store)
+    service = SignalingService(config, store, hub, metrics)
+    app = web.Application(middlewares=[json_errors], client_max_size=config.max_message_bytes * 4)
+    app[SERVICE_KEY] = service
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def metrics_page(_: web.Request) -> web.Response:
+        metrics.connections.set(hub.open_connections)
+        return web.Response(body=metrics.render(), headers={"Content-Type": metrics.content_type})
+
+    app.router.add_get(WS_PATH, WebSocketHandler(config, service, hub, metrics).handle)
+    app.router.add_routes(RestHandlers(config, service, metrics).routes())
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
+    if (STATIC_DIR / "mobile-cam.html").exists():
+        page = STATIC_DIR / "mobile-cam.html"
+
+        async def phone_page(_: web.Request) -> web.FileResponse:
+            return web.FileResponse(page)
+
+        app.router.add_get(PHONE_PAGE_PATH, phone_page)
+        app.router.add_get("/phone", phone_page)
+        app.router.add_static("/static/", STATIC_DIR)
+
+    async def background(_: web.Application) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(service.run_sweeper())
+        yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await hub.close()
+        await store.close()
+
+    app.cleanup_ctx.append(background)
+    return app

@@ -1,0 +1,43 @@
+"""Command line of the signaling server: one flag per ServerConfig field, defaults from the environment."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+
+from signaling.config import ServerConfig, env_name, parse_value
+
+
+def build_parser(defaults: ServerConfig) -> argparse.ArgumentParser:
+    """An argument parser whose flags and help come from ServerConfig."""
+    parser = argparse.ArgumentParser(
+        prog="dartcam-signaling",
+        description="dartcam signaling server: pairs a phone with the desktop agent and relays the "
+        "WebRTC handshake over WebSocket (/ws) and REST (/cam/signal/{code}). Every option can also be "
+        "set by its environment variable.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    for f in fields(ServerConfig):
+        flag = "--" + f.name.replace("_", "-")
+        default = getattr(defaults, f.name)
+        help_text = f"{f.metadata['help']} [env {env_name(f.name)}]"
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        elif isinstance(default, tuple):
+            parser.add_argument(
+                flag.removesuffix("s"), dest=f.name, action="append", default=None, help=help_text
+            )
+        else:
+            parser.add_argument(
+                flag, type=lambda v, d=default: parse_value(v, d), default=default, help=help_text
+            )
+    return parser
+
+
+def parse_config(argv: list[str] | None = None) -> ServerConfig:
+    """ServerConfig from the environment, overridden by the command line."""
+    defaults = ServerConfig().with_env()
+    args = build_parser(defaults).parse_args(argv)
+    values = {f.name: getattr(args, f.name) for f in fields(ServerConfig)}
+    values["allowed_origins"] = tuple(args.allowed_origins or defaults.allowed_origins)
+    return ServerConfig(**values)

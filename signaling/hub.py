@@ -1,0 +1,120 @@
+"""The connections of this instance, by id, and delivery to them. A message for a role is always put
+in the role's queue first; delivering means flushing that queue to the role's live connection, so a
+message reaches the peer or waits for it, and a resumed socket gets the waiting ones in order."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from typing import Any, Protocol
+
+from signaling.protocol import Role
+from signaling.store import SessionStore
+
+
+class Connection(Protocol):
+    """What the hub needs of a client socket."""
+
+    id: str
+    lock: asyncio.Lock
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Sends one message; raises ConnectionError if the socket cannot take it."""
+        ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+class Hub:
+    """Routes messages to the live connections of this instance and wakes REST long-polls."""
+
+    def __init__(self, instance_id: str, store: SessionStore) -> None:
+        self.instance_id = instance_id
+        self.store = store
+        self._connections: dict[str, Connection] = {}
+        self._ids = itertools.count(1)
+        self._waiters: dict[tuple[str, Role], asyncio.Event] = defaultdict(asyncio.Event)
+
+    def new_conn_id(self) -> str:
+        """A connection id that names this instance (so other instances know where it lives)."""
+        return f"{self.instance_id}-{next(self._ids)}"
+
+    def register(self, conn: Connection) -> None:
+        self._connections[conn.id] = conn
+
+    def unregister(self, conn: Connection) -> None:
+        # The identity check keeps a closing socket from removing a replacement with the same id.
+        if self._connections.get(conn.id) is conn:
+            del self._connections[conn.id]
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._connections)
+
+    async def is_live(self, conn_id: str | None) -> bool:
+        """True if the connection is open (on this instance; the Redis hub also asks the others)."""
+        conn = self._connections.get(conn_id) if conn_id else None
+        return conn is not None and not conn.closed
+
+    async def send(self, conn_id: str, message: dict[str, Any]) -> bool:
+        """Sends a message straight to a connection of this instance (replies, errors)."""
+        conn = self._connections.get(conn_id)
+        if conn is None or conn.closed:
+            return False
+        async with conn.lock:
+            try:
+                await conn.send(message)
+            except (ConnectionError, RuntimeError):
+                return False
+        return True
+
+    async def notify(self, code: str, role: Role, conn_id: str | None) -> None:
+        """Something was queued for a role: wake its long-polls and flush to its connection."""
+        event = self._waiters.get((code, role))
+        if event is not None:
+            event.set()
+        if conn_id is not None and conn_id in self._connections:
+            await self.flush(conn_id, code, role)
+
+    async def flush(self, conn_id: str, code: str, role: Role) -> int:
+        """Sends a role's queued messages, in order, to its connection; puts back what did not go."""
+        conn = self._connections.get(conn_id)
+        if conn is None or conn.closed:
+            return 0
+        async with conn.lock:
+            messages = await self.store.pop_all(code, role)
+            for i, message in enumerate(messages):
+                try:
+                    await conn.send(message)
+                except (ConnectionError, RuntimeError):
+                    await self.store.requeue(code, role, messages[i:])
+                    return i
+            return len(messages)
+
+    async def wait(self, code: str, role: Role, seconds: float) -> None:
+        """Waits until something is queued for the role, or the given seconds passed."""
+        key = (code, role)
+        event = self._waiters[key]
+        try:
+            async with asyncio.timeout(seconds):
+                await event.wait()
+        except TimeoutError:
+            pass
+        finally:
+            event.clear()
+            self._waiters.pop(key, None)
+
+    async def close_connection(self, conn_id: str, code: int, reason: str) -> None:
+        """Closes a connection of this instance (a socket replaced by a resume, an ended session)."""
+        conn = self._connections.get(conn_id)
+        if conn is not None:
+            await conn.close(code, reason)
+
+    async def close(self) -> None:
+        """Closes every connection (server shutdown)."""
+        for conn in list(self._connections.values()):
+            await conn.close(1001, "server shutting down")

@@ -1,0 +1,368 @@
+"""The pairing logic, independent of transport: create, join, resume, relay, leave, poll, sweep.
+The WebSocket and REST handlers only translate to and from these calls; errors are ProtocolErrors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from signaling.codes import new_code, new_token
+from signaling.config import ServerConfig
+from signaling.hub import Hub
+from signaling.logs import log_event
+from signaling.metrics import Metrics
+from signaling.protocol import (
+    RELAYED_TYPES,
+    ErrorName,
+    Message,
+    MsgType,
+    ProtocolError,
+    Role,
+    check_homography,
+    message,
+    relayed,
+)
+from signaling.protocol import error as error_message
+from signaling.session import Session
+from signaling.store import QueueFull, SessionStore
+
+# How long an ended code answers EXPIRED rather than INVALID_CODE.
+TOMBSTONE_SECONDS = 600.0
+
+
+@dataclass
+class Client:
+    """One transport-level client: a WebSocket (with a connection id) or a REST caller (without)."""
+
+    address: str
+    conn_id: str | None = None
+    code: str | None = None
+    role: Role | None = None
+
+
+class SignalingService:
+    """Sessions and relaying for one server instance (state lives in the store)."""
+
+    def __init__(self, config: ServerConfig, store: SessionStore, hub: Hub, metrics: Metrics) -> None:
+        self.config = config
+        self.store = store
+        self.hub = hub
+        self.metrics = metrics
+
+    # ---- lookups -------------------------------------------------------------------------------
+
+    async def _session(self, code: str, client: Client) -> Session:
+        """The live session of a code, or the error a client gets for it."""
+        limit_key = f"unknown-code:{client.address}"
+        limit = self.config.unknown_code_per_minute
+        if client.code != code and not await self.store.hit(limit_key, limit, 60.0, peek=True):
+            raise ProtocolError(
+                ErrorName.RATE_LIMITED, "too many unknown codes from this client; wait a minute"
+            )
+        session = await self.store.get(code)
+        if session is None:
+            if await self.store.ended(code):
+                raise ProtocolError(ErrorName.EXPIRED, f"the session {code} has ended")
+            await self.store.hit(limit_key, limit, 60.0)
+            raise ProtocolError(ErrorName.INVALID_CODE, f"no session has the code {code!r}")
+        if time.time() * 1000 > session.expires_at:
+            await self._end(session, "the code expired")
+            raise ProtocolError(ErrorName.EXPIRED, f"the code {code} expired")
+        return session
+
+    def _phone_url(self, code: str) -> str | None:
+        base = self.config.public_url
+        return f"{base.rstrip('/')}/mobile-cam.html?code={code}" if base else None
+
+    async def _present(self, slot_conn: str | None, rest_seen: float | None) -> bool:
+        """Whether a role has a client now: a live socket, or a REST client that polled recently."""
+        if slot_conn is not None:
+            return await self.hub.is_live(slot_conn)
+        window = self.config.long_poll_max + 10.0
+        return rest_seen is not None and time.time() - rest_seen <= window
+
+    async def _reply(self, client: Client, reply: dict[str, Any]) -> dict[str, Any]:
+        if client.conn_id is not None:
+            await self.hub.send(client.conn_id, reply)
+        return reply
+
+    # ---- session lifecycle ---------------------------------------------------------------------
+
+    async def create(self, client: Client) -> dict[str, Any]:
+        """`cam-create`: opens a session with the client as its desktop."""
+        if client.code is not None:
+            await self.leave(client)
+        now = time.time()
+        token = new_token()
+        for _ in range(20):
+            session = Session(
+                code=new_code(self.config.code_length),
+                created_at=now,
+                expires_at=(now + self.config.code_ttl) * 1000,
+            )
+            session.desktop.conn_id = client.conn_id
+            session.desktop.token = token
+            session.desktop.joined = True
+            session.desktop.rest_seen = None if client.conn_id else now
+            if await self.store.create(session):
+                break
+        else:
+            raise ProtocolError(ErrorName.UNAVAILABLE, "could not find a free code; try again")
+        client.code, client.role = session.code, Role.DESKTOP
+        log_event("session-created", code=session.code, role="desktop", conn=client.conn_id)
+        reply = message(
+            MsgType.CODE,
+            code=session.code,
+            expiresAt=int(session.expires_at),
+            resumeToken=token,
+            phoneUrl=self._phone_url(session.code),
+        )
+        return await self._reply(client, reply)
+
+    async def join(self, client: Client, code: str, token: str | None = None) -> dict[str, Any]:
+        """`cam-join`: binds the client to the phone role, unless a live phone holds it."""
+        session = await self._session(code, client)
+        holder = session.phone
+        owns = token is not None and token == holder.token
+        if not owns and await self._present(holder.conn_id, holder.rest_seen):
+            raise ProtocolError(ErrorName.SESSION_TAKEN, "a phone is already connected to this session")
+        replaced = holder.joined and not owns
+        now = time.time()
+
+        def bind(s: Session) -> str:
+            slot = s.phone
+            slot.conn_id = client.conn_id
+            slot.rest_seen = None if client.conn_id else now
+            slot.left_at = None
+            slot.joined = True
+            if not owns:
+                slot.token = new_token()
+            s.expires_at = max(s.expires_at, (now + self.config.code_ttl) * 1000)
+            return slot.token
+
+        new_token_value = await self.store.update(code, bind)
+        if new_token_value is None:
+            raise ProtocolError(ErrorName.EXPIRED, f"the session {code} has ended")
+        if replaced:
+            # A new phone must not receive what was addressed to the one it replaces.
+            await self.store.pop_all(code, Role.PHONE)
+        old = holder.conn_id
+        if old is not None and old != client.conn_id:
+            await self.hub.close_connection(old, 4000, "replaced by a new connection of this phone")
+        client.code, client.role = code, Role.PHONE
+        log_event("session-joined", code=code, role="phone", conn=client.conn_id, rest=client.conn_id is None)
+        reply = message(MsgType.JOINED, code=code, resumeToken=new_token_value)
+        await self._reply(client, reply)
+        await self._deliver(code, Role.DESKTOP, message(MsgType.PEER_JOINED, code=code))
+        if client.conn_id is not None:
+            await self.hub.flush(client.conn_id, code, Role.PHONE)
+        return reply
+
+    async def resume(self, client: Client, code: str, token: str) -> dict[str, Any]:
+        """`cam-resume`: re-attaches the client to the role its token belongs to, then flushes the queue."""
+        session = await self._session(code, client)
+        role = session.role_of_token(token)
+        if role is None:
+            raise ProtocolError(ErrorName.INVALID_TOKEN, "this resume token does not belong to the session")
+        old = session.slot(role).conn_id
+        now = time.time()
+
+        def bind(s: Session) -> None:
+            slot = s.slot(role)
+            slot.conn_id = client.conn_id
+            slot.left_at = None
+            slot.rest_seen = None if client.conn_id else now
+            if s.phone.joined:
+                s.expires_at = max(s.expires_at, (now + self.config.code_ttl) * 1000)
+
+        if await self.store.update(code, lambda s: bind(s) or True) is None:
+            raise ProtocolError(ErrorName.EXPIRED, f"the session {code} has ended")
+        if old is not None and old != client.conn_id:
+            await self.hub.close_connection(old, 4000, "replaced by a resumed connection")
+        client.code, client.role = code, role
+        log_event("session-resumed", code=code, role=str(role), conn=client.conn_id)
+        reply = message(MsgType.RESUMED, code=code, role=str(role))
+        await self._reply(client, reply)
+        if client.conn_id is not None:
+            await self.hub.flush(client.conn_id, code, role)
+        return reply
+
+    async def leave(self, client: Client) -> None:
+        """The client's socket closed: its role waits for a resume until the grace period ends."""
+        code, role, conn_id = client.code, client.role, client.conn_id
+        client.code = client.role = None
+        if code is None or role is None or conn_id is None:
+            return
+
+        def unbind(s: Session) -> bool:
+            slot = s.slot(role)
+            # Only the connection that holds the role may release it (not an older, replaced socket).
+            if slot.conn_id != conn_id:
+                return False
+            slot.conn_id = None
+            slot.left_at = time.time()
+            return True
+
+        if await self.store.update(code, unbind):
+            log_event("peer-left", code=code, role=str(role), conn=conn_id)
+            await self._deliver(code, role.other, message(MsgType.PEER_LEFT, code=code, role=str(role)))
+
+    async def _end(self, session: Session, reason: str) -> None:
+        """Ends a session: tells its live sockets, forgets it, and remembers that the code existed."""
+        await self.store.end(session.code, TOMBSTONE_SECONDS)
+        log_event("session-expired", code=session.code, reason=reason)
+        self.metrics.count("session", "expired")
+        notice = error_message(ErrorName.EXPIRED, f"the session {session.code} ended: {reason}")
+        for role in Role:
+            conn_id = session.slot(role).conn_id
+            if conn_id is not None:
+                await self.hub.send(conn_id, notice)
+
+    # ---- relaying ------------------------------------------------------------------------------
+
+    async def _deliver(self, code: str, role: Role, msg: dict[str, Any]) -> str:
+        """Queues a message for a role and flushes it to the role's live connection, wherever it is."""
+        try:
+            seq = await self.store.push(code, role, msg, self.config.queue_limit)
+        except QueueFull as exc:
+            raise ProtocolError(ErrorName.QUEUE_FULL, str(exc)) from None
+        # Read the binding after the push: a resume that binds later flushes this message itself.
+        session = await self.store.get(code)
+        conn_id = session.slot(role).conn_id if session else None
+        await self.hub.notify(code, role, conn_id)
+        outcome = "relayed" if conn_id is not None else "queued"
+        log_event(f"message-{outcome}", 10, code=code, role=str(role), type=msg.get("type"), seq=seq)
+        return outcome
+
+    async def relay(self, client: Client, msg: Message, role: Role | None = None) -> str:
+        """Relays an offer, answer, candidate, calibration or data message to the other role."""
+        code = msg.code or client.code
+        sender = role or client.role
+        if code is None or sender is None:
+            raise ProtocolError(ErrorName.NOT_JOINED, "send cam-create or cam-join first", ref=str(msg.type))
+        if client.conn_id is not None and client.code is not None and code != client.code:
+            raise ProtocolError(ErrorName.NOT_JOINED, f"this socket belongs to {client.code}, not {code}")
+        if client.conn_id is not None and client.code is None:
+            raise ProtocolError(ErrorName.NOT_JOINED, "send cam-create or cam-join first", ref=str(msg.type))
+        session = await self._session(code, client)
+        target = session.slot(sender.other)
+        if msg.type is MsgType.CALIBRATION:
+            await self.store_calibration(code, msg.payload)
+        if msg.type is MsgType.DATA and not await self._present(target.conn_id, target.rest_seen):
+            raise ProtocolError(ErrorName.PEER_ABSENT, f"the {sender.other} is not connected", ref="cam-data")
+        outcome = await self._deliver(code, sender.other, relayed(msg.type, code, msg.payload))
+        self.metrics.count(str(msg.type), outcome)
+        return outcome
+
+    async def store_calibration(self, code: str, calibration: Any) -> None:
+        """Validates and stores a session's calibration (`H` must be 9 finite numbers)."""
+        if not isinstance(calibration, dict):
+            raise ProtocolError(ErrorName.BAD_MESSAGE, "the calibration must be an object with H")
+        check_homography(calibration.get("H"))
+
+        def put(s: Session) -> bool:
+            s.calibration = calibration
+            return True
+
+        if await self.store.update(code, put) is None:
+            raise ProtocolError(ErrorName.EXPIRED, f"the session {code} has ended")
+
+    async def calibration(self, code: str, client: Client) -> dict[str, Any] | None:
+        """The stored calibration of a session, if any."""
+        return (await self._session(code, client)).calibration
+
+    async def handle(self, client: Client, msg: Message) -> None:
+        """Dispatches one validated WebSocket message; errors come back as ProtocolError."""
+        if msg.type is MsgType.CREATE:
+            await self.create(client)
+        elif msg.type is MsgType.JOIN:
+            await self.join(client, msg.code or "", msg.resume_token)
+        elif msg.type is MsgType.RESUME:
+            await self.resume(client, msg.code or "", msg.resume_token or "")
+        elif msg.type is MsgType.DIAGNOSTIC:
+            log_event("phone-diagnostic", code=msg.code or client.code, msg=str(msg.raw.get("msg"))[:500])
+        elif msg.type in RELAYED_TYPES:
+            await self.relay(client, msg)
+
+    # ---- REST polling --------------------------------------------------------------------------
+
+    async def poll(self, client: Client, code: str, role: Role, wait: float) -> list[dict[str, Any]]:
+        """Returns and removes what is queued for a role; with wait, holds until something arrives."""
+        await self._session(code, client)
+        await self._mark_rest_seen(code, role)
+        messages = await self.store.pop_all(code, role)
+        if not messages and wait > 0:
+            await self.hub.wait(code, role, min(wait, self.config.long_poll_max))
+            messages = await self.store.pop_all(code, role)
+        return messages
+
+    async def _mark_rest_seen(self, code: str, role: Role) -> None:
+        session = await self.store.get(code)
+        if session is None or session.slot(role).conn_id is not None:
+            return
+        now = time.time()
+
+        def seen(s: Session) -> bool:
+            s.slot(role).rest_seen = now
+            return True
+
+        await self.store.update(code, seen)
+
+    # ---- background sweep ----------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        """Ends expired sessions and those whose absent role outlived the grace period; keeps paired
+        sessions alive while a role is present (the code's TTL bounds pairing, not a running stream)."""
+        now = time.time()
+        live = 0
+        for code in await self.store.codes():
+            session = await self.store.get(code)
+            if session is None:
+                continue
+            absent = [r for r in Role if session.slot(r).left_at is not None]
+            overdue = [r for r in absent if now - (session.slot(r).left_at or now) > self.config.grace]
+            if overdue:
+                await self._end(session, f"the {overdue[0]} did not come back within {self.config.grace:g} s")
+                continue
+            present = [
+                r for r in Role if await self._present(session.slot(r).conn_id, session.slot(r).rest_seen)
+            ]
+            if session.phone.joined and present:
+                await self.store.update(code, lambda s: _extend(s, now, self.config.code_ttl))
+            elif now * 1000 > session.expires_at:
+                await self._end(session, "the code expired")
+                continue
+            await self._mark_stale_rest(session, present)
+            live += 1
+        self.metrics.sessions.set(live)
+
+    async def _mark_stale_rest(self, session: Session, present: list[Role]) -> None:
+        """A REST client that stopped polling has left, like a closed socket."""
+        for role in Role:
+            slot = session.slot(role)
+            if slot.joined and slot.conn_id is None and slot.left_at is None and role not in present:
+
+                def mark(s: Session, r: Role = role) -> bool:
+                    s.slot(r).left_at = time.time()
+                    return True
+
+                await self.store.update(session.code, mark)
+                log_event("peer-left", code=session.code, role=str(role), rest=True)
+                notice = message(MsgType.PEER_LEFT, code=session.code, role=str(role))
+                await self._deliver(session.code, role.other, notice)
+
+    async def run_sweeper(self) -> None:
+        """Sweeps forever, every sweep_interval seconds (cancelled at shutdown)."""
+        while True:
+            await asyncio.sleep(self.config.sweep_interval)
+            try:
+                await self.sweep()
+            except Exception as exc:  # a failed sweep must not stop the next one
+                log_event("sweep-failed", 40, error=repr(exc))
+
+
+def _extend(session: Session, now: float, ttl: float) -> bool:
+    session.expires_at = max(session.expires_at, (now + ttl) * 1000)
+    return True

@@ -1,0 +1,62 @@
+"""The state of one pairing session. It names connections by id and never holds a socket: every send
+looks the live connection of a role up at that moment (PROTOCOL.md, "Stale sockets")."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from signaling.protocol import Role
+
+
+@dataclass
+class Slot:
+    """One role of a session: which connection holds it now, and the token that lets it come back."""
+
+    conn_id: str | None = None
+    token: str | None = None
+    joined: bool = False
+    # When its socket closed: the grace period for `cam-resume` runs from here.
+    left_at: float | None = None
+    # Last REST request of a client that has no socket (a polling phone).
+    rest_seen: float | None = None
+
+
+@dataclass
+class Session:
+    """A pairing session: its code, its expiry, and its two role slots."""
+
+    code: str
+    created_at: float
+    expires_at: float
+    desktop: Slot = field(default_factory=Slot)
+    phone: Slot = field(default_factory=Slot)
+    # The latest board calibration ({H, imageSize, errorPx, createdAt, ...}), for GET /cam/calibration.
+    calibration: dict[str, Any] | None = None
+
+    def slot(self, role: Role) -> Slot:
+        """The slot of a role."""
+        return self.desktop if role is Role.DESKTOP else self.phone
+
+    def role_of_token(self, token: str) -> Role | None:
+        """The role a resume token belongs to, if any."""
+        for role in Role:
+            if self.slot(role).token == token:
+                return role
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict, for stores that serialise sessions."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Session:
+        """The inverse of to_dict."""
+        return cls(
+            code=data["code"],
+            created_at=data["created_at"],
+            expires_at=data["expires_at"],
+            desktop=Slot(**data["desktop"]),
+            phone=Slot(**data["phone"]),
+            calibration=data.get("calibration"),
+        )

@@ -1,0 +1,70 @@
+"""The interface every session store implements."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from signaling.protocol import Role
+from signaling.session import Session
+
+T = TypeVar("T")
+
+
+class QueueFull(Exception):
+    """A role's queue holds as many messages as it may."""
+
+
+class StoreUnavailable(Exception):
+    """The backing store cannot be reached (Redis down)."""
+
+
+class SessionStore(Protocol):
+    """Sessions, per-role message queues with sequence numbers, tombstones of ended codes, and counters.
+    `update` is atomic: no other update of the same session runs between its read and its write."""
+
+    async def create(self, session: Session) -> bool:
+        """Stores a new session; False if the code is taken."""
+        ...
+
+    async def get(self, code: str) -> Session | None:
+        """The session of a code, or None."""
+        ...
+
+    async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
+        """Applies fn to the session and stores the result; None (fn not called) if there is none.
+        An exception raised by fn leaves the session unchanged."""
+        ...
+
+    async def end(self, code: str, tombstone_ttl: float) -> None:
+        """Deletes a session and its queues, remembering for a while that the code existed."""
+        ...
+
+    async def ended(self, code: str) -> bool:
+        """True if the code belonged to a session that ended (expired or swept) not long ago."""
+        ...
+
+    async def codes(self) -> list[str]:
+        """Every live code (for the sweeper)."""
+        ...
+
+    async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> int:
+        """Appends a message to a role's queue and returns its sequence number; QueueFull past limit."""
+        ...
+
+    async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
+        """Removes and returns a role's queued messages, in order."""
+        ...
+
+    async def requeue(self, code: str, role: Role, messages: list[dict[str, Any]]) -> None:
+        """Puts undelivered messages back at the front of a role's queue."""
+        ...
+
+    async def hit(self, key: str, limit: int, window: float, peek: bool = False) -> bool:
+        """Counts one event for key (only looks with peek); False once more than limit happened within
+        the window."""
+        ...
+
+    async def close(self) -> None:
+        """Releases the store's resources."""
+        ...

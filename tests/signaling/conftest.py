@@ -1,0 +1,129 @@
+"""Fixtures for the signaling tests: a real server on loopback and WebSocket/REST clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from signaling.config import ServerConfig
+from signaling.server import SignalingServer
+
+# Short timers so expiry and grace can be observed within a test.
+FAST = {"sweep_interval": 0.2}
+
+
+class WsPeer:
+    """A test client on /ws that keeps every received message."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.inbox: list[dict[str, Any]] = []
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.ws.send_str(message if isinstance(message, str) else json.dumps(message))
+
+    async def recv(self, type_: str | None = None, timeout: float = 5.0) -> dict[str, Any]:
+        """The next message (of a type, skipping others into the inbox)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await self.ws.receive()
+                if frame.type is not aiohttp.WSMsgType.TEXT:
+                    raise ConnectionError(f"socket ended: {frame.type} {frame.data!r}")
+                msg = json.loads(frame.data)
+                if type_ is None or msg.get("type") == type_:
+                    return msg
+                self.inbox.append(msg)
+
+    async def expect_silence(self, seconds: float = 0.3) -> None:
+        """Asserts that nothing arrives for a while."""
+        try:
+            async with asyncio.timeout(seconds):
+                frame = await self.ws.receive()
+        except TimeoutError:
+            return
+        raise AssertionError(f"expected no message, got {frame.data!r}")
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+class Harness:
+    """One server plus a client session to reach it."""
+
+    def __init__(self, server: SignalingServer, http: aiohttp.ClientSession) -> None:
+        self.server = server
+        self.http = http
+        self.url = server.http_url
+
+    async def ws(self, **kwargs: Any) -> WsPeer:
+        return WsPeer(await self.http.ws_connect(self.server.ws_url, **kwargs))
+
+    async def desktop(self) -> tuple[WsPeer, dict[str, Any]]:
+        """A desktop socket with its session created; returns it and the cam-code message."""
+        peer = await self.ws()
+        await peer.send({"type": "cam-create"})
+        return peer, await peer.recv("cam-code")
+
+    async def phone(self, code: str) -> tuple[WsPeer, dict[str, Any]]:
+        peer = await self.ws()
+        await peer.send({"type": "cam-join", "code": code, "payload": None})
+        return peer, await peer.recv("cam-joined")
+
+    async def post(self, path: str, body: Any) -> tuple[int, dict[str, Any]]:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        async with self.http.post(self.url + path, data=data) as resp:
+            return resp.status, await resp.json()
+
+    async def get(self, path: str) -> tuple[int, dict[str, Any]]:
+        async with self.http.get(self.url + path) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+ServerFactory = Callable[..., Awaitable[Harness]]
+
+
+@pytest.fixture
+async def make_server() -> AsyncIterator[ServerFactory]:
+    """Starts servers with config overrides; stops them all at the end of the test."""
+    servers: list[SignalingServer] = []
+    http = aiohttp.ClientSession()
+
+    async def make(**overrides: Any) -> Harness:
+        config = ServerConfig(host="127.0.0.1", port=0, **{**FAST, **overrides})
+        server = SignalingServer(config)
+        await server.start()
+        servers.append(server)
+        return Harness(server, http)
+
+    yield make
+    await http.close()
+    for server in servers:
+        await server.stop()
+
+
+@pytest.fixture
+async def srv(make_server: ServerFactory) -> Harness:
+    """A server with default settings (short sweep interval)."""
+    return await make_server()
+
+
+def offer(sdp_id: int = 0) -> dict[str, Any]:
+    return {"type": "offer", "sdp": f"v=0\r\no=- {sdp_id} 2 IN IP4 127.0.0.1\r\n"}
+
+
+def answer(sdp_id: int = 0) -> dict[str, Any]:
+    return {"type": "answer", "sdp": f"v=0\r\no=- {sdp_id} 2 IN IP4 127.0.0.1\r\n"}
+
+
+def candidate(i: int) -> dict[str, Any]:
+    return {
+        "candidate": f"candidate:{i} 1 udp 2122260223 127.0.0.1 {50000 + i} typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+        "usernameFragment": "abcd",
+    }
