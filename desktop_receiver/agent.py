@@ -1,0 +1,303 @@
+"""The desktop agent and its Python API: pairs with a phone through a signaling server (its own embedded
+one by default), receives the camera over WebRTC and serves the frames as numpy arrays.
+
+    agent = Agent(AgentConfig(server_url=None))
+    await agent.start()                 # returns once the pairing code is known: agent.code, agent.phone_url
+    frame = await agent.next_frame()    # Frame(image=np.ndarray (h, w, 3) BGR, meta=FrameMeta(...))
+    agent.subscribe(print)              # every Event
+    await agent.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import MediaStreamTrack
+
+from desktop_receiver.dump import DumpOptions, FrameDumper
+from desktop_receiver.events import (
+    CodeEvent,
+    Connected,
+    ErrorEvent,
+    Event,
+    EventBus,
+    FirstFrame,
+    Reconnecting,
+    Resumed,
+    Stats,
+    Stopped,
+)
+from desktop_receiver.frames import Frame, FrameConsumer, FrameSink
+from desktop_receiver.negotiation import NegotiationOptions, Negotiator
+from desktop_receiver.peer import PeerOptions, PeerSession
+from desktop_receiver.signaling_client import ClientListener, ClientOptions, SessionInfo, SignalingClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """Everything the agent can be told (the CLI maps its options onto this)."""
+
+    server_url: str | None = None  # None: start the signaling server in this process
+    listen_host: str = "0.0.0.0"  # the embedded server's address (phones on the LAN reach it)
+    listen_port: int = 8787
+    public_url: str | None = None  # the embedded server's public base URL, for the phone URL
+    peer: PeerOptions = field(default_factory=PeerOptions)
+    negotiation: NegotiationOptions = field(default_factory=NegotiationOptions)
+    client: ClientOptions = field(default_factory=ClientOptions)
+    dump: DumpOptions | None = None
+    stats_interval: float = 5.0
+    start_timeout: float = 30.0
+
+
+class AgentError(RuntimeError):
+    """The agent cannot go on (server unreachable, bad configuration)."""
+
+
+class Agent(ClientListener):
+    """Pairs with one phone at a time and keeps receiving its video until stopped."""
+
+    def __init__(self, config: AgentConfig | None = None) -> None:
+        self.config = config or AgentConfig()
+        self.events = EventBus()
+        self.sink = FrameSink(on_first_frame=self._first_frame, window=max(self.config.stats_interval, 2.0))
+        self.server: Any = None  # the embedded signaling.server.SignalingServer
+        self.client: SignalingClient | None = None
+        self.negotiator: Negotiator | None = None
+        self.info: SessionInfo | None = None
+        self.connections = 0
+        self.fatal: str | None = None
+        self._consumers: list[FrameConsumer] = []
+        self._code_ready = asyncio.Event()
+        self._done = asyncio.Event()
+        self._stats_task: asyncio.Task[None] | None = None
+        self._expiry: asyncio.TimerHandle | None = None
+        self._started_at = time.time()
+        self._stopped = False
+        self._api_last = 0  # index of the last frame next_frame() returned
+
+    # -- public API -----------------------------------------------------------------------------
+
+    @property
+    def code(self) -> str | None:
+        """The current pairing code."""
+        return self.info.code if self.info else None
+
+    @property
+    def phone_url(self) -> str | None:
+        """The URL the phone opens (what the QR code holds)."""
+        return self.info.phone_url if self.info else None
+
+    async def start(self) -> None:
+        """Starts the (embedded) server, the signaling client and the consumers; returns once the pairing
+        code is known. Raises AgentError if no code arrives within `start_timeout`."""
+        url = self.config.server_url
+        if url is None:
+            url = await self._start_embedded_server()
+        self.negotiator = Negotiator(
+            self.config.peer,
+            self.config.negotiation,
+            send=self._send,
+            code=lambda: self.code,
+            emit=self.emit,
+            on_track=self._track,
+        )
+        self.negotiator.start()
+        if self.config.dump is not None:
+            self.add_consumer(FrameDumper(self.config.dump), "dump")
+        self.client = SignalingClient(url, self, self.config.client)
+        await self.client.start()
+        self._stats_task = asyncio.get_running_loop().create_task(self._stats_loop())
+        waiter = asyncio.ensure_future(self._code_ready.wait())
+        done = asyncio.ensure_future(self._done.wait())
+        await asyncio.wait([waiter, done], timeout=self.config.start_timeout, return_when="FIRST_COMPLETED")
+        waiter.cancel()
+        done.cancel()
+        if not self._code_ready.is_set():
+            reason = self.fatal or f"no pairing code from {url} within {self.config.start_timeout:g} s"
+            await self.stop(reason=reason)
+            raise AgentError(reason)
+
+    async def next_frame(self, timeout: float | None = None) -> Frame:
+        """The newest frame not yet returned by this method (waits for one; TimeoutError on `timeout`)."""
+        frame = await self.sink.next_frame(after=self._api_last, timeout=timeout)
+        self._api_last = frame.meta.index
+        return frame
+
+    def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Calls `callback(event)` on the event loop for every event; returns the unsubscribe function."""
+        return self.events.subscribe(callback)
+
+    def add_consumer(self, handler: Callable[[Frame], None], name: str) -> FrameConsumer:
+        """Runs `handler(frame)` in its own thread on the newest frames (skipping those it is too slow
+        for). The hook for the calibration and for user code that blocks."""
+        loop = asyncio.get_running_loop()
+
+        def failed(consumer: str, exc: BaseException) -> None:
+            event = ErrorEvent(message=f"consumer {consumer}: {exc}", where=consumer)
+            loop.call_soon_threadsafe(self.emit, event)
+
+        consumer = FrameConsumer(self.sink, handler, name, on_error=failed)
+        consumer.start()
+        self._consumers.append(consumer)
+        return consumer
+
+    async def wait_stopped(self) -> None:
+        """Returns when the agent has stopped (by `stop()` or a fatal error)."""
+        await self._done.wait()
+
+    async def stop(self, reason: str = "stopped") -> None:
+        """Stops everything and emits `stopped` with the totals (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._expiry is not None:
+            self._expiry.cancel()
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+        if self.client is not None:
+            await self.client.stop()
+        if self.negotiator is not None:
+            await self.negotiator.stop()
+        await self.sink.close()
+        for consumer in self._consumers:
+            await asyncio.to_thread(consumer.stop)
+        if self.server is not None:
+            await self.server.stop()
+        self.emit(
+            Stopped(
+                reason=reason,
+                received=self.sink.received,
+                decoded=self.sink.decoded,
+                dropped=self.sink.dropped,
+                connections=self.connections,
+                seconds=round(time.time() - self._started_at, 3),
+            )
+        )
+        self._done.set()
+
+    def emit(self, event: Event) -> None:
+        """Publishes an event to every subscriber."""
+        self.events.emit(event)
+
+    # -- wiring ---------------------------------------------------------------------------------
+
+    async def _start_embedded_server(self) -> str:
+        # Imported here: an agent given --server must not need the server's optional parts.
+        from signaling.config import ServerConfig
+        from signaling.server import SignalingServer
+
+        cfg = ServerConfig(
+            host=self.config.listen_host, port=self.config.listen_port, public_url=self.config.public_url
+        )
+        self.server = SignalingServer(cfg)
+        await self.server.start()
+        host = self.config.listen_host
+        # Talk to our own server over loopback whatever address it listens on.
+        connect_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        scheme = "wss" if cfg.tls else "ws"
+        return f"{scheme}://{connect_host}:{self.server.port}/ws"
+
+    async def _send(self, msg: dict[str, Any]) -> None:
+        if self.client is not None:
+            await self.client.send(msg)
+
+    def _track(self, track: MediaStreamTrack, peer: PeerSession) -> None:
+        self.sink.attach(track, peer.attempt)
+
+    def _first_frame(self, frame: Frame) -> None:
+        self.connections += 1
+        negotiator = self.negotiator
+        peer = negotiator.peer if negotiator else None
+        connect_ms = None
+        if peer is not None and peer.connected_at is not None:
+            connect_ms = round((peer.connected_at - peer.started_at) * 1000, 1)
+        meta = frame.meta
+        self.emit(
+            Connected(
+                codec=peer.codec if peer else None,
+                width=meta.width,
+                height=meta.height,
+                attempt=meta.attempt,
+                ms_to_connect=connect_ms,
+            )
+        )
+        joined = negotiator.joined_at if negotiator else None
+        since = round((meta.wall_time - joined) * 1000, 1) if joined else None
+        self.emit(FirstFrame(ms_since_join=since, width=meta.width, height=meta.height, attempt=meta.attempt))
+
+    async def _stats_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.stats_interval)
+            if self.sink.received == 0:
+                continue
+            s = self.sink.stats()
+            self.emit(
+                Stats(
+                    fps=s.fps,
+                    received=s.received,
+                    decoded=s.decoded,
+                    dropped=s.dropped,
+                    width=s.width,
+                    height=s.height,
+                    latency_p50_ms=s.latency_p50_ms,
+                    latency_p95_ms=s.latency_p95_ms,
+                )
+            )
+
+    # -- signaling client callbacks -------------------------------------------------------------
+
+    def on_code(self, info: SessionInfo, renewed: bool, reason: str | None) -> None:
+        """A (new) pairing code: announce it and renew it if no phone joins before it expires."""
+        self.info = info
+        if renewed and self.negotiator is not None:
+            self.negotiator.forget_session()
+        self.emit(
+            CodeEvent(
+                code=info.code, url=info.phone_url, expires_at=info.expires_at, renewed=renewed, reason=reason
+            )
+        )
+        self._code_ready.set()
+        self._schedule_expiry(info)
+
+    def _schedule_expiry(self, info: SessionInfo) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        if info.expires_at is None:
+            return
+        delay = max(1.0, info.expires_at - time.time())
+        self._expiry = asyncio.get_running_loop().call_later(delay, self._code_expired, info.code)
+
+    def _code_expired(self, code: str) -> None:
+        self._expiry = None
+        negotiator = self.negotiator
+        if self.code == code and self.client is not None and not (negotiator and negotiator.joined_at):
+            asyncio.get_running_loop().create_task(self.client.renew("the code expired with no phone"))
+
+    def on_resumed(self, info: SessionInfo) -> None:
+        """The session survived the socket drop."""
+        self.emit(Resumed(code=info.code))
+
+    def on_disconnected(self, attempt: int, delay: float, reason: str) -> None:
+        """The signaling socket is down (the media, if any, keeps flowing)."""
+        self.emit(Reconnecting(attempt=attempt, delay=delay, reason=reason))
+
+    def on_message(self, msg: dict[str, Any]) -> None:
+        """A session message: the negotiator handles it in order."""
+        if self.negotiator is not None:
+            self.negotiator.feed(msg)
+
+    def on_fatal(self, reason: str) -> None:
+        """The server is unreachable: stop with an error."""
+        self.fatal = reason
+        self.emit(ErrorEvent(message=reason, where="signaling", fatal=True))
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().create_task(self.stop(reason=reason))

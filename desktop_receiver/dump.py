@@ -1,0 +1,113 @@
+"""The frame dump for calibration debugging: writes frames as PNG or JPEG, at most one every N frames,
+keeps the newest `max_files`, and keeps `DIR/frames.jsonl` in step with the files on disk (one line per
+file present). It runs as a FrameConsumer handler, so all disk work happens off the event loop."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import deque
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+
+from desktop_receiver.frames import Frame
+
+log = logging.getLogger(__name__)
+INDEX_FILE = "frames.jsonl"
+
+
+@dataclass(frozen=True)
+class DumpOptions:
+    """Where and how often to dump frames."""
+
+    directory: Path
+    fmt: str = "png"  # "png" or "jpg"
+    every: int = 1
+    max_files: int | None = None
+    jpeg_quality: int = 90
+
+
+@dataclass(frozen=True)
+class DumpRecord:
+    """One line of frames.jsonl."""
+
+    file: str
+    index: int
+    wall_time: float
+    width: int
+    height: int
+    pts: int | None
+    attempt: int
+    latency_ms: float | None
+
+
+class FrameDumper:
+    """Writes frames handed to it (from a consumer thread) according to DumpOptions."""
+
+    def __init__(self, options: DumpOptions) -> None:
+        if options.fmt not in ("png", "jpg"):
+            raise ValueError(f"dump format must be png or jpg, not {options.fmt!r}")
+        if options.every < 1 or (options.max_files is not None and options.max_files < 1):
+            raise ValueError("--dump-every and --dump-max must be at least 1")
+        self.options = options
+        self.directory = options.directory
+        self.records: deque[DumpRecord] = deque()
+        self.written = 0
+        self._last_index: int | None = None
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Creates the directory; a directory left by an earlier dump is cleared of the files its
+        frames.jsonl lists (and only those), so the index always describes this run."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        index = self.directory / INDEX_FILE
+        if index.exists():
+            for line in index.read_text(encoding="utf-8").splitlines():
+                try:
+                    name = json.loads(line)["file"]
+                except (ValueError, KeyError, TypeError):
+                    continue
+                (self.directory / Path(name).name).unlink(missing_ok=True)
+            index.unlink()
+
+    def __call__(self, frame: Frame) -> None:
+        """Writes `frame` if at least `every` frames passed since the last written one."""
+        meta = frame.meta
+        if self._last_index is not None and meta.index - self._last_index < self.options.every:
+            return
+        name = f"frame_{meta.index:08d}.{self.options.fmt}"
+        params = [cv2.IMWRITE_JPEG_QUALITY, self.options.jpeg_quality] if self.options.fmt == "jpg" else []
+        if not cv2.imwrite(str(self.directory / name), frame.image, params):
+            raise OSError(f"could not write {self.directory / name}")
+        self._last_index = meta.index
+        self.written += 1
+        record = DumpRecord(
+            file=name,
+            index=meta.index,
+            wall_time=meta.wall_time,
+            width=meta.width,
+            height=meta.height,
+            pts=meta.pts,
+            attempt=meta.attempt,
+            latency_ms=meta.latency_ms,
+        )
+        self.records.append(record)
+        limit = self.options.max_files
+        if limit is not None and len(self.records) > limit:
+            while len(self.records) > limit:
+                old = self.records.popleft()
+                (self.directory / old.file).unlink(missing_ok=True)
+            self._rewrite_index()
+        else:
+            with open(self.directory / INDEX_FILE, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(asdict(record)) + "\n")
+
+    def _rewrite_index(self) -> None:
+        # Written to a temporary file and renamed, so a reader never sees a half-written index.
+        tmp = self.directory / (INDEX_FILE + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(asdict(r)) + "\n" for r in self.records)
+        os.replace(tmp, self.directory / INDEX_FILE)

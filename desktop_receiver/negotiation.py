@@ -1,0 +1,272 @@
+"""The WebRTC handshake with the phone, driven by signaling messages: answer every offer, offer a
+receive-only transceiver when a joined phone sends none within a grace period, yield on glare, buffer
+candidates that arrive before their description, drop late ones, and start a fresh attempt after a
+connect time-out or a rejoin. Every input goes through one queue, so the steps never interleave."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aiortc import MediaStreamTrack
+
+from desktop_receiver.events import ErrorEvent, Event, PeerJoined, PeerLeft
+from desktop_receiver.ice import is_end_of_candidates
+from desktop_receiver.peer import PeerOptions, PeerSession
+from signaling.protocol import MsgType, ProtocolError, relayed, validate
+
+log = logging.getLogger(__name__)
+
+
+class OfferMode(StrEnum):
+    """When the agent offers: `auto` after the grace period, `never`, or `always` at once."""
+
+    AUTO = "auto"
+    NEVER = "never"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class NegotiationOptions:
+    """Handshake tunables."""
+
+    offer_mode: OfferMode = OfferMode.AUTO
+    offer_grace: float = 1.5
+    candidate_buffer: int = 200
+
+
+@dataclass(frozen=True)
+class _Internal:
+    """A trigger from a timer or a peer callback, queued like a message."""
+
+    kind: str  # "grace" | "timeout" | "failed" | "closed"
+    attempt: int
+
+
+class Negotiator:
+    """Owns the current PeerSession and turns signaling messages into peer actions."""
+
+    def __init__(
+        self,
+        peer_options: PeerOptions,
+        options: NegotiationOptions,
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+        code: Callable[[], str | None],
+        emit: Callable[[Event], None],
+        on_track: Callable[[MediaStreamTrack, PeerSession], None],
+    ) -> None:
+        self.peer_options = peer_options
+        self.options = options
+        self._send = send
+        self._code = code
+        self._emit = emit
+        self._on_track = on_track
+        self.peer: PeerSession | None = None
+        self.attempts = 0
+        self.joined_at: float | None = None  # wall time of the last cam-peer-joined
+        self.phone_present = False
+        self._early: deque[Any] = deque(maxlen=options.candidate_buffer)
+        self._queue: asyncio.Queue[dict[str, Any] | _Internal] = asyncio.Queue()
+        self._grace: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Starts the task that processes inputs one at a time."""
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def feed(self, msg: dict[str, Any]) -> None:
+        """Queues a signaling message (non-blocking; called from the client's read loop)."""
+        self._queue.put_nowait(msg)
+
+    async def stop(self) -> None:
+        """Stops processing and closes the peer connection."""
+        self._cancel_grace()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.peer is not None:
+            await self.peer.close()
+            self.peer = None
+
+    def forget_session(self) -> None:
+        """The code changed (the server could not resume): the old phone cannot reach us any more."""
+        self.phone_present = False
+        self._cancel_grace()
+        self._early.clear()
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            try:
+                if isinstance(item, _Internal):
+                    await self._internal(item)
+                else:
+                    await self._message(item)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one bad input must not end the agent
+                log.exception("handling %r failed", item)
+                self._emit(ErrorEvent(message=f"{type(exc).__name__}: {exc}", where="negotiation"))
+
+    # -- signaling messages ---------------------------------------------------------------------
+
+    async def _message(self, msg: dict[str, Any]) -> None:
+        type_ = msg.get("type")
+        if type_ in (MsgType.OFFER, MsgType.ANSWER, MsgType.ICE):
+            try:
+                checked = validate(msg)
+            except ProtocolError as exc:
+                text = f"bad {type_} from the phone: {exc.message}"
+                self._emit(ErrorEvent(message=text, where="signaling"))
+                return
+            payload = checked.payload
+            if type_ == MsgType.OFFER:
+                await self._on_offer(payload["sdp"])
+            elif type_ == MsgType.ANSWER:
+                await self._on_answer(payload["sdp"])
+            else:
+                await self._on_ice(payload)
+        elif type_ == MsgType.PEER_JOINED:
+            await self._on_joined()
+        elif type_ == MsgType.PEER_LEFT:
+            if msg.get("role") in (None, "phone"):
+                self.phone_present = False
+                self._cancel_grace()
+                self._emit(PeerLeft(reason="the phone's signaling socket closed"))
+        elif type_ == MsgType.ERROR:
+            text = f"{msg.get('code')}: {msg.get('message', '')}".rstrip(": ")
+            self._emit(ErrorEvent(message=f"server error {text}", where="server"))
+        else:
+            log.debug("ignoring %s", type_)
+
+    async def _on_joined(self) -> None:
+        self.joined_at = time.time()
+        self.phone_present = True
+        self._early.clear()
+        code = self._code()
+        self._emit(PeerJoined(code=code or ""))
+        # A phone that (re)joins gets a fresh peer connection.
+        await self._close_peer()
+        self._cancel_grace()
+        if self.options.offer_mode is OfferMode.ALWAYS:
+            await self._offer()
+        elif self.options.offer_mode is OfferMode.AUTO:
+            self._grace = asyncio.get_running_loop().call_later(
+                self.options.offer_grace, self._queue.put_nowait, _Internal("grace", self.attempts)
+            )
+
+    async def _on_offer(self, sdp: str) -> None:
+        self._cancel_grace()
+        self.phone_present = True
+        if self.peer is not None and self.peer.awaiting_answer:
+            log.info("glare: dropping our offer (attempt %d) to answer the phone's", self.peer.attempt)
+        await self._close_peer()
+        peer = self._new_peer()
+        try:
+            answer = await peer.answer(sdp)
+        except Exception as exc:
+            await self._close_peer()
+            self._emit(ErrorEvent(message=f"cannot answer the phone's offer: {exc}", where="offer"))
+            return
+        await self._send(relayed(MsgType.ANSWER, self._code() or "", {"type": "answer", "sdp": answer}))
+        await self._apply_early(peer)
+
+    async def _on_answer(self, sdp: str) -> None:
+        peer = self.peer
+        if peer is None or not peer.awaiting_answer:
+            log.info("ignoring an answer with no offer of ours pending")
+            return
+        try:
+            await peer.accept_answer(sdp)
+        except Exception as exc:
+            await self._close_peer()
+            self._emit(ErrorEvent(message=f"cannot apply the phone's answer: {exc}", where="answer"))
+            return
+        await self._apply_early(peer)
+
+    async def _on_ice(self, payload: Any) -> None:
+        peer = self.peer
+        if peer is None or not peer.has_remote:
+            self._early.append(payload)  # before its description: keep it for the next one
+            return
+        await self._add_candidate(peer, payload)
+
+    async def _add_candidate(self, peer: PeerSession, payload: Any) -> None:
+        if not is_end_of_candidates(payload) and not peer.belongs_here(payload):
+            log.info("dropping a candidate of another ICE session")
+            return
+        try:
+            if not await peer.add_candidate(payload):
+                log.info("dropping a candidate after end-of-candidates")
+        except ValueError as exc:
+            self._emit(ErrorEvent(message=f"bad ICE candidate: {exc}", where="ice"))
+
+    async def _apply_early(self, peer: PeerSession) -> None:
+        early, self._early = list(self._early), deque(maxlen=self.options.candidate_buffer)
+        for payload in early:
+            await self._add_candidate(peer, payload)
+
+    # -- attempts -------------------------------------------------------------------------------
+
+    def _new_peer(self) -> PeerSession:
+        self.attempts += 1
+        self.peer = PeerSession(self.peer_options, self.attempts, self._track, self._peer_state)
+        return self.peer
+
+    def _track(self, track: MediaStreamTrack) -> None:
+        if self.peer is not None:
+            self._on_track(track, self.peer)
+
+    async def _offer(self) -> None:
+        await self._close_peer()
+        peer = self._new_peer()
+        sdp = await peer.offer()
+        await self._send(relayed(MsgType.OFFER, self._code() or "", {"type": "offer", "sdp": sdp}))
+
+    async def _close_peer(self) -> None:
+        peer, self.peer = self.peer, None
+        if peer is not None:
+            await peer.close()
+
+    def _peer_state(self, peer: PeerSession, state: str) -> None:
+        if peer is self.peer and state in ("timeout", "failed", "closed"):
+            self._queue.put_nowait(_Internal(state, peer.attempt))
+
+    async def _internal(self, item: _Internal) -> None:
+        if item.kind == "grace":
+            # Still no offer from the phone: it only answers (the deployed phone page), so offer.
+            if self.phone_present and self.peer is None and item.attempt == self.attempts:
+                await self._offer()
+            return
+        peer = self.peer
+        if peer is None or peer.attempt != item.attempt:
+            return  # about an attempt that was replaced meanwhile
+        was_connected = peer.connected_at is not None
+        await self._close_peer()
+        if item.kind == "timeout":
+            self._emit(
+                ErrorEvent(
+                    message=f"connection attempt {item.attempt} not up after "
+                    f"{self.peer_options.connect_timeout:g} s; starting a new attempt",
+                    where="ice",
+                )
+            )
+        elif was_connected:
+            self._emit(PeerLeft(reason=f"peer connection {item.kind}"))
+        else:
+            self._emit(ErrorEvent(message=f"connection attempt {item.attempt} {item.kind}", where="ice"))
+        if self.phone_present and self.options.offer_mode is not OfferMode.NEVER:
+            await self._offer()
+
+    def _cancel_grace(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None

@@ -1,0 +1,187 @@
+"""One WebRTC peer connection attempt with the phone (aiortc): answers an offer or makes a receive-only
+offer, takes trickled candidates, and reports its state. The agent makes a fresh PeerSession for every
+attempt (a new offer, a rejoin, a connect time-out), so a session never has to be renegotiated."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpReceiver,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+
+from desktop_receiver import sdputil
+from desktop_receiver.ice import IceServerOptions, is_end_of_candidates, parse_candidate, pinned_hosts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeerOptions:
+    """Everything a peer connection attempt needs to know."""
+
+    ice: IceServerOptions = field(default_factory=IceServerOptions)
+    # Host candidate addresses; empty: every interface (aioice's own gathering).
+    ice_hosts: tuple[str, ...] = ()
+    prefer_codec: str | None = None  # "h264" or "vp8"; None keeps aiortc's order (VP8 first)
+    start_bitrate_kbps: int = 4000
+    min_bitrate_kbps: int = 1500
+    max_bitrate_kbps: int | None = 8000
+    connect_timeout: float = 15.0
+
+
+class PeerSession:
+    """A receive-only video peer connection for one attempt.
+
+    `on_track(track)` is called with the remote video track; `on_state(state)` with every connection
+    state change and with "timeout" when the connection is not up within `connect_timeout` after the
+    descriptions were exchanged."""
+
+    def __init__(
+        self,
+        options: PeerOptions,
+        attempt: int,
+        on_track: Callable[[MediaStreamTrack], None],
+        on_state: Callable[[PeerSession, str], None],
+    ) -> None:
+        self.options = options
+        self.attempt = attempt
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=options.ice.servers()))
+        self.codec: str | None = None
+        self.remote_ufrag: str | None = None
+        self.candidates_ended = False
+        self.closed = False
+        self._on_state = on_state
+        self._timer: asyncio.TimerHandle | None = None
+        self.connected_at: float | None = None
+        self.started_at = asyncio.get_running_loop().time()
+
+        @self.pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            if track.kind == "video":
+                on_track(track)
+
+        @self.pc.on("connectionstatechange")
+        def _state() -> None:
+            state = self.pc.connectionState
+            if state == "connected":
+                self._cancel_timer()
+                self.connected_at = asyncio.get_running_loop().time()
+            self._on_state(self, state)
+
+    # -- descriptions ---------------------------------------------------------------------------
+
+    def _add_video_transceiver(self) -> RTCRtpTransceiver:
+        """A recvonly video transceiver with our codec preference, made before the remote offer is set
+        so that aiortc's codec negotiation (done in setRemoteDescription) sees the preference."""
+        transceiver = self.pc.addTransceiver("video", direction="recvonly")
+        if self.options.prefer_codec:
+            wanted = f"video/{self.options.prefer_codec}".lower()
+            codecs = RTCRtpReceiver.getCapabilities("video").codecs
+            first = [c for c in codecs if c.mimeType.lower() == wanted]
+            rest = [c for c in codecs if c.mimeType.lower() != wanted]
+            transceiver.setCodecPreferences(first + rest)
+        return transceiver
+
+    async def _set_local(self, description: RTCSessionDescription) -> str:
+        # aiortc gathers every local candidate here (half-trickle): pin the host addresses for it.
+        with pinned_hosts(self.options.ice_hosts):
+            await self.pc.setLocalDescription(description)
+        opts = self.options
+        sdp = self.pc.localDescription.sdp
+        return sdputil.add_bitrate_hints(
+            sdp, opts.start_bitrate_kbps, opts.min_bitrate_kbps, opts.max_bitrate_kbps
+        )
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Applies the phone's offer and returns our answer SDP (with all our candidates)."""
+        self._add_video_transceiver()
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        self.remote_ufrag = sdputil.ice_ufrag(offer_sdp)
+        answer = await self.pc.createAnswer()
+        sdp = await self._set_local(answer)
+        codecs = sdputil.video_codecs(sdp)
+        self.codec = codecs[0] if codecs else None
+        self._start_timer()
+        return sdp
+
+    async def offer(self) -> str:
+        """Makes a receive-only video offer (for phones that only answer) and returns its SDP."""
+        self._add_video_transceiver()
+        offer = await self.pc.createOffer()
+        sdp = await self._set_local(offer)
+        self._start_timer()
+        return sdp
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """True while our own offer is pending (the glare window)."""
+        return self.pc.signalingState == "have-local-offer"
+
+    @property
+    def has_remote(self) -> bool:
+        """True once the remote description is set (candidates can be added)."""
+        return self.pc.remoteDescription is not None
+
+    async def accept_answer(self, answer_sdp: str) -> None:
+        """Applies the phone's answer to our offer."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
+        self.remote_ufrag = sdputil.ice_ufrag(answer_sdp)
+        codecs = sdputil.video_codecs(answer_sdp)
+        self.codec = codecs[0] if codecs else None
+
+    # -- candidates -----------------------------------------------------------------------------
+
+    def belongs_here(self, payload: Any) -> bool:
+        """False for a candidate that names another ICE session (a stale one from an earlier attempt)."""
+        ufrag = payload.get("usernameFragment") if isinstance(payload, dict) else None
+        return not ufrag or not self.remote_ufrag or ufrag == self.remote_ufrag
+
+    async def add_candidate(self, payload: Any) -> bool:
+        """Adds one trickled remote candidate, or ends them; returns False if it was dropped as late.
+
+        Raises ValueError for a malformed candidate."""
+        if self.candidates_ended:
+            return False  # aioice raises on a candidate after end-of-candidates
+        if is_end_of_candidates(payload):
+            self.candidates_ended = True
+            await self.pc.addIceCandidate(None)
+            return True
+        await self.pc.addIceCandidate(parse_candidate(payload))
+        return True
+
+    # -- lifetime -------------------------------------------------------------------------------
+
+    def _start_timer(self) -> None:
+        if self._timer is None and not self.closed:
+            self._timer = asyncio.get_running_loop().call_later(self.options.connect_timeout, self._timeout)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _timeout(self) -> None:
+        self._timer = None
+        if not self.closed and self.pc.connectionState != "connected":
+            self._on_state(self, "timeout")
+
+    async def close(self) -> None:
+        """Closes the peer connection (idempotent)."""
+        if self.closed:
+            return
+        self.closed = True
+        self._cancel_timer()
+        try:
+            await self.pc.close()
+        except Exception:  # closing a half-set-up aiortc connection can raise; it is gone either way
+            log.debug("closing peer connection %d failed", self.attempt, exc_info=True)

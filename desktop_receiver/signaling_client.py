@@ -1,0 +1,267 @@
+"""The agent's WebSocket client of the signaling server: opens a session (`cam-create`), keeps it across
+socket drops (reconnect with back-off, `cam-resume` with the token), and falls back to a new code when the
+server cannot resume (the base server has no resume at all). It sends no `Origin` header (a client
+without one is always allowed) and ignores message types it does not know (the base server pushes
+`tournaments`, `matches`, `announcement` to every socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+
+from signaling.protocol import PHONE_PAGE_PATH, ErrorName, MsgType, message
+
+log = logging.getLogger(__name__)
+KNOWN_TYPES = frozenset(t.value for t in MsgType)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """The pairing session this agent holds."""
+
+    code: str
+    expires_at: float | None  # epoch seconds
+    resume_token: str | None
+    phone_url: str
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """Reconnection tunables."""
+
+    backoff_initial: float = 0.25
+    backoff_max: float = 5.0
+    resume_timeout: float = 3.0
+    heartbeat: float = 10.0
+    connect_timeout: float = 5.0
+    # Without a single successful connection for this long, the server is taken as unreachable.
+    give_up_after: float = 30.0
+    send_queue_limit: int = 500
+
+
+class ClientListener:
+    """What the client tells the agent; the agent overrides what it needs. Called on the event loop
+    and must not block."""
+
+    def on_code(self, info: SessionInfo, renewed: bool, reason: str | None) -> None:
+        """A code is ready (renewed: it replaces an earlier code that could not be resumed)."""
+
+    def on_resumed(self, info: SessionInfo) -> None:
+        """The socket is back and the session was resumed under the same code."""
+
+    def on_disconnected(self, attempt: int, delay: float, reason: str) -> None:
+        """The socket is down; the next attempt is in `delay` seconds."""
+
+    def on_message(self, msg: dict[str, Any]) -> None:
+        """A session message (peer-joined, offer, answer, ice, peer-left, error, ...)."""
+
+    def on_fatal(self, reason: str) -> None:
+        """The server cannot be reached at all: the agent should stop."""
+
+
+def phone_url_for(ws_url: str, code: str) -> str:
+    """The phone page URL on the same server as a `ws://host:port/ws` URL (for servers that send none)."""
+    parts = urlsplit(ws_url)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    return urlunsplit((scheme, parts.netloc, PHONE_PAGE_PATH, f"code={code}", ""))
+
+
+class SignalingClient:
+    """Keeps one desktop session open on a signaling server."""
+
+    def __init__(self, url: str, listener: ClientListener, options: ClientOptions | None = None) -> None:
+        self.url = url
+        self.listener = listener
+        self.options = options or ClientOptions()
+        self.info: SessionInfo | None = None
+        self.connected = False
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._pending: deque[dict[str, Any]] = deque()
+        self._resuming = False
+        self._resume_timer: asyncio.TimerHandle | None = None
+        self._renew_reason: str | None = None
+        self._ever_connected = False
+
+    async def start(self) -> None:
+        """Starts the connection loop (returns at once; the code arrives through `on_code`)."""
+        self._http = aiohttp.ClientSession()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Closes the socket and stops reconnecting."""
+        self._stopping = True
+        self._cancel_resume_timer()
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._http is not None:
+            await self._http.close()
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        """Sends a message now, or queues it until the session is back (resumed) on a new socket."""
+        if self._ws is not None and not self._ws.closed and not self._resuming and self.info is not None:
+            try:
+                await self._ws.send_str(json.dumps(msg))
+                return
+            except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+                log.info("send failed, queued for after the reconnect: %s", exc)
+        if len(self._pending) >= self.options.send_queue_limit:
+            self._pending.popleft()
+        self._pending.append(msg)
+
+    async def renew(self, reason: str) -> None:
+        """Drops the current code and asks for a new one (e.g. it expired with no phone)."""
+        self.info = None
+        self._pending.clear()
+        self._renew_reason = reason
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
+
+    # -- connection loop ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._http is not None
+        attempt = 0
+        first_try = time.monotonic()
+        while not self._stopping:
+            reason = "closed by the server"
+            try:
+                self._ws = await self._http.ws_connect(
+                    self.url,
+                    heartbeat=self.options.heartbeat,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=self.options.connect_timeout),
+                    max_msg_size=1 << 20,
+                )
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                reason = f"cannot connect: {exc}"
+            else:
+                self._ever_connected = True
+                attempt = 0
+                self.connected = True
+                try:
+                    await self._session()
+                finally:
+                    self.connected = False
+                    self._cancel_resume_timer()
+                if self._ws.exception() is not None:
+                    reason = f"socket error: {self._ws.exception()}"
+                self._ws = None
+            if self._stopping:
+                return
+            if not self._ever_connected and time.monotonic() - first_try > self.options.give_up_after:
+                self.listener.on_fatal(f"signaling server {self.url} unreachable: {reason}")
+                return
+            attempt += 1
+            delay = min(self.options.backoff_max, self.options.backoff_initial * 2 ** (attempt - 1))
+            delay *= random.uniform(0.8, 1.2)  # jitter: many agents must not reconnect in lockstep
+            self.listener.on_disconnected(attempt, round(delay, 3), reason)
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> None:
+        assert self._ws is not None
+        info = self.info
+        if info is not None and info.resume_token:
+            self._resuming = True
+            await self._ws.send_str(
+                json.dumps(message(MsgType.RESUME, code=info.code, resumeToken=info.resume_token))
+            )
+            self._resume_timer = asyncio.get_running_loop().call_later(
+                self.options.resume_timeout, self._resume_timed_out
+            )
+        else:
+            if info is not None:
+                self._fall_back("the server gave no resume token")
+            await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
+        async for frame in self._ws:
+            if frame.type is not aiohttp.WSMsgType.TEXT:
+                continue
+            try:
+                msg = json.loads(frame.data)
+            except ValueError:
+                log.warning("ignoring a non-JSON frame from the server")
+                continue
+            if isinstance(msg, dict):
+                await self._handle(msg)
+
+    def _fall_back(self, reason: str) -> None:
+        """The old session is gone: forget it, and report the next code as renewed."""
+        self.info = None
+        self._pending.clear()
+        self._renew_reason = reason
+
+    def _resume_timed_out(self) -> None:
+        self._resume_timer = None
+        if self._resuming and self._ws is not None and not self._ws.closed:
+            self._resuming = False
+            self._fall_back("the server did not resume the session")
+            asyncio.get_running_loop().create_task(self._ws.send_str(json.dumps(message(MsgType.CREATE))))
+
+    def _cancel_resume_timer(self) -> None:
+        self._resuming = False
+        if self._resume_timer is not None:
+            self._resume_timer.cancel()
+            self._resume_timer = None
+
+    async def _flush(self) -> None:
+        while self._pending and self._ws is not None and not self._ws.closed:
+            await self._ws.send_str(json.dumps(self._pending.popleft()))
+
+    async def _handle(self, msg: dict[str, Any]) -> None:
+        type_ = msg.get("type")
+        if type_ not in KNOWN_TYPES:
+            log.debug("ignoring unrelated push %r", type_)
+            return
+        if type_ == MsgType.CODE:
+            self._on_code(msg)
+            await self._flush()
+        elif type_ == MsgType.RESUMED and self._resuming and self.info is not None:
+            self._cancel_resume_timer()
+            self.listener.on_resumed(self.info)
+            await self._flush()
+        elif type_ == MsgType.ERROR and self._resuming:
+            # INVALID_TOKEN, INVALID_CODE, EXPIRED, UNKNOWN_TYPE (a server without resume): start over.
+            self._cancel_resume_timer()
+            refusal = f"{msg.get('code')} {msg.get('message', '')}".strip()
+            self._fall_back(f"the server refused to resume: {refusal}")
+            assert self._ws is not None
+            await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
+        elif type_ == MsgType.ERROR and self.info is None and msg.get("code") != ErrorName.UNKNOWN_TYPE:
+            # cam-create itself failed (rate limit, server trouble): tell the agent, close, retry later.
+            self.listener.on_message(msg)
+            if self._ws is not None:
+                await self._ws.close()
+        else:
+            self.listener.on_message(msg)
+
+    def _on_code(self, msg: dict[str, Any]) -> None:
+        code = msg.get("code")
+        if not isinstance(code, str) or not code:
+            log.warning("cam-code without a code: %r", msg)
+            return
+        expires = msg.get("expiresAt")
+        token = msg.get("resumeToken")
+        url = msg.get("phoneUrl")
+        self.info = SessionInfo(
+            code=code,
+            expires_at=expires / 1000.0 if isinstance(expires, int | float) else None,
+            resume_token=token if isinstance(token, str) else None,
+            phone_url=url if isinstance(url, str) and url else phone_url_for(self.url, code),
+        )
+        reason, self._renew_reason = self._renew_reason, None
+        self.listener.on_code(self.info, renewed=reason is not None, reason=reason)

@@ -1,0 +1,180 @@
+"""The simulated phone: joins a pairing session, offers its synthetic camera (or only answers, like the
+deployed phone page), trickles its ICE candidates one by one as a browser does, and streams."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+
+from desktop_receiver import sdputil
+from desktop_receiver.ice import candidate_payload, is_end_of_candidates, parse_candidate, pinned_hosts
+from desktop_receiver.simphone.sources import SourceOptions, SyntheticCamera
+from desktop_receiver.simphone.transport import PhoneTransport, make_transport
+from signaling.protocol import MsgType, relayed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PhoneOptions:
+    """How the simulated phone behaves."""
+
+    transport: str = "ws"  # "ws" or "rest"
+    answer_only: bool = False  # wait for the desktop's offer, like the deployed phone page
+    ice_hosts: tuple[str, ...] = ()  # host candidate addresses (tests pin 127.0.0.1)
+    codec: str | None = None  # offer only this codec ("vp8" or "h264"); None: aiortc's list
+    trickle: bool = True  # False: candidates stay in the SDP
+    candidates_first: bool = False  # trickle the candidates before sending the offer
+    trickle_delay: float = 0.0  # seconds between trickled candidates
+    source: SourceOptions = field(default_factory=SourceOptions)
+
+
+class SimulatedPhone:
+    """One phone. `start()` joins (and offers); `leave()` closes everything; `rejoin()` comes back."""
+
+    def __init__(self, server: str, code: str, options: PhoneOptions | None = None) -> None:
+        self.server = server
+        self.code = code
+        self.options = options or PhoneOptions()
+        self.transport: PhoneTransport | None = None
+        self.pc: RTCPeerConnection | None = None
+        self.camera: SyntheticCamera | None = None
+        self.connected = asyncio.Event()
+        self.errors: list[dict[str, Any]] = []
+        self.offers_answered = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Joins the session and, unless answer-only, sends an offer with trickled candidates."""
+        self.transport = make_transport(self.options.transport, self.server, self.code)
+        await self.transport.join()
+        self._task = asyncio.get_running_loop().create_task(self._read())
+        if not self.options.answer_only:
+            await self._offer()
+
+    @property
+    def frames_sent(self) -> int:
+        """Frames handed to the encoder so far."""
+        return self.camera.sent if self.camera else 0
+
+    async def _new_pc(self) -> RTCPeerConnection:
+        await self._close_pc()
+        self.connected.clear()
+        # No ICE servers: aiortc's default public STUN server would stall offline.
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.camera = SyntheticCamera(self.options.source)
+
+        @pc.on("connectionstatechange")
+        def _state() -> None:
+            log.info("phone pc %s", pc.connectionState)
+            if pc.connectionState == "connected":
+                self.connected.set()
+
+        self.pc = pc
+        return pc
+
+    def _restrict_codec(self, pc: RTCPeerConnection) -> None:
+        if not self.options.codec:
+            return
+        wanted = f"video/{self.options.codec}".lower()
+        codecs = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == wanted]
+        for transceiver in pc.getTransceivers():
+            if transceiver.kind == "video":
+                transceiver.setCodecPreferences(codecs)
+
+    async def _set_local(self, pc: RTCPeerConnection, description: RTCSessionDescription) -> None:
+        with pinned_hosts(self.options.ice_hosts):
+            await pc.setLocalDescription(description)
+
+    async def _offer(self) -> None:
+        pc = await self._new_pc()
+        pc.addTransceiver(self.camera, direction="sendonly")
+        self._restrict_codec(pc)
+        await self._set_local(pc, await pc.createOffer())
+        await self._send_description(MsgType.OFFER, pc.localDescription.sdp)
+
+    async def _answer(self, offer_sdp: str) -> None:
+        pc = await self._new_pc()
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        pc.addTrack(self.camera)
+        self._restrict_codec(pc)
+        await self._set_local(pc, await pc.createAnswer())
+        await self._send_description(MsgType.ANSWER, pc.localDescription.sdp)
+        self.offers_answered += 1
+
+    async def _send_description(self, type_: MsgType, sdp: str) -> None:
+        assert self.transport is not None
+        kind = "offer" if type_ is MsgType.OFFER else "answer"
+        if not self.options.trickle:
+            await self.transport.send(relayed(type_, self.code, {"type": kind, "sdp": sdp}))
+            return
+        bare, candidates = sdputil.strip_candidates(sdp)
+        trickle = [candidate_payload(c.line, c.sdp_mid, c.sdp_mline_index, c.ufrag) for c in candidates]
+        if not self.options.candidates_first:
+            await self.transport.send(relayed(type_, self.code, {"type": kind, "sdp": bare}))
+        for payload in trickle:
+            await self.transport.send(relayed(MsgType.ICE, self.code, payload))
+            if self.options.trickle_delay:
+                await asyncio.sleep(self.options.trickle_delay)
+        await self.transport.send(relayed(MsgType.ICE, self.code, None))  # end of candidates
+        if self.options.candidates_first:
+            await self.transport.send(relayed(type_, self.code, {"type": kind, "sdp": bare}))
+
+    async def _read(self) -> None:
+        assert self.transport is not None
+        while True:
+            msg = await self.transport.inbox.get()
+            try:
+                await self._handle(msg)
+            except Exception:  # keep the phone alive for the test to observe
+                log.exception("simulated phone failed on %s", msg.get("type"))
+
+    async def _handle(self, msg: dict[str, Any]) -> None:
+        type_ = msg.get("type")
+        payload = msg.get("payload")
+        if type_ == MsgType.ANSWER and self.pc is not None and isinstance(payload, dict):
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=payload["sdp"], type="answer"))
+        elif type_ == MsgType.OFFER and isinstance(payload, dict):
+            await self._answer(payload["sdp"])
+        elif type_ == MsgType.ICE and self.pc is not None and self.pc.remoteDescription is not None:
+            await self.pc.addIceCandidate(None if is_end_of_candidates(payload) else parse_candidate(payload))
+        elif type_ == MsgType.ERROR:
+            self.errors.append(msg)
+
+    async def drop_socket(self) -> None:
+        """Drops the signaling WebSocket (the transport reconnects and resumes); media keeps flowing."""
+        drop = getattr(self.transport, "drop", None)
+        if drop is None:
+            raise RuntimeError("only the WebSocket transport can drop its socket")
+        await drop()
+
+    async def _close_pc(self) -> None:
+        pc, self.pc = self.pc, None
+        if pc is not None:
+            await pc.close()
+        if self.camera is not None:
+            self.camera.stop()
+
+    async def leave(self) -> None:
+        """Closes the peer connection and the signaling connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._close_pc()
+        if self.transport is not None:
+            await self.transport.close()
+            self.transport = None
+
+    async def rejoin(self) -> None:
+        """Leaves and joins again with the same code (a new join, a new peer connection)."""
+        await self.leave()
+        await self.start()
+
+    stop = leave

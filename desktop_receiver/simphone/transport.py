@@ -1,0 +1,210 @@
+"""The simulated phone's two ways to talk to the signaling server: a WebSocket (with resume after a drop)
+or REST only (POST to send, long-poll GET to receive), as PROTOCOL.md describes them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+
+from signaling.protocol import WS_PATH, MsgType, Role, message, relayed
+
+log = logging.getLogger(__name__)
+
+
+class PhoneSignalingError(RuntimeError):
+    """The server refused the phone (a `cam-error` or a 4xx answer)."""
+
+
+def ws_url(server: str) -> str:
+    """The WebSocket URL for a server given as ws(s)://host:port[/ws] or http(s)://host:port."""
+    parts = urlsplit(server)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, WS_PATH, "", ""))
+
+
+def http_url(server: str) -> str:
+    """The HTTP base URL (no path) of a server given as a ws(s) or http(s) URL."""
+    parts = urlsplit(server)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, "", "", ""))
+
+
+class PhoneTransport:
+    """Common part: incoming messages land in `inbox`, in order."""
+
+    def __init__(self, server: str, code: str) -> None:
+        self.server = server
+        self.code = code
+        self.resume_token: str | None = None
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._http: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.closed = False
+
+    async def join(self) -> None:
+        """Joins the session; raises PhoneSignalingError when the server refuses."""
+        raise NotImplementedError
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        """Sends one message to the desktop (through the server)."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Leaves: closes the connection and stops reading."""
+        self.closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._http is not None:
+            await self._http.close()
+
+
+class WsTransport(PhoneTransport):
+    """A WebSocket like the phone page's; after `drop()` it reconnects and resumes with its token."""
+
+    def __init__(self, server: str, code: str) -> None:
+        super().__init__(server, code)
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._joined: asyncio.Future[dict[str, Any]] | None = None
+        self.resumes = 0
+
+    async def join(self) -> None:
+        """Connects and sends `cam-join`; returns on `cam-joined`."""
+        self._http = aiohttp.ClientSession()
+        self._ws = await self._http.ws_connect(ws_url(self.server))
+        self._joined = asyncio.get_running_loop().create_future()
+        self._task = asyncio.get_running_loop().create_task(self._read())
+        await self._ws.send_str(json.dumps(relayed(MsgType.JOIN, self.code, None)))
+        reply = await asyncio.wait_for(self._joined, 10.0)
+        if reply.get("type") == MsgType.ERROR:
+            raise PhoneSignalingError(f"join refused: {reply.get('code')} {reply.get('message', '')}")
+        token = reply.get("resumeToken")
+        self.resume_token = token if isinstance(token, str) else None
+
+    async def _read(self) -> None:
+        while not self.closed:
+            assert self._ws is not None
+            async for frame in self._ws:
+                if frame.type is not aiohttp.WSMsgType.TEXT:
+                    continue
+                msg = json.loads(frame.data)
+                if not isinstance(msg, dict):
+                    continue
+                if (
+                    self._joined is not None
+                    and not self._joined.done()
+                    and msg.get("type")
+                    in (
+                        MsgType.JOINED,
+                        MsgType.ERROR,
+                    )
+                ):
+                    self._joined.set_result(msg)
+                elif msg.get("type") != MsgType.RESUMED:
+                    self.inbox.put_nowait(msg)
+            if self.closed or not self.resume_token:
+                return
+            await self._resume()
+
+    async def _resume(self) -> None:
+        """The socket dropped: reconnect (a few times) and `cam-resume` as the phone."""
+        assert self._http is not None
+        for attempt in range(10):
+            await asyncio.sleep(min(2.0, 0.2 * 2**attempt))
+            try:
+                self._ws = await self._http.ws_connect(ws_url(self.server))
+            except (aiohttp.ClientError, OSError) as exc:
+                log.info("phone reconnect failed: %s", exc)
+                continue
+            await self._ws.send_str(
+                json.dumps(message(MsgType.RESUME, code=self.code, resumeToken=self.resume_token))
+            )
+            self.resumes += 1
+            return
+        self.closed = True
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        """Sends on the current socket (a message sent while it is down is lost, as in a browser)."""
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.send_str(json.dumps(msg))
+
+    async def drop(self) -> None:
+        """Closes the socket as a network drop would; the reader reconnects and resumes."""
+        if self._ws is not None:
+            await self._ws.close()
+
+    async def close(self) -> None:
+        """Leaves for good."""
+        self.closed = True
+        if self._ws is not None:
+            await self._ws.close()
+        await super().close()
+
+
+class RestTransport(PhoneTransport):
+    """REST only: `POST /cam/signal/{code}` to send, `GET ...?source=phone&wait=N` to receive."""
+
+    def __init__(self, server: str, code: str, wait: float = 5.0) -> None:
+        super().__init__(server, code)
+        self.wait = wait
+        self._url = f"{http_url(server)}/cam/signal/{code}"
+
+    async def join(self) -> None:
+        """Posts `cam-join` (which really joins on our server) and starts polling."""
+        self._http = aiohttp.ClientSession()
+        body = await self._post(relayed(MsgType.JOIN, self.code, None))
+        token = body.get("resumeToken")
+        self.resume_token = token if isinstance(token, str) else None
+        self._task = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _post(self, msg: dict[str, Any]) -> dict[str, Any]:
+        assert self._http is not None
+        body = {"type": msg["type"], "payload": msg.get("payload"), "source": str(Role.PHONE)}
+        async with self._http.post(self._url, json=body) as resp:
+            data = await resp.json(content_type=None)
+            if resp.status >= 400:
+                raise PhoneSignalingError(f"POST {msg['type']} -> {resp.status}: {data}")
+            return data if isinstance(data, dict) else {}
+
+    async def _poll(self) -> None:
+        assert self._http is not None
+        failures = 0
+        while not self.closed:
+            try:
+                async with self._http.get(
+                    self._url,
+                    params={"source": str(Role.PHONE), "wait": str(self.wait)},
+                    timeout=aiohttp.ClientTimeout(total=self.wait + 10),
+                ) as resp:
+                    data = await resp.json(content_type=None)
+                failures = 0
+            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+                failures += 1
+                log.info("poll failed (%d): %s", failures, exc)
+                if failures > 20:
+                    return
+                await asyncio.sleep(min(2.0, 0.1 * failures))
+                continue
+            for msg in data.get("messages", []) if isinstance(data, dict) else []:
+                if isinstance(msg, dict):
+                    self.inbox.put_nowait(msg)
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        """Posts one message."""
+        await self._post(msg)
+
+
+def make_transport(kind: str, server: str, code: str) -> PhoneTransport:
+    """`ws` or `rest`."""
+    if kind == "ws":
+        return WsTransport(server, code)
+    if kind == "rest":
+        return RestTransport(server, code)
+    raise ValueError(f"transport must be ws or rest, not {kind!r}")
