@@ -55,6 +55,7 @@ class AgentConfig:
     dump: DumpOptions | None = None
     stats_interval: float = 5.0
     start_timeout: float = 30.0
+    server_stop_timeout: float = 3.0
 
 
 class AgentError(RuntimeError):
@@ -170,7 +171,14 @@ class Agent(ClientListener):
         for consumer in self._consumers:
             await asyncio.to_thread(consumer.stop)
         if self.server is not None:
-            await self.server.stop()
+            # The server's clean-up waits for every open phone socket to finish; a phone that stays
+            # connected must not hold the agent's exit for long.
+            try:
+                await asyncio.wait_for(self.server.stop(), self.config.server_stop_timeout)
+            except TimeoutError:
+                log.warning(
+                    "embedded signaling server did not stop within %.1f s", self.config.server_stop_timeout
+                )
         self.emit(
             Stopped(
                 reason=reason,

@@ -92,6 +92,8 @@ class FrameSink:
         # Active consumers: a frame replaced before anyone took it is a drop only if someone consumes.
         self.consumers = 0
         self._api_consumer = False
+        # Called on the event loop with every new frame; must be quick (counters, stop conditions).
+        self.listeners: list[Callable[[Frame], None]] = []
         self.cond = threading.Condition()
         # One thread, so frames are converted in order and the event loop never blocks on swscale.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-convert")
@@ -167,6 +169,8 @@ class FrameSink:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(frame)
+        for listener in self.listeners:
+            listener(frame)
 
     def mark_taken(self) -> None:
         """Tells the sink that a consumer took the newest frame (it is not a drop)."""
