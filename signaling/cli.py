@@ -7,6 +7,9 @@ from dataclasses import fields
 
 from signaling.config import ServerConfig, env_name, parse_value
 
+# Flags whose name is not the field's.
+FLAG_NAMES = {"redis_url": "--redis", "allowed_origins": "--allowed-origin"}
+
 
 def build_parser(defaults: ServerConfig) -> argparse.ArgumentParser:
     """An argument parser whose flags and help come from ServerConfig."""
@@ -18,18 +21,20 @@ def build_parser(defaults: ServerConfig) -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     for f in fields(ServerConfig):
-        flag = "--" + f.name.replace("_", "-")
+        flag = FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
         default = getattr(defaults, f.name)
         help_text = f"{f.metadata['help']} [env {env_name(f.name)}]"
         if isinstance(default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
         elif isinstance(default, tuple):
-            parser.add_argument(
-                flag.removesuffix("s"), dest=f.name, action="append", default=None, help=help_text
-            )
+            parser.add_argument(flag, dest=f.name, action="append", default=None, help=help_text)
         else:
             parser.add_argument(
-                flag, type=lambda v, d=default: parse_value(v, d), default=default, help=help_text
+                flag,
+                dest=f.name,
+                type=lambda v, d=default: parse_value(v, d),
+                default=default,
+                help=help_text,
             )
     return parser
 
