@@ -195,19 +195,7 @@ class SignalingService:
         client.code = client.role = None
         if code is None or role is None or conn_id is None:
             return
-
-        def unbind(s: Session) -> bool:
-            slot = s.slot(role)
-            # Only the connection that holds the role may release it (not an older, replaced socket).
-            if slot.conn_id != conn_id:
-                return False
-            slot.conn_id = None
-            slot.left_at = time.time()
-            return True
-
-        if await self.store.update(code, unbind):
-            log_event("peer-left", code=code, role=str(role), conn=conn_id)
-            await self._deliver(code, role.other, message(MsgType.PEER_LEFT, code=code, role=str(role)))
+        await self._mark_left(code, role, conn_id)
 
     async def _end(self, session: Session, reason: str) -> None:
         """Ends a session: tells its live sockets, forgets it, and remembers that the code existed."""
@@ -313,45 +301,53 @@ class SignalingService:
     # ---- background sweep ----------------------------------------------------------------------
 
     async def sweep(self) -> None:
-        """Ends expired sessions and those whose absent role outlived the grace period; keeps paired
+        """Ends expired sessions and those whose absent role outlived the grace period; marks roles
+        whose client vanished without a close (dead instance, silent REST phone) as left; keeps paired
         sessions alive while a role is present (the code's TTL bounds pairing, not a running stream)."""
+        if not await self.store.try_lock("sweep", self.config.sweep_interval * 0.8):
+            return  # another instance sweeps this round
         now = time.time()
         live = 0
         for code in await self.store.codes():
             session = await self.store.get(code)
             if session is None:
                 continue
-            absent = [r for r in Role if session.slot(r).left_at is not None]
-            overdue = [r for r in absent if now - (session.slot(r).left_at or now) > self.config.grace]
-            if overdue:
-                await self._end(session, f"the {overdue[0]} did not come back within {self.config.grace:g} s")
-                continue
             present = [
                 r for r in Role if await self._present(session.slot(r).conn_id, session.slot(r).rest_seen)
             ]
-            if session.phone.joined and present:
+            for role in Role:
+                slot = session.slot(role)
+                if slot.joined and slot.left_at is None and role not in present:
+                    await self._mark_left(code, role, slot.conn_id)
+                    slot.left_at = now
+            overdue = [r for r in Role if now - (session.slot(r).left_at or now) > self.config.grace]
+            if overdue:
+                await self._end(session, f"the {overdue[0]} did not come back within {self.config.grace:g} s")
+            elif session.phone.joined and present:
                 await self.store.update(code, lambda s: _extend(s, now, self.config.code_ttl))
+                live += 1
             elif now * 1000 > session.expires_at:
                 await self._end(session, "the code expired")
-                continue
-            await self._mark_stale_rest(session, present)
-            live += 1
+            else:
+                live += 1
         self.metrics.sessions.set(live)
 
-    async def _mark_stale_rest(self, session: Session, present: list[Role]) -> None:
-        """A REST client that stopped polling has left, like a closed socket."""
-        for role in Role:
-            slot = session.slot(role)
-            if slot.joined and slot.conn_id is None and slot.left_at is None and role not in present:
+    async def _mark_left(self, code: str, role: Role, conn_id: str | None) -> None:
+        """A role whose client is gone (socket closed, instance died, REST phone stopped polling) has
+        left: it may resume until the grace period ends. Only the connection that holds the role may
+        release it, not an older socket that a resume replaced."""
 
-                def mark(s: Session, r: Role = role) -> bool:
-                    s.slot(r).left_at = time.time()
-                    return True
+        def mark(s: Session) -> bool:
+            slot = s.slot(role)
+            if slot.conn_id != conn_id or slot.left_at is not None:
+                return False
+            slot.conn_id = None
+            slot.left_at = time.time()
+            return True
 
-                await self.store.update(session.code, mark)
-                log_event("peer-left", code=session.code, role=str(role), rest=True)
-                notice = message(MsgType.PEER_LEFT, code=session.code, role=str(role))
-                await self._deliver(session.code, role.other, notice)
+        if await self.store.update(code, mark):
+            log_event("peer-left", code=code, role=str(role), conn=conn_id)
+            await self._deliver(code, role.other, message(MsgType.PEER_LEFT, code=code, role=str(role)))
 
     async def run_sweeper(self) -> None:
         """Sweeps forever, every sweep_interval seconds (cancelled at shutdown)."""

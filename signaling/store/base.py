@@ -65,6 +65,10 @@ class SessionStore(Protocol):
         the window."""
         ...
 
+    async def try_lock(self, name: str, seconds: float) -> bool:
+        """Takes a named lock for some seconds unless another instance holds it (periodic jobs)."""
+        ...
+
     async def close(self) -> None:
         """Releases the store's resources."""
         ...

@@ -96,6 +96,9 @@ class MemoryStore:
             self._hits = {k: v for k, v in self._hits.items() if now - v[0] <= window}
         return count + 1 <= limit
 
+    async def try_lock(self, name: str, seconds: float) -> bool:
+        return True  # one instance: nobody to share periodic jobs with
+
     async def close(self) -> None:
         self._sessions.clear()
         self._queues.clear()
