@@ -15,9 +15,11 @@ from signaling.hub import Hub
 from signaling.logs import log_event
 from signaling.metrics import Metrics
 from signaling.protocol import PHONE_PAGE_PATH, WS_PATH
+from signaling.redis_hub import RedisHub
 from signaling.rest import RestHandlers
 from signaling.service import SignalingService
-from signaling.store import MemoryStore
+from signaling.store import MemoryStore, SessionStore, StoreUnavailable
+from signaling.store.redis import RedisStore
 from signaling.ws import WebSocketHandler
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -40,17 +42,32 @@ async def json_errors(
         return web.json_response({"ok": False, "error": "internal error"}, status=500)
 
 
+def _backend(config: ServerConfig) -> tuple[SessionStore, Hub]:
+    """The in-process store and hub, or the Redis ones when several instances share sessions."""
+    instance_id = new_instance_id()
+    if config.redis_url:
+        redis_store = RedisStore(config.redis_url)
+        return redis_store, RedisHub(instance_id, redis_store, local_check_interval=config.sweep_interval)
+    store = MemoryStore()
+    return store, Hub(instance_id, store)
+
+
 def create_app(config: ServerConfig) -> web.Application:
     """The signaling server as an aiohttp application."""
     metrics = Metrics()
-    store = MemoryStore()
-    hub = Hub(new_instance_id(), store)
+    store, hub = _backend(config)
     service = SignalingService(config, store, hub, metrics)
     app = web.Application(middlewares=[json_errors], client_max_size=config.max_message_bytes * 4)
     app[SERVICE_KEY] = service
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        if not isinstance(store, RedisStore):
+            return web.json_response({"ok": True})
+        try:
+            await store.ping()
+        except StoreUnavailable as exc:
+            return web.json_response({"ok": False, "redis": False, "error": str(exc)}, status=503)
+        return web.json_response({"ok": True, "redis": True})
 
     async def metrics_page(_: web.Request) -> web.Response:
         metrics.connections.set(hub.open_connections)
@@ -71,6 +88,7 @@ def create_app(config: ServerConfig) -> web.Application:
         app.router.add_static("/static/", STATIC_DIR)
 
     async def background(_: web.Application) -> AsyncIterator[None]:
+        await hub.start()
         sweeper = asyncio.create_task(service.run_sweeper())
         yield
         sweeper.cancel()

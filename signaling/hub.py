@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from signaling.protocol import Role
 from signaling.store import SessionStore
+
+if TYPE_CHECKING:
+    from signaling.service import Client
 
 
 class Connection(Protocol):
@@ -18,6 +21,7 @@ class Connection(Protocol):
 
     id: str
     lock: asyncio.Lock
+    client: Client
 
     @property
     def closed(self) -> bool: ...
@@ -42,6 +46,9 @@ class Hub:
     def new_conn_id(self) -> str:
         """A connection id that names this instance (so other instances know where it lives)."""
         return f"{self.instance_id}-{next(self._ids)}"
+
+    async def start(self) -> None:
+        """Starts background work (none for one instance)."""
 
     def register(self, conn: Connection) -> None:
         self._connections[conn.id] = conn

@@ -29,9 +29,10 @@ SILENT_TYPES = frozenset({MsgType.DIAGNOSTIC.value, MsgType.ERROR.value})
 class WsConnection:
     """A WebSocket as the hub sees it."""
 
-    def __init__(self, conn_id: str, ws: web.WebSocketResponse) -> None:
+    def __init__(self, conn_id: str, ws: web.WebSocketResponse, client: Client) -> None:
         self.id = conn_id
         self.ws = ws
+        self.client = client
         self.lock = asyncio.Lock()
 
     @property
@@ -67,8 +68,9 @@ class WebSocketHandler:
             log_event("origin-refused", origin=request.headers.get("Origin"))
             await ws.close(code=1008, message=b"origin not allowed")
             return ws
-        conn = WsConnection(self.hub.new_conn_id(), ws)
-        client = Client(address=request.remote or "?", conn_id=conn.id)
+        conn_id = self.hub.new_conn_id()
+        client = Client(address=request.remote or "?", conn_id=conn_id)
+        conn = WsConnection(conn_id, ws, client)
         bucket = TokenBucket(self.config.rate_per_second, self.config.rate_burst)
         self.hub.register(conn)
         self.metrics.connections.inc()

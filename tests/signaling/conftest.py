@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
 import pytest
+import redis
 
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
+from tests.procs import RedisProcess
 
 # Short timers so expiry and grace can be observed within a test.
 FAST = {"sweep_interval": 0.2}
@@ -87,14 +89,33 @@ class Harness:
 ServerFactory = Callable[..., Awaitable[Harness]]
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisProcess]:
+    """One real redis-server for the session's tests (each test starts from an empty database)."""
+    server = RedisProcess().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def backend(request: pytest.FixtureRequest) -> str | None:
+    """Every signaling test runs on both stores: in-process, and Redis (the redis URL)."""
+    if request.param == "memory":
+        return None
+    server: RedisProcess = request.getfixturevalue("redis_server")
+    redis.Redis.from_url(server.url).flushall()
+    return server.url
+
+
 @pytest.fixture
-async def make_server() -> AsyncIterator[ServerFactory]:
-    """Starts servers with config overrides; stops them all at the end of the test."""
+async def make_server(backend: str | None) -> AsyncIterator[ServerFactory]:
+    """Starts servers with config overrides; stops them all at the end of the test. Servers of one
+    test share the backend, so with Redis they are instances of one deployment."""
     servers: list[SignalingServer] = []
     http = aiohttp.ClientSession()
 
     async def make(**overrides: Any) -> Harness:
-        config = ServerConfig(host="127.0.0.1", port=0, **{**FAST, **overrides})
+        config = ServerConfig(host="127.0.0.1", port=0, redis_url=backend, **{**FAST, **overrides})
         server = SignalingServer(config)
         await server.start()
         servers.append(server)

@@ -122,7 +122,8 @@ async def test_calibration_endpoints(srv: Harness) -> None:
 
 
 async def test_healthz_and_metrics(srv: Harness) -> None:
-    assert await srv.get("/healthz") == (200, {"ok": True})
+    status, health = await srv.get("/healthz")
+    assert status == 200 and health["ok"] is True
     desktop, code_msg = await srv.desktop()
     phone, _ = await srv.phone(code_msg["code"])
     await phone.send({"type": "cam-offer", "code": code_msg["code"], "payload": offer()})

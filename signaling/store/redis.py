@@ -1,0 +1,176 @@
+"""The Redis store: sessions, per-role queues with sequence numbers, tombstones, counters and locks
+shared by every instance of a deployment. Every key expires, so nothing leaks when an instance dies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, WatchError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from signaling.protocol import Role
+from signaling.session import Session
+from signaling.store.base import QueueFull, StoreUnavailable
+
+T = TypeVar("T")
+
+# A safety net: the sweeper ends sessions long before; the expiry only reclaims what a crash left.
+KEY_TTL_SECONDS = 3600
+# Atomic push: refuse past the limit, number the message, append it, keep the keys expiring.
+PUSH_SCRIPT = """
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return seq
+"""
+# Atomic pop of a whole queue.
+POP_ALL_SCRIPT = """
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+return items
+"""
+
+
+def unavailable(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    """Turns Redis connection failures into StoreUnavailable, which clients see as UNAVAILABLE."""
+
+    async def wrapped(*args: Any, **kwargs: Any) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"Redis unreachable ({exc.__class__.__name__})") from exc
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis error: {exc}") from exc
+
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+class RedisStore:
+    """SessionStore on Redis. Session updates are optimistic transactions (WATCH/MULTI)."""
+
+    def __init__(self, url: str, prefix: str = "dartcam") -> None:
+        self.redis = aioredis.from_url(
+            url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0, retry_on_timeout=False
+        )
+        self.prefix = prefix
+        self._push = self.redis.register_script(PUSH_SCRIPT)
+        self._pop_all = self.redis.register_script(POP_ALL_SCRIPT)
+
+    def key(self, *parts: str) -> str:
+        """A key in this deployment's namespace."""
+        return ":".join((self.prefix, *parts))
+
+    def _session_key(self, code: str) -> str:
+        return self.key("session", code)
+
+    def _queue_keys(self, code: str, role: Role) -> list[str]:
+        return [self.key("queue", code, str(role)), self.key("seq", code, str(role))]
+
+    @unavailable
+    async def ping(self) -> bool:
+        """True if Redis answers."""
+        return bool(await self.redis.ping())
+
+    @unavailable
+    async def create(self, session: Session) -> bool:
+        created = await self.redis.set(
+            self._session_key(session.code), json.dumps(session.to_dict()), nx=True, ex=KEY_TTL_SECONDS
+        )
+        if created:
+            await self.redis.delete(self.key("ended", session.code))
+        return bool(created)
+
+    @unavailable
+    async def get(self, code: str) -> Session | None:
+        raw = await self.redis.get(self._session_key(code))
+        return Session.from_dict(json.loads(raw)) if raw else None
+
+    @unavailable
+    async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
+        key = self._session_key(code)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for _ in range(50):
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if not raw:
+                        await pipe.reset()
+                        return None
+                    session = Session.from_dict(json.loads(raw))
+                    result = fn(session)
+                    pipe.multi()
+                    pipe.set(key, json.dumps(session.to_dict()), ex=KEY_TTL_SECONDS)
+                    await pipe.execute()
+                    return result
+                except WatchError:
+                    continue  # another instance changed it meanwhile: read again
+        raise StoreUnavailable(f"session {code} kept changing; update abandoned")
+
+    @unavailable
+    async def end(self, code: str, tombstone_ttl: float) -> None:
+        keys = [
+            self._session_key(code),
+            *self._queue_keys(code, Role.DESKTOP),
+            *self._queue_keys(code, Role.PHONE),
+        ]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(*keys)
+            pipe.set(self.key("ended", code), "1", ex=max(1, int(tombstone_ttl)))
+            await pipe.execute()
+
+    @unavailable
+    async def ended(self, code: str) -> bool:
+        return bool(await self.redis.exists(self.key("ended", code)))
+
+    @unavailable
+    async def codes(self) -> list[str]:
+        start = len(self._session_key(""))
+        return [key[start:] async for key in self.redis.scan_iter(match=self._session_key("*"), count=500)]
+
+    @unavailable
+    async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> int:
+        seq = await self._push(
+            keys=self._queue_keys(code, role), args=[json.dumps(message), limit, KEY_TTL_SECONDS]
+        )
+        if int(seq) < 0:
+            raise QueueFull(f"{limit} messages are already waiting for the {role}")
+        return int(seq)
+
+    @unavailable
+    async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
+        items = await self._pop_all(keys=self._queue_keys(code, role)[:1])
+        return [json.loads(item) for item in items]
+
+    @unavailable
+    async def requeue(self, code: str, role: Role, messages: list[dict[str, Any]]) -> None:
+        if messages and await self.redis.exists(self._session_key(code)):
+            key = self._queue_keys(code, role)[0]
+            await self.redis.lpush(key, *[json.dumps(m) for m in reversed(messages)])
+
+    @unavailable
+    async def hit(self, key: str, limit: int, window: float, peek: bool = False) -> bool:
+        counter = self.key("hits", key)
+        if peek:
+            return int(await self.redis.get(counter) or 0) < limit
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(counter)
+            pipe.expire(counter, max(1, int(window)), nx=True)
+            count, _ = await pipe.execute()
+        return int(count) <= limit
+
+    @unavailable
+    async def try_lock(self, name: str, seconds: float) -> bool:
+        return bool(
+            await self.redis.set(self.key("lock", name), "1", nx=True, px=max(1, int(seconds * 1000)))
+        )
+
+    async def close(self) -> None:
+        await self.redis.aclose()
