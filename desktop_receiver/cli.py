@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="after a reconnect, wait "
         "this long for cam-resumed before taking a new code (default %(default)s)",
     )
+    g.add_argument(
+        "--give-up",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="exit with an error if the server cannot be reached at all for S seconds (default %(default)s)",
+    )
     w = p.add_argument_group("WebRTC")
     w.add_argument(
         "--offer",
@@ -193,7 +200,7 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
         public_url=args.public_url,
         peer=peer,
         negotiation=NegotiationOptions(offer_mode=OfferMode(args.offer), offer_grace=args.offer_grace),
-        client=ClientOptions(resume_timeout=args.resume_timeout),
+        client=ClientOptions(resume_timeout=args.resume_timeout, give_up_after=args.give_up),
         dump=dump,
         stats_interval=args.stats_interval,
     )

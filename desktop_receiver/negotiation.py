@@ -164,18 +164,29 @@ class Negotiator:
             )
 
     async def _on_offer(self, sdp: str) -> None:
+        try:
+            PeerSession.check_offer(sdp)
+        except ValueError as exc:
+            self._emit(ErrorEvent(message=f"ignoring the phone's offer: {exc}", where="offer"))
+            return
         self._cancel_grace()
         self.phone_present = True
-        if self.peer is not None and self.peer.awaiting_answer:
-            log.info("glare: dropping our offer (attempt %d) to answer the phone's", self.peer.attempt)
-        await self._close_peer()
-        peer = self._new_peer()
+        # The new connection is built next to the current one, which is closed only once the offer
+        # is answered: a broken offer must not take down a working stream.
+        self.attempts += 1
+        peer = PeerSession(self.peer_options, self.attempts, self._track, self._peer_state)
         try:
             answer = await peer.answer(sdp)
         except Exception as exc:
-            await self._close_peer()
+            await peer.close()
             self._emit(ErrorEvent(message=f"cannot answer the phone's offer: {exc}", where="offer"))
             return
+        if self.peer is not None and self.peer.awaiting_answer:
+            log.info("glare: dropping our offer (attempt %d) to answer the phone's", self.peer.attempt)
+        await self._close_peer()
+        self.peer = peer
+        if peer.track is not None:
+            self._on_track(peer.track, peer)
         await self._send(relayed(MsgType.ANSWER, self._code() or "", {"type": "answer", "sdp": answer}))
         await self._apply_early(peer)
 
@@ -201,7 +212,8 @@ class Negotiator:
 
     async def _add_candidate(self, peer: PeerSession, payload: Any) -> None:
         if not is_end_of_candidates(payload) and not peer.belongs_here(payload):
-            log.info("dropping a candidate of another ICE session")
+            # Another ICE session: maybe the next offer's, trickled ahead of it. Keep it for that one.
+            self._early.append(payload)
             return
         try:
             if not await peer.add_candidate(payload):
@@ -212,7 +224,10 @@ class Negotiator:
     async def _apply_early(self, peer: PeerSession) -> None:
         early, self._early = list(self._early), deque(maxlen=self.options.candidate_buffer)
         for payload in early:
-            await self._add_candidate(peer, payload)
+            if is_end_of_candidates(payload) or peer.belongs_here(payload):
+                await self._add_candidate(peer, payload)
+            else:
+                log.info("dropping a buffered candidate of another ICE session")
 
     # -- attempts -------------------------------------------------------------------------------
 
@@ -221,9 +236,10 @@ class Negotiator:
         self.peer = PeerSession(self.peer_options, self.attempts, self._track, self._peer_state)
         return self.peer
 
-    def _track(self, track: MediaStreamTrack) -> None:
-        if self.peer is not None:
-            self._on_track(track, self.peer)
+    def _track(self, peer: PeerSession, track: MediaStreamTrack) -> None:
+        # A connection still being set up (not yet self.peer) gets its track attached when it takes over.
+        if peer is self.peer:
+            self._on_track(track, peer)
 
     async def _offer(self) -> None:
         await self._close_peer()

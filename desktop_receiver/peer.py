@@ -18,6 +18,7 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
+from aiortc.sdp import SessionDescription
 
 from desktop_receiver import sdputil
 from desktop_receiver.ice import IceServerOptions, is_end_of_candidates, parse_candidate, pinned_hosts
@@ -42,7 +43,7 @@ class PeerOptions:
 class PeerSession:
     """A receive-only video peer connection for one attempt.
 
-    `on_track(track)` is called with the remote video track; `on_state(state)` with every connection
+    `on_track(session, track)` is called with the remote video track; `on_state(state)` with every connection
     state change and with "timeout" when the connection is not up within `connect_timeout` after the
     descriptions were exchanged."""
 
@@ -50,13 +51,14 @@ class PeerSession:
         self,
         options: PeerOptions,
         attempt: int,
-        on_track: Callable[[MediaStreamTrack], None],
+        on_track: Callable[[PeerSession, MediaStreamTrack], None],
         on_state: Callable[[PeerSession, str], None],
     ) -> None:
         self.options = options
         self.attempt = attempt
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=options.ice.servers()))
         self.codec: str | None = None
+        self.track: MediaStreamTrack | None = None
         self.remote_ufrag: str | None = None
         self.candidates_ended = False
         self.closed = False
@@ -68,7 +70,8 @@ class PeerSession:
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
             if track.kind == "video":
-                on_track(track)
+                self.track = track
+                on_track(self, track)
 
         @self.pc.on("connectionstatechange")
         def _state() -> None:
@@ -101,6 +104,17 @@ class PeerSession:
         return sdputil.add_bitrate_hints(
             sdp, opts.start_bitrate_kbps, opts.min_bitrate_kbps, opts.max_bitrate_kbps
         )
+
+    @staticmethod
+    def check_offer(offer_sdp: str) -> None:
+        """Raises ValueError unless the SDP parses and offers video: checked before the current
+        connection is replaced, so a broken offer cannot take down a working stream."""
+        try:
+            parsed = SessionDescription.parse(offer_sdp)
+        except Exception as exc:  # aiortc's parser raises assorted errors on junk
+            raise ValueError(f"unparsable SDP: {exc}") from exc
+        if not any(m.kind == "video" for m in parsed.media):
+            raise ValueError("the offer has no video section")
 
     async def answer(self, offer_sdp: str) -> str:
         """Applies the phone's offer and returns our answer SDP (with all our candidates)."""
@@ -149,14 +163,14 @@ class PeerSession:
     async def add_candidate(self, payload: Any) -> bool:
         """Adds one trickled remote candidate, or ends them; returns False if it was dropped as late.
 
-        Raises ValueError for a malformed candidate."""
+        Raises ValueError for a malformed candidate (even a late one: garbage is always reported)."""
+        end = is_end_of_candidates(payload)
+        candidate = None if end else parse_candidate(payload)
         if self.candidates_ended:
             return False  # aioice raises on a candidate after end-of-candidates
-        if is_end_of_candidates(payload):
+        if end:
             self.candidates_ended = True
-            await self.pc.addIceCandidate(None)
-            return True
-        await self.pc.addIceCandidate(parse_candidate(payload))
+        await self.pc.addIceCandidate(candidate)
         return True
 
     # -- lifetime -------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ class PhoneOptions:
     trickle: bool = True  # False: candidates stay in the SDP
     candidates_first: bool = False  # trickle the candidates before sending the offer
     trickle_delay: float = 0.0  # seconds between trickled candidates
+    # Fault: the first offer's candidates are never sent and the answer to it is ignored, so that
+    # connection attempt stalls (the desktop's connect time-out must start a new one).
+    stall_first: bool = False
     source: SourceOptions = field(default_factory=SourceOptions)
 
 
@@ -47,6 +50,7 @@ class SimulatedPhone:
         self.connected = asyncio.Event()
         self.errors: list[dict[str, Any]] = []
         self.offers_answered = 0
+        self._stalling = self.options.stall_first
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -114,6 +118,9 @@ class SimulatedPhone:
             await self.transport.send(relayed(type_, self.code, {"type": kind, "sdp": sdp}))
             return
         bare, candidates = sdputil.strip_candidates(sdp)
+        if self._stalling and type_ is MsgType.OFFER:
+            await self.transport.send(relayed(type_, self.code, {"type": kind, "sdp": bare}))
+            return
         trickle = [candidate_payload(c.line, c.sdp_mid, c.sdp_mline_index, c.ufrag) for c in candidates]
         if not self.options.candidates_first:
             await self.transport.send(relayed(type_, self.code, {"type": kind, "sdp": bare}))
@@ -137,9 +144,14 @@ class SimulatedPhone:
     async def _handle(self, msg: dict[str, Any]) -> None:
         type_ = msg.get("type")
         payload = msg.get("payload")
-        if type_ == MsgType.ANSWER and self.pc is not None and isinstance(payload, dict):
+        if type_ == MsgType.ANSWER and self._stalling:
+            self._stalling = False  # the stalled attempt: ignore its answer
+        elif type_ == MsgType.ANSWER and self.pc is not None and isinstance(payload, dict):
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=payload["sdp"], type="answer"))
         elif type_ == MsgType.OFFER and isinstance(payload, dict):
+            if self.pc is not None and self.pc.signalingState == "have-local-offer":
+                log.info("glare: keeping our own offer (the desktop yields)")
+                return
             await self._answer(payload["sdp"])
         elif type_ == MsgType.ICE and self.pc is not None and self.pc.remoteDescription is not None:
             await self.pc.addIceCandidate(None if is_end_of_candidates(payload) else parse_candidate(payload))
