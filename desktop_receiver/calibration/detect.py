@@ -1,0 +1,181 @@
+"""Find the board's double ring: the outer annulus of alternating red and green segments.
+
+Works on a downscaled copy (speed) with a colour mask of strongly red or green pixels. A candidate must be
+ring-shaped: its outline fits an ellipse, the ellipse's rim is red/green and alternates about 20 times,
+the inside of the rim (the outer singles) is not coloured, and a second coloured ring (the treble) sits at
+about 103/170 of the size. This rejects red/green objects on the wall and the treble ring on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from . import board
+
+WORK_SIZE = 800  # longest side of the downscaled copy used for detection
+MIN_CONTOUR_POINTS = 24
+
+
+@dataclass(frozen=True)
+class RingCandidate:
+    """The ellipse of the double ring's outer edge (r = 170 mm), in full-resolution pixels."""
+
+    centre: tuple[float, float]
+    axes: tuple[float, float]  # semi-axes along ``angle_deg`` and perpendicular to it
+    angle_deg: float
+    touches_border: bool
+    score: float  # in [0, 1]: how ring-like (rim coverage, alternation, empty singles, treble)
+    treble: tuple | None = None  # ((cx, cy), (a, b), angle) of the treble's outer edge (r = 107), if found
+
+
+def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ring mask, red-minus-green) of an image: the mask is on where red or green clearly dominates.
+
+    |R - G| relative to brightness separates the rings from black and cream (which stay near R = G even
+    under a colour cast) and works in dim light.
+    """
+    # A light blur first: phone video has half-resolution, noisy chroma.
+    b, g, r = (c.astype(np.int16) for c in cv2.split(cv2.blur(bgr, (3, 3))))
+    diff = r - g
+    bright = np.maximum(np.maximum(r, g), b)
+    # Green rings border cream segments and lose chroma when blurred into them, while a colour cast
+    # never makes cream very green: a lower threshold for green than for red.
+    ratio = np.where(diff > 0, 0.3, 0.2)
+    mask = (np.abs(diff) > bright * ratio) & (bright > 30) & (np.abs(diff) > 15)
+    return mask.astype(np.uint8), diff
+
+
+def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
+    """Candidate double rings in ``bgr``, best first (empty when there is no board-like ring)."""
+    h, w = bgr.shape[:2]
+    scale = min(1.0, WORK_SIZE / max(h, w))
+    small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    mask, diff = colour_masks(small)
+    # Closing bridges the wires between segments so that the double ring becomes one annulus.
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    # Outer outlines of all components, including those inside another one's hole (a ring on a cabinet).
+    contours, hierarchy = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    if hierarchy is None:
+        return []
+    contours = [c for c, hier in zip(contours, hierarchy[0], strict=True) if hier[3] < 0]
+    sh, sw = small.shape[:2]
+    min_extent = 24
+    ellipses = []
+    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:16]:
+        x, y, cw, ch = cv2.boundingRect(contour)
+        if max(cw, ch) < min_extent:
+            continue
+        pts = contour[:, 0, :].astype(np.float32)
+        inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
+        ellipse = _robust_ellipse(pts[inside])
+        if ellipse is not None:
+            ellipses.append((ellipse, not inside.all()))
+    found = []
+    for ellipse, touches in ellipses:
+        score = _ring_score(mask, diff, ellipse)
+        if score > 0:
+            treble = _find_treble(ellipse, [e for e, _ in ellipses if e is not ellipse])
+            found.append(
+                RingCandidate(
+                    *_scaled(ellipse, 1 / scale),
+                    touches_border=touches,
+                    score=score,
+                    treble=None if treble is None else _scaled(treble, 1 / scale),
+                )
+            )
+    return sorted(found, key=lambda c: -c.score)
+
+
+def _scaled(ellipse: tuple, k: float) -> tuple:
+    (cx, cy), (a, b), ang = ellipse
+    return (cx * k, cy * k), (a * k, b * k), ang
+
+
+def _find_treble(double: tuple, others: list[tuple]) -> tuple | None:
+    """Among other fitted outlines, the treble ring's: inside the double, about 107/170 of its size."""
+    (cx, cy), (a, b), _ = double
+    size = np.sqrt(a * b)
+    best, best_dev = None, 0.12
+    for e in others:
+        (ex, ey), (ea, eb), _ = e
+        ratio = np.sqrt(ea * eb) / size
+        off = np.hypot(ex - cx, ey - cy) / size
+        dev = abs(ratio - board.R_TREBLE_OUTER / board.R_DOUBLE_OUTER)
+        if off < 0.25 and dev < best_dev:
+            best, best_dev = e, dev
+    return best
+
+
+def _robust_ellipse(pts: np.ndarray) -> tuple | None:
+    """Ellipse ((cx, cy), (semi_a, semi_b), angle) fitted to outline points, ignoring bumps (darts)."""
+    if len(pts) < MIN_CONTOUR_POINTS:
+        return None
+    keep = pts
+    for _ in range(3):
+        (cx, cy), (fa, fb), ang = cv2.fitEllipseAMS(keep)
+        if not (np.isfinite([cx, cy, fa, fb]).all() and min(fa, fb) > 4):
+            return None
+        d = _ellipse_distance(pts, (cx, cy), (fa / 2, fb / 2), ang)
+        tol = max(1.5, 3.0 * float(np.median(np.abs(d))))
+        keep = pts[np.abs(d) < tol]
+        if len(keep) < MIN_CONTOUR_POINTS or len(keep) < 0.5 * len(pts):
+            return None
+    return (cx, cy), (fa / 2, fb / 2), ang
+
+
+def _ellipse_distance(pts: np.ndarray, c: tuple, axes: tuple, ang: float) -> np.ndarray:
+    """Approximate signed distance (px) of points from an ellipse (positive outside)."""
+    t = np.radians(ang)
+    d = pts - np.array(c)
+    u = d[:, 0] * np.cos(t) + d[:, 1] * np.sin(t)
+    v = -d[:, 0] * np.sin(t) + d[:, 1] * np.cos(t)
+    rho = np.hypot(u / axes[0], v / axes[1])
+    return (rho - 1) * np.hypot(u, v) / np.maximum(rho, 1e-9)
+
+
+def ellipse_points(ellipse: tuple, scale: float | np.ndarray, n: int = 180) -> np.ndarray:
+    """Points (..., n, 2) on an ellipse scaled about its centre by ``scale``."""
+    (cx, cy), (a, b), ang = ellipse
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    s = np.asarray(scale, dtype=np.float64)[..., None]
+    th = np.radians(ang)
+    x, y = s * a * np.cos(t), s * b * np.sin(t)
+    return np.stack([cx + x * np.cos(th) - y * np.sin(th), cy + x * np.sin(th) + y * np.cos(th)], axis=-1)
+
+
+def _lookup(img: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``img`` at the nearest pixels of ``pts`` and whether each point is inside the image."""
+    h, w = img.shape[:2]
+    xi, yi = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
+    ok = (xi >= 0) & (yi >= 0) & (xi < w) & (yi < h)
+    return img[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], ok
+
+
+def _ring_score(mask: np.ndarray, diff: np.ndarray, ellipse: tuple) -> float:
+    """How much the ellipse looks like a double ring's outer edge (0 = not at all)."""
+    # Rows of scales about each expected feature; the max over a row tolerates perspective offsets.
+    rim_s = np.array([158, 162, 166, 169]) / board.R_DOUBLE_OUTER
+    treble_s = np.array([80, 88, 96, 103, 110, 118, 126]) / board.R_DOUBLE_OUTER
+    singles_s = np.array([136, 146]) / board.R_DOUBLE_OUTER
+    rim, ok_rim = _lookup(mask, ellipse_points(ellipse, rim_s))
+    visible = ok_rim.all(axis=0)
+    if visible.mean() < 0.5:
+        return 0.0
+    rim_on = rim.max(axis=0)[visible].mean()
+    treble, _ = _lookup(mask, ellipse_points(ellipse, treble_s))
+    treble_on = treble.max(axis=0)[visible].mean()
+    singles, _ = _lookup(mask, ellipse_points(ellipse, singles_s))
+    singles_on = singles.mean(axis=0)[visible].mean()
+    # Red/green alternation along the rim: sign changes of R - G where the rim is coloured.
+    d, _ = _lookup(diff, ellipse_points(ellipse, 166 / board.R_DOUBLE_OUTER))
+    colour = np.sign(d[visible & (rim.max(axis=0) > 0)])
+    changes = int(np.count_nonzero(colour != np.roll(colour, 1))) if len(colour) > 10 else 0
+    expected = 20 * visible.mean()
+    if rim_on < 0.55 or treble_on < 0.4 or singles_on > 0.35:
+        return 0.0
+    if not 0.6 * expected <= changes <= 1.6 * expected:
+        return 0.0
+    return float(rim_on * treble_on * (1 - singles_on) * min(1.0, changes / expected))

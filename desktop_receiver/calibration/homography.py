@@ -1,0 +1,45 @@
+"""Small homography and image-sampling helpers shared by the calibration modules."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Apply homography ``h`` to points (..., 2)."""
+    pts = np.asarray(pts, dtype=np.float64)
+    q = pts @ h[:, :2].T + h[:, 2]
+    return q[..., :2] / q[..., 2:3]
+
+
+def normalize(h: np.ndarray) -> np.ndarray:
+    """Scale ``h`` so that it has unit Frobenius norm and a positive last element (comparable across fits)."""
+    h = h / np.linalg.norm(h)
+    return h if h[2, 2] >= 0 else -h
+
+
+def board_error_mm(h_est: np.ndarray, h_true: np.ndarray, radius: float = 170.0) -> np.ndarray:
+    """Distances (mm, on the board plane) between where two homographies put board points up to ``radius``.
+
+    Points of the board are mapped to the image by ``h_est`` and back by ``h_true``'s inverse.
+    """
+    r = np.linspace(0, radius, 18)[:, None]
+    a = np.radians(np.arange(0, 360, 10.0))[None, :]
+    pts = np.stack([r * np.sin(a), -r * np.cos(a)], axis=-1).reshape(-1, 2)
+    back = project(np.linalg.inv(h_true), project(h_est, pts))
+    return np.linalg.norm(back - pts, axis=1)
+
+
+def sample(image: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Bilinear image values at points (..., 2): shape (..., channels) as float32 (edges replicated)."""
+    pts = np.asarray(pts, dtype=np.float32)
+    flat = pts.reshape(-1, 2)
+    # remap wants maps under 32767 rows and columns: lay the points out as rows of 256.
+    n = len(flat)
+    grid = np.zeros((-(-n // 256) * 256, 2), np.float32)
+    grid[:n] = flat
+    grid = grid.reshape(-1, 256, 2)
+    vals = cv2.remap(image, grid[..., 0], grid[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    channels = 1 if vals.ndim == 2 else vals.shape[-1]
+    return vals.reshape(-1, channels)[:n].reshape(*pts.shape[:-1], channels).astype(np.float32)

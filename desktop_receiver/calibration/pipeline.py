@@ -1,0 +1,147 @@
+"""calibrate(): a BGR frame in, the board's homography (or a reason for failing) out.
+
+Steps: find the double ring by colour (detect), initial homography from the double and treble ellipses
+with the rotation from the red/green pattern (orient), robust refinement on ring edges and wires (refine),
+choice of the 20 from the number ring, then checks that turn doubtful fits into failures: too small,
+partly outside the frame, too blurred, too little of the board's structure found where predicted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from . import board
+from .detect import RingCandidate, find_rings
+from .edges import blur_sigma_px
+from .homography import project
+from .orient import choose_twenty, initial_homography
+from .refine import SCHEDULE, Fit, point_jacobian, px_per_mm, refine
+from .result import CalibrationFailure, CalibrationResult
+
+MIN_IMAGE_SIDE = 64
+MIN_RING_DIAMETER_PX = 80.0  # the double ring's smaller diameter; below, the rings are ~2 px wide
+MAX_BLUR_PX = 3.5
+MAX_BLUR_MM = 5.0
+MIN_CONFIDENCE = 0.5
+MAX_CANDIDATES = 3
+# Without a treble ellipse the initial perspective is rough: start with a wide search on the rings.
+COARSE_SCHEDULE = SCHEDULE
+FINE_SCHEDULE = SCHEDULE[1:]
+
+
+def calibrate(image_bgr: np.ndarray) -> CalibrationResult | CalibrationFailure:
+    """Find the board in a BGR image and return its homography (board mm -> image px) or why not."""
+    start = time.perf_counter()
+    failure = _check_image(image_bgr)
+    if failure:
+        return CalibrationFailure(failure, _ms(start))
+    rings = find_rings(image_bgr)
+    if not rings:
+        return CalibrationFailure("no board found", _ms(start))
+    reasons = []
+    for ring in rings[:MAX_CANDIDATES]:
+        outcome = _calibrate_ring(image_bgr, ring, start)
+        if outcome == "no board found" and ring.treble is not None:
+            # The treble outline may be wrong (a dart, glare): retry from the double ring alone.
+            outcome = _calibrate_ring(image_bgr, replace(ring, treble=None), start)
+        if isinstance(outcome, CalibrationResult):
+            return outcome
+        reasons.append(outcome)
+    # The best candidate's reason is the most informative one.
+    return CalibrationFailure(reasons[0], _ms(start))
+
+
+def _check_image(image: np.ndarray) -> str | None:
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        return "expected an 8-bit BGR image"
+    if min(image.shape[:2]) < MIN_IMAGE_SIDE:
+        return "image too small"
+    return None
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> CalibrationResult | str:
+    """Calibrate on one ring candidate; a failure reason (str) if it does not hold up."""
+    if 2 * min(ring.axes) < MIN_RING_DIAMETER_PX:
+        return "board too small"
+    h_img, w_img = image.shape[:2]
+    if ring.touches_border and _outside_fraction(ring, w_img, h_img) > 0.0:
+        return "board partly outside the frame"
+    h0, phase_strength = initial_homography(image, ring)
+    if phase_strength < 0.3:
+        return "no board found"
+    fit = refine(image, h0, FINE_SCHEDULE if ring.treble is not None else COARSE_SCHEDULE)
+    rim = project(fit.H, board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 5.0)))
+    if ((rim < -0.5) | (rim > [w_img - 0.5, h_img - 0.5])).any():
+        return "board partly outside the frame"
+    h, orientation_certainty = choose_twenty(image, fit.H)
+    scale = px_per_mm(h)
+    sigma = blur_sigma_px(image, h)
+    if sigma > MAX_BLUR_PX or sigma / scale > MAX_BLUR_MM:
+        return "too blurred"
+    evidence = _evidence(fit)
+    confidence = evidence * (0.7 + 0.3 * orientation_certainty) * min(1.0, phase_strength / 0.6)
+    if confidence < MIN_CONFIDENCE:
+        return "no board found"
+    inliers = fit.weight > 0
+    error_px = float(np.sqrt(np.mean(fit.residual_px[inliers] ** 2)))
+    h_inv = np.linalg.inv(h)
+    names, points = zip(*board.calibration_points().items(), strict=True)
+    keypoints = {
+        n: (float(x), float(y)) for n, (x, y) in zip(names, project(h, np.array(points)), strict=True)
+    }
+    return CalibrationResult(
+        H=h / h[2, 2],
+        H_inv=h_inv / h_inv[2, 2],
+        keypoints=keypoints,
+        error_px=error_px,
+        error_mm=_error_mm(fit, h),
+        confidence=float(np.clip(confidence, 0.0, 1.0)),
+        image_size=(w_img, h_img),
+        ms=_ms(start),
+    )
+
+
+def _outside_fraction(ring: RingCandidate, w: int, h: int) -> float:
+    """Fraction of the double ring's ellipse that lies outside the image."""
+    t = np.radians(np.arange(0, 360, 5.0))
+    a, b = ring.axes
+    th = np.radians(ring.angle_deg)
+    x, y = a * np.cos(t), b * np.sin(t)
+    px = ring.centre[0] + x * np.cos(th) - y * np.sin(th)
+    py = ring.centre[1] + x * np.sin(th) + y * np.cos(th)
+    return float(np.mean((px < 0) | (py < 0) | (px > w - 1) | (py > h - 1)))
+
+
+def _evidence(fit: Fit) -> float:
+    """How much of the board's structure was found where the homography puts it, in [0, 1].
+
+    A board shows nearly all ring edges and most wires (darts and glare hide some); a red/green object that
+    merely resembles the rings shows neither the wires nor the bull.
+    """
+    found = fit.weight > 0.1
+    groups = fit.samples.group
+    rings = found[np.isin(groups, (2, 3, 4, 5))].mean()
+    wires = found[np.isin(groups, (6, 7))].mean()
+    bull = found[np.isin(groups, (0, 1))].mean()
+    score = min(1.0, rings / 0.8) * min(1.0, wires / 0.7) * min(1.0, 0.5 + bull)
+    return float(np.clip((score - 0.2) / 0.6, 0.0, 1.0))
+
+
+def _error_mm(fit: Fit, h: np.ndarray) -> float:
+    """Estimated RMS position error (mm) over the board, from the fit's parameter covariance."""
+    pts = np.vstack([np.zeros((1, 2)), board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 30.0))])
+    img = project(h, pts)
+    x = np.column_stack([img, np.ones(len(img))]) @ fit.norm.T
+    jac = point_jacobian(x[:, :2] / x[:, 2:3])  # (N, 2, 8) in normalised image units
+    cov_img = np.einsum("nip,pq,njq->nij", jac, fit.cov, jac) / fit.norm[0, 0] ** 2  # px^2
+    scale = px_per_mm(h)
+    # Statistical precision underestimates real errors (edge biases, JPEG): a floor of 0.1 px.
+    rms_px = np.sqrt(np.mean(np.trace(cov_img, axis1=1, axis2=2))) + 0.1
+    return float(rms_px / scale)

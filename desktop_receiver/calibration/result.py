@@ -1,0 +1,55 @@
+"""What a calibration returns: a result with the homography, or a failure with its reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """A calibrated board.
+
+    ``H`` maps board millimetres (PROTOCOL.md, "Board coordinates") to image pixels (pixel centres at
+    integer coordinates, as in OpenCV); ``H_inv`` maps back. ``keypoints`` are image points of the bull and
+    the DeepDarts calibration points ("5/20", "13/6", "17/3", "8/11"). ``error_px`` is the robust RMS of
+    the edge residuals; ``error_mm`` estimates the position error on the board (up to r = 170 mm).
+    """
+
+    H: np.ndarray
+    H_inv: np.ndarray
+    keypoints: dict[str, tuple[float, float]]
+    error_px: float
+    error_mm: float
+    confidence: float
+    image_size: tuple[int, int]  # (w, h)
+    ms: float
+    ok: bool = field(default=True, init=False)
+
+    def to_json(self) -> dict:
+        """The CLI's JSON object (issue 4): H row-major, board mm -> image px."""
+        return {
+            "ok": True,
+            "H": [float(v) for v in self.H.ravel()],
+            "error_px": round(self.error_px, 4),
+            "error_mm": round(self.error_mm, 4),
+            "confidence": round(self.confidence, 4),
+            "image_size": {"w": self.image_size[0], "h": self.image_size[1]},
+            "keypoints": {k: [round(v[0], 3), round(v[1], 3)] for k, v in self.keypoints.items()},
+            "ms": round(self.ms, 2),
+        }
+
+
+@dataclass(frozen=True)
+class CalibrationFailure:
+    """No usable homography: ``reason`` says why ("no board found", "board too small", ...)."""
+
+    reason: str
+    ms: float = 0.0
+    confidence: float = 0.0
+    ok: bool = field(default=False, init=False)
+
+    def to_json(self) -> dict:
+        """The CLI's JSON object for a failure."""
+        return {"ok": False, "reason": self.reason}
