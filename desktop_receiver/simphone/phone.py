@@ -31,6 +31,10 @@ class PhoneOptions:
     trickle: bool = True  # False: candidates stay in the SDP
     candidates_first: bool = False  # trickle the candidates before sending the offer
     trickle_delay: float = 0.0  # seconds between trickled candidates
+    offer_delay: float = 0.0  # seconds between the join and the offer (a camera takes time to start)
+    # On glare the phone keeps its own offer (the desktop yields), unless its offer is older than this:
+    # then it was lost (e.g. during the desktop's reconnect) and the desktop's offer is answered.
+    own_offer_patience: float = 3.0
     # Fault: the first offer's candidates are never sent and the answer to it is ignored, so that
     # connection attempt stalls (the desktop's connect time-out must start a new one).
     stall_first: bool = False
@@ -51,6 +55,7 @@ class SimulatedPhone:
         self.errors: list[dict[str, Any]] = []
         self.offers_answered = 0
         self._stalling = self.options.stall_first
+        self._offered_at = 0.0
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -59,6 +64,7 @@ class SimulatedPhone:
         await self.transport.join()
         self._task = asyncio.get_running_loop().create_task(self._read())
         if not self.options.answer_only:
+            await asyncio.sleep(self.options.offer_delay)
             await self._offer()
 
     @property
@@ -100,6 +106,7 @@ class SimulatedPhone:
         pc.addTransceiver(self.camera, direction="sendonly")
         self._restrict_codec(pc)
         await self._set_local(pc, await pc.createOffer())
+        self._offered_at = asyncio.get_running_loop().time()
         await self._send_description(MsgType.OFFER, pc.localDescription.sdp)
 
     async def _answer(self, offer_sdp: str) -> None:
@@ -149,7 +156,9 @@ class SimulatedPhone:
         elif type_ == MsgType.ANSWER and self.pc is not None and isinstance(payload, dict):
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=payload["sdp"], type="answer"))
         elif type_ == MsgType.OFFER and isinstance(payload, dict):
-            if self.pc is not None and self.pc.signalingState == "have-local-offer":
+            pending = self.pc is not None and self.pc.signalingState == "have-local-offer"
+            age = asyncio.get_running_loop().time() - self._offered_at
+            if pending and age < self.options.own_offer_patience:
                 log.info("glare: keeping our own offer (the desktop yields)")
                 return
             await self._answer(payload["sdp"])

@@ -74,6 +74,7 @@ class WsTransport(PhoneTransport):
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._joined: asyncio.Future[dict[str, Any]] | None = None
         self.resumes = 0
+        self.resumed = asyncio.Event()  # set on each `cam-resumed`
 
     async def join(self) -> None:
         """Connects and sends `cam-join`; returns on `cam-joined`."""
@@ -107,7 +108,9 @@ class WsTransport(PhoneTransport):
                     )
                 ):
                     self._joined.set_result(msg)
-                elif msg.get("type") != MsgType.RESUMED:
+                elif msg.get("type") == MsgType.RESUMED:
+                    self.resumed.set()
+                else:
                     self.inbox.put_nowait(msg)
             if self.closed or not self.resume_token:
                 return

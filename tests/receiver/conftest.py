@@ -132,13 +132,13 @@ def ws_url_of(agent: Agent) -> str:
 
 
 async def frames_from(
-    agent: Agent, count: int, attempt: int | None = None, timeout: float = TIMEOUT
+    agent: Agent, count: int, after_attempt: int = 0, timeout: float = TIMEOUT
 ) -> list[Any]:
-    """The next `count` frames (of one connection attempt, if given) through the public API."""
+    """The next `count` frames (of a connection attempt later than `after_attempt`) via the public API."""
     out = []
     async with asyncio.timeout(timeout):
         while len(out) < count:
             frame = await agent.next_frame()
-            if attempt is None or frame.meta.attempt == attempt:
+            if frame.meta.attempt > after_attempt:
                 out.append(frame)
     return out
