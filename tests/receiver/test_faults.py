@@ -123,3 +123,21 @@ async def test_connect_timeout_starts_a_new_attempt(server, make_agent, make_pho
     assert "attempt 1" in error.message
     frames = await frames_from(agent, 3)
     assert frames[-1].meta.attempt >= 2
+
+
+async def test_server_restart_refuses_resume_and_a_new_code_follows(server, proxy, make_agent):
+    from signaling.config import ServerConfig
+    from signaling.server import SignalingServer
+
+    agent, events = await make_agent(agent_config(f"ws://127.0.0.1:{proxy.port}/ws", client=FAST_RECONNECT))
+    old = agent.code
+    fresh = SignalingServer(ServerConfig(host="127.0.0.1", port=0))
+    await fresh.start()
+    try:
+        proxy.target_port = fresh.port  # the server "restarted" and lost its sessions
+        proxy.cut()
+        renewed = await events.wait("code", lambda e: e.renewed)
+        assert renewed.code != old and "refused to resume" in renewed.reason
+    finally:
+        await agent.stop()
+        await asyncio.wait_for(fresh.stop(), 10)

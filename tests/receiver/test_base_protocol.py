@@ -1,0 +1,61 @@
+"""Against a server that speaks only the base protocol, as the deployed app's does: unrelated pushes are
+ignored, its answer-only phone page gets our offer, and a socket drop ends in a new code."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from desktop_receiver.negotiation import NegotiationOptions
+from desktop_receiver.signaling_client import ClientOptions
+from tests.receiver.base_server import BaseProtocolServer
+from tests.receiver.conftest import agent_config, frames_from
+from tests.receiver.proxy import TcpProxy
+
+
+@pytest.fixture
+async def base_server() -> AsyncIterator[BaseProtocolServer]:
+    srv = BaseProtocolServer()
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+async def test_answer_only_phone_on_the_base_server(base_server, make_agent, make_phone):
+    agent, events = await make_agent(
+        agent_config(base_server.ws_url, negotiation=NegotiationOptions(offer_grace=0.5))
+    )
+    assert len(agent.code) == 4 and agent.phone_url.endswith(f"/mobile-cam.html?code={agent.code}")
+    phone = await make_phone(base_server.ws_url, agent.code, answer_only=True)
+    frames = await frames_from(agent, 5)
+    assert frames[-1].image.shape == (240, 320, 3)
+    assert phone.offers_answered == 1
+    assert not events.of("error")  # tournaments, matches and announcement were ignored
+
+
+@pytest.mark.parametrize("tokens", [False, True], ids=["no-token", "token-ignored"])
+async def test_socket_drop_without_resume_gives_a_new_code(make_agent, tokens):
+    base_server = BaseProtocolServer(tokens=tokens)
+    await base_server.start()
+    proxy = TcpProxy(base_server.port)
+    await proxy.start()
+    try:
+        agent, events = await make_agent(
+            agent_config(
+                f"ws://127.0.0.1:{proxy.port}/ws",
+                client=ClientOptions(backoff_initial=0.1, resume_timeout=0.5),
+            )
+        )
+        old = agent.code
+        proxy.cut()
+        renewed = await events.wait("code", lambda e: e.renewed)
+        assert renewed.code != old and agent.code == renewed.code
+        assert renewed.code in base_server.sessions
+        if tokens:  # it tried to resume, got no answer, and gave up after resume_timeout
+            assert "cam-resume" in base_server.ignored and "did not resume" in renewed.reason
+        else:  # nothing to resume with: straight to a new code
+            assert base_server.ignored == [] and "no resume token" in renewed.reason
+    finally:
+        await proxy.stop()
+        await base_server.stop()
