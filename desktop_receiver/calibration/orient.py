@@ -115,55 +115,89 @@ def initial_homography(image: np.ndarray, ring: RingCandidate) -> tuple[np.ndarr
     return aff @ rotation(phases[best]), strength
 
 
-# Ink of each number on the number ring, in digits: two-digit numbers carry about twice a single digit's
-# ink in any font, and a "1" is thin. Font- and orientation-independent, unlike a glyph template.
-_DIGIT_INK = {"1": 0.5, "7": 0.8}
-EXPECTED_INK = np.array([sum(_DIGIT_INK.get(d, 1.0) for d in str(n)) for n in board.SEGMENTS])
+# Width of each number on the number ring, in digits ("1" is narrow). Numbers are upright on the board,
+# so a two-digit number is wider than a one-digit one along the board's x axis, in any font; this
+# tells the candidates apart where the red/green pattern (period 36 degrees) cannot.
+_DIGIT_WIDTH = {"1": 0.55}
+EXPECTED_WIDTH = np.array([sum(_DIGIT_WIDTH.get(d, 1.0) for d in str(n)) for n in board.SEGMENTS])
 MAX_UP_DEVIATION = 60.0  # degrees: beyond the +-30 degree roll plus perspective, a candidate is implausible
 
 
-def number_ink(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ink, visible) per segment slot of ``h``: fraction of bright pixels on the number ring."""
-    radii = np.linspace(board.R_NUMBER_INNER + 3, board.R_NUMBER_OUTER + 6, 14)
-    offsets = np.linspace(-8, 8, 17)
+def number_ink(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ink, points, visible) on the number ring, per segment slot of ``h``.
+
+    ``ink`` (20, M) marks bright samples, ``points`` (20, M, 2) their board positions in ``h``'s frame.
+    """
+    radii = np.linspace(board.R_NUMBER_INNER + 3, board.R_NUMBER_OUTER + 6, 15)
+    offsets = np.linspace(-8.5, 8.5, 35)
     angles = np.arange(20)[:, None] * board.SEGMENT_DEG + offsets[None, :]
-    pts = board.polar_to_board(radii[None, None, :], angles[..., None])  # (20, 17, 14, 2)
+    pts = board.polar_to_board(radii[None, None, :], angles[..., None]).reshape(20, -1, 2)
     img_pts = project(h, pts.reshape(-1, 2))
     hgt, wid = image.shape[:2]
     inside = (img_pts[:, 0] >= 0) & (img_pts[:, 1] >= 0) & (img_pts[:, 0] < wid) & (img_pts[:, 1] < hgt)
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     vals = sample(gray, img_pts)[:, 0].reshape(20, -1)
-    inside = inside.reshape(20, -1)
-    visible = inside.mean(axis=1) > 0.9
+    visible = inside.reshape(20, -1).mean(axis=1) > 0.9
     if visible.sum() < 6:
-        return np.zeros(20), visible
-    # Threshold between the black ring and the numbers, per slot neighbourhood against uneven light.
-    lo = np.percentile(vals, 30, axis=1)
-    hi = np.percentile(vals, 98, axis=1)
-    lo_s = np.convolve(np.tile(lo, 3), np.ones(5) / 5, mode="same")[20:40]
-    hi_s = np.convolve(np.tile(hi, 3), np.ones(5) / 5, mode="same")[20:40]
-    ink = (vals > ((lo_s + hi_s) / 2)[:, None]).mean(axis=1)
-    return ink, visible
+        return np.zeros(vals.shape, bool), pts, visible
+    # Ink is what stands out from the slot's own black (against uneven light and glare) by half the
+    # typical contrast of the numbers over the visible slots.
+    background = np.percentile(vals, 30, axis=1)
+    contrast = np.median((np.percentile(vals, 98, axis=1) - background)[visible])
+    ink = vals > (background + max(0.5 * contrast, 20.0))[:, None]
+    return ink, pts, visible
+
+
+def _widths(ink: np.ndarray, pts: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Extent (mm) of each slot's ink along ``axis`` (10th to 90th percentile; 0 without ink)."""
+    proj = pts @ axis
+    widths = np.zeros(len(ink))
+    for j in range(len(ink)):
+        p = proj[j][ink[j]]
+        if len(p) >= 3:
+            lo, hi = np.percentile(p, [5, 95])
+            widths[j] = hi - lo
+    return widths
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks of ``x`` with ties sharing their mean rank."""
+    ranks = np.empty(len(x))
+    ranks[np.argsort(x, kind="stable")] = np.arange(len(x))
+    _, inverse = np.unique(x, return_inverse=True)
+    return (np.bincount(inverse, ranks) / np.bincount(inverse))[inverse]
+
+
+def _rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's correlation: a dart or a glare spot over a number moves one rank, not the whole score."""
+    ra, rb = _ranks(a), _ranks(b)
+    if ra.std() == 0 or rb.std() == 0:
+        return 0.0
+    return float(np.corrcoef(ra, rb)[0, 1])
 
 
 def choose_twenty(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, float]:
     """Among the ten rotations by 36 degrees, the one whose number ring reads like a board's.
 
-    Scores each candidate by the correlation of the number ring's ink with the board's numbers, excluding
-    candidates that put the 20 more than 60 degrees from image-up; without a readable number ring the
-    candidate closest to up wins. Returns (H, certainty in [0, 1]).
+    Scores each candidate by the correlation of the numbers' widths (along that candidate's board x axis)
+    with the board's numbers, excluding candidates that put the 20 more than 60 degrees from image-up;
+    without a readable number ring the candidate closest to up wins. Returns (H, certainty in [0, 1]).
     """
     centre = project(h, np.zeros((1, 2)))[0]
     dev = np.empty(10)
     for k in range(10):
         top = project(h @ rotation(36.0 * k), np.array([[0.0, -board.R_TREBLE_OUTER]]))[0] - centre
         dev[k] = abs(np.degrees(np.arctan2(top[0], -top[1])))
-    ink, visible = number_ink(image, h)
+    ink, pts, visible = number_ink(image, h)
     corr = np.zeros(10)
-    if visible.sum() >= 6 and ink[visible].std() > 0.01:
+    if visible.sum() >= 6:
         for k in range(10):
-            expected = np.roll(EXPECTED_INK, 2 * k)[visible]
-            corr[k] = np.corrcoef(ink[visible], expected)[0, 1]
+            if dev[k] > MAX_UP_DEVIATION:
+                continue
+            a = np.radians(36.0 * k)
+            widths = _widths(ink, pts, np.array([np.cos(a), np.sin(a)]))[visible]
+            expected = np.roll(EXPECTED_WIDTH, 2 * k)[visible]
+            corr[k] = _rank_correlation(widths, expected)
     # Closeness to up only breaks ties: 0.1 of correlation per 30 degrees.
     score = corr - dev / 300.0
     score[dev > MAX_UP_DEVIATION] = -np.inf
