@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from signaling import tls
 from signaling.app import create_app
 from signaling.cli import parse_config
 from signaling.logs import log_event, setup_logging
@@ -13,8 +14,24 @@ def main(argv: list[str] | None = None) -> None:
     """Parses the options and serves forever."""
     config = parse_config(argv)
     setup_logging(config.log_level)
-    log_event("server-starting", host=config.host, port=config.port, redis=config.redis_url is not None)
-    web.run_app(create_app(config), host=config.host, port=config.port, access_log=None, print=None)
+    ssl_context = tls.server_context(tls.cert_files(config)) if config.tls else None
+    config = tls.with_public_url(config, config.port)
+    log_event(
+        "server-starting",
+        host=config.host,
+        port=config.port,
+        redis=config.redis_url is not None,
+        tls=config.tls,
+        public_url=config.public_url,
+    )
+    web.run_app(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        ssl_context=ssl_context,
+        access_log=None,
+        print=None,
+    )
 
 
 if __name__ == "__main__":

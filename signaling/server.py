@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+
 from aiohttp import web
 
+from signaling import tls
 from signaling.app import create_app
 from signaling.config import ServerConfig
 
@@ -15,21 +18,29 @@ class SignalingServer:
         self.config = config or ServerConfig()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        self.cert_files: tls.CertFiles | None = None  # with config.tls: the certificate served
 
     async def start(self) -> None:
-        """Binds and serves."""
+        """Binds and serves (HTTPS and WSS with config.tls)."""
+        ssl_context = None
+        if self.config.tls:
+            self.cert_files = tls.cert_files(self.config)
+            ssl_context = tls.server_context(self.cert_files)
+        # Bound before the app is made: with TLS the phone URL names the port, which port 0 picks here.
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.create_server((self.config.host, self.config.port), family=family)
+        self.port = sock.getsockname()[1]
+        self.config = tls.with_public_url(self.config, self.port)
         self._runner = web.AppRunner(create_app(self.config), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port, ssl_context=None)
-        await site.start()
-        server = site._server  # aiohttp exposes no public accessor for the bound sockets
-        self.port = server.sockets[0].getsockname()[1] if server and server.sockets else self.config.port
+        await web.SockSite(self._runner, sock, ssl_context=ssl_context).start()
 
     @property
     def http_url(self) -> str:
         """The server's base URL as a local client reaches it."""
         host = "127.0.0.1" if self.config.host in ("0.0.0.0", "") else self.config.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.config.tls else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
