@@ -1,0 +1,103 @@
+// The phone's REST signaling, for networks where a WebSocket cannot stay open (PROTOCOL.md):
+// POST /cam/signal/{code} sends, a long-poll GET ?source=phone&wait=N receives. Same events and
+// methods as WsSignal, so the page does not care which one it holds.
+
+import { namedError, sleep } from "./signal-ws.js";
+
+const WAIT_S = 20;
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+// fetch() rejects with a TypeError when the network fails.
+const RETRYABLE = new Set(["TypeError", "RATE_LIMITED", "UNAVAILABLE"]);
+
+export class RestSignal extends EventTarget {
+  constructor(server, code) {
+    super();
+    this.kind = "rest";
+    this.code = code;
+    this.url = new URL(`/cam/signal/${encodeURIComponent(code)}`, server).href;
+    this.token = null;
+    this.closed = false;
+    this.failures = 0;
+    // Sends go out one after the other: a candidate must never overtake its offer.
+    this.queue = Promise.resolve();
+    this.poller = null;
+  }
+
+  /** Joins with a POST; with `token`, as the phone that already holds the session (after a reload). */
+  async join(token) {
+    const body = { type: "cam-join", payload: null, source: "phone" };
+    if (token) body.resumeToken = token;
+    const reply = await this._post(body);
+    if (reply.resumeToken) this.token = reply.resumeToken;
+    this.poller = this._poll();
+    return { type: "cam-joined", code: this.code, resumeToken: this.token };
+  }
+
+  async _post(body) {
+    const resp = await fetch(this.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) throw namedError(data.code || `HTTP_${resp.status}`, data.error || resp.statusText);
+    return data;
+  }
+
+  /** Queues a session message for sending; returns true (REST keeps it until the POST succeeds). */
+  send(msg) {
+    const body = { type: msg.type, payload: msg.payload ?? null, source: "phone" };
+    this.queue = this.queue.then(() => this._postRetrying(body));
+    return true;
+  }
+
+  async _postRetrying(body) {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this._post(body);
+        return;
+      } catch (err) {
+        // A refusal will not change on a retry; a network failure or an overload may.
+        if (!RETRYABLE.has(err.name) && !err.name.startsWith("HTTP_")) {
+          this.dispatchEvent(new CustomEvent("error", { detail: err }));
+          return;
+        }
+        await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
+      }
+    }
+  }
+
+  async _poll() {
+    const url = `${this.url}?source=phone&wait=${WAIT_S}`;
+    while (!this.closed) {
+      let data;
+      try {
+        const resp = await fetch(url, { cache: "no-store" });
+        data = await resp.json();
+        if (!resp.ok) throw namedError(data.code || `HTTP_${resp.status}`, data.error || resp.statusText);
+      } catch (err) {
+        if (this.closed) return;
+        if (err.name === "EXPIRED" || err.name === "INVALID_CODE") {
+          this.closed = true;
+          this.dispatchEvent(new CustomEvent("failed", { detail: { name: err.name, reason: err.message } }));
+          return;
+        }
+        if (this.failures++ === 0) this.dispatchEvent(new CustomEvent("state", { detail: "reconnecting" }));
+        await sleep(BACKOFF_MS[Math.min(this.failures - 1, BACKOFF_MS.length - 1)]);
+        continue;
+      }
+      if (this.failures > 0) {
+        this.failures = 0;
+        this.dispatchEvent(new CustomEvent("state", { detail: "open" }));
+      }
+      for (const msg of data.messages || []) {
+        if (msg && typeof msg === "object") this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+      }
+    }
+  }
+
+  /** Stops polling. */
+  close() {
+    this.closed = true;
+  }
+}

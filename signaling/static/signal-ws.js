@@ -1,0 +1,197 @@
+// The phone's WebSocket signaling (PROTOCOL.md): joins or resumes the session, and after a drop
+// reconnects with back-off and resumes with its token. It reports 'failed' when the socket cannot be
+// opened at all or keeps failing, so that the page can fall back to REST.
+
+const OPEN_TIMEOUT_MS = 4000;
+const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+// Reconnects in a row that never opened a socket before the page gives up on WebSockets.
+const MAX_FAILED_RECONNECTS = 4;
+const RETRYABLE = new Set(["SOCKET_FAILED", "SOCKET_CLOSED"]);
+
+/** The /ws URL of an http(s) server base URL. */
+export function wsUrl(server) {
+  const url = new URL("/ws", server);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.href;
+}
+
+/**
+ * Events: 'message' (detail: a session message), 'state' (detail: 'open' | 'reconnecting'),
+ * 'resumed', 'failed' (detail: {name, reason}). join() resolves with the server's reply (cam-joined or
+ * cam-resumed) or rejects with an Error whose `name` is the cam-error name.
+ */
+export class WsSignal extends EventTarget {
+  constructor(server, code) {
+    super();
+    this.kind = "ws";
+    this.url = wsUrl(server);
+    this.code = code;
+    this.token = null;
+    this.ws = null;
+    this.closed = false;
+    this.failedReconnects = 0;
+    this.pending = null; // {resolve, reject} of the join/resume in flight
+    this.reconnecting = false;
+  }
+
+  /** Joins (or resumes with `token`) on a new socket. */
+  async join(token) {
+    await this._open();
+    return this._hello(token);
+  }
+
+  _open() {
+    return new Promise((resolve, reject) => {
+      let ws;
+      try {
+        ws = new WebSocket(this.url);
+      } catch (err) {
+        reject(namedError("SOCKET_FAILED", String(err)));
+        return;
+      }
+      const timer = setTimeout(() => {
+        ws.close();
+        reject(namedError("SOCKET_FAILED", "the signaling socket did not open"));
+      }, OPEN_TIMEOUT_MS);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        this.ws = ws;
+        ws.onmessage = (ev) => this._onFrame(ev.data);
+        ws.onclose = (ev) => this._onClose(ws, ev);
+        resolve();
+      };
+      ws.onerror = () => {
+        clearTimeout(timer);
+        reject(namedError("SOCKET_FAILED", "the signaling socket could not be opened"));
+      };
+    });
+  }
+
+  _hello(token) {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      if (token) {
+        this._raw({ type: "cam-resume", code: this.code, resumeToken: token });
+      } else {
+        this._raw({ type: "cam-join", code: this.code, payload: null });
+      }
+    });
+  }
+
+  _raw(msg) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(msg));
+      return true;
+    }
+    return false;
+  }
+
+  /** Sends a session message; returns false when the socket is down (a browser loses it too). */
+  send(msg) {
+    return this._raw({ ...msg, code: this.code });
+  }
+
+  _onFrame(text) {
+    let msg;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!msg || typeof msg !== "object") return;
+    const pending = this.pending;
+    if (pending && ["cam-joined", "cam-resumed", "cam-error"].includes(msg.type)) {
+      this.pending = null;
+      if (msg.type === "cam-error") {
+        pending.reject(namedError(msg.code, msg.message || msg.code));
+      } else {
+        if (msg.resumeToken) this.token = msg.resumeToken;
+        pending.resolve(msg);
+      }
+      return;
+    }
+    this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+  }
+
+  _onClose(ws, ev) {
+    if (ws !== this.ws || this.closed) return;
+    this.ws = null;
+    if (this.pending) {
+      this.pending.reject(namedError("SOCKET_CLOSED", "the socket closed before the server replied"));
+      this.pending = null;
+    }
+    if (ev.code === 4000) {
+      // The server closed us because another connection of this phone took over (another tab).
+      this._fail("REPLACED", "another page took over this session");
+      return;
+    }
+    // Before the first join there is no token to resume with: join() itself reports the failure.
+    if (this.token && !this.reconnecting) this._reconnect();
+  }
+
+  async _reconnect() {
+    this.reconnecting = true;
+    this.dispatchEvent(new CustomEvent("state", { detail: "reconnecting" }));
+    try {
+      for (let attempt = 0; !this.closed; attempt++) {
+        await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
+        if (this.closed) return;
+        try {
+          await this._open();
+          await this._hello(this.token);
+        } catch (err) {
+          if (!RETRYABLE.has(err.name)) {
+            this._fail(err.name, `the server refused to resume: ${err.message}`);
+            return;
+          }
+          if (++this.failedReconnects >= MAX_FAILED_RECONNECTS) {
+            this._fail("SOCKET_FAILING", "the signaling socket keeps failing");
+            return;
+          }
+          continue;
+        }
+        this.failedReconnects = 0;
+        this.dispatchEvent(new CustomEvent("state", { detail: "open" }));
+        this.dispatchEvent(new Event("resumed"));
+        return;
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  _fail(name, reason) {
+    this.close();
+    this.dispatchEvent(new CustomEvent("failed", { detail: { name, reason } }));
+  }
+
+  /** Leaves: closes the socket and stops reconnecting. */
+  close() {
+    this.closed = true;
+    if (this.pending) {
+      this.pending.reject(namedError("CLOSED", "the page left the session"));
+      this.pending = null;
+    }
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close();
+      this.ws = null;
+    }
+  }
+
+  /** Test hook: drops the socket as a network would (the page reconnects and resumes). */
+  drop() {
+    if (this.ws) this.ws.close();
+  }
+}
+
+/** An Error whose `name` is a protocol error name (cam-error's `code`). */
+export function namedError(name, message) {
+  const err = new Error(message);
+  err.name = name;
+  return err;
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
