@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiortc import MediaStreamTrack
@@ -49,6 +50,9 @@ class AgentConfig:
     listen_host: str = "0.0.0.0"  # the embedded server's address (phones on the LAN reach it)
     listen_port: int = 8787
     public_url: str | None = None  # the embedded server's public base URL, for the phone URL
+    tls: bool = False  # the embedded server serves HTTPS/WSS (browsers give the camera to secure pages)
+    cert: str | None = None  # its certificate and key (PEM); None: a self-signed one, made once
+    key: str | None = None
     peer: PeerOptions = field(default_factory=PeerOptions)
     negotiation: NegotiationOptions = field(default_factory=NegotiationOptions)
     client: ClientOptions = field(default_factory=ClientOptions)
@@ -100,8 +104,10 @@ class Agent(ClientListener):
         """Starts the (embedded) server, the signaling client and the consumers; returns once the pairing
         code is known. Raises AgentError if no code arrives within `start_timeout`."""
         url = self.config.server_url
+        client_options = self.config.client
         if url is None:
-            url = await self._start_embedded_server()
+            url, trust = await self._start_embedded_server()
+            client_options = replace(client_options, ssl=trust)
         self.negotiator = Negotiator(
             self.config.peer,
             self.config.negotiation,
@@ -113,7 +119,7 @@ class Agent(ClientListener):
         self.negotiator.start()
         if self.config.dump is not None:
             self.add_consumer(FrameDumper(self.config.dump), "dump")
-        self.client = SignalingClient(url, self, self.config.client)
+        self.client = SignalingClient(url, self, client_options)
         await self.client.start()
         self._stats_task = asyncio.get_running_loop().create_task(self._stats_loop())
         waiter = asyncio.ensure_future(self._code_ready.wait())
@@ -197,13 +203,19 @@ class Agent(ClientListener):
 
     # -- wiring ---------------------------------------------------------------------------------
 
-    async def _start_embedded_server(self) -> str:
+    async def _start_embedded_server(self) -> tuple[str, ssl.SSLContext | None]:
         # Imported here: an agent given --server must not need the server's optional parts.
         from signaling.config import ServerConfig
         from signaling.server import SignalingServer
+        from signaling.tls import client_context
 
         cfg = ServerConfig(
-            host=self.config.listen_host, port=self.config.listen_port, public_url=self.config.public_url
+            host=self.config.listen_host,
+            port=self.config.listen_port,
+            public_url=self.config.public_url,
+            tls=self.config.tls,
+            cert=self.config.cert,
+            key=self.config.key,
         )
         self.server = SignalingServer(cfg)
         await self.server.start()
@@ -211,7 +223,9 @@ class Agent(ClientListener):
         # Talk to our own server over loopback whatever address it listens on.
         connect_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
         scheme = "wss" if cfg.tls else "ws"
-        return f"{scheme}://{connect_host}:{self.server.port}/ws"
+        # Our own server over loopback: trust exactly the certificate it serves.
+        files = self.server.cert_files
+        return f"{scheme}://{connect_host}:{self.server.port}/ws", client_context(files) if files else None
 
     async def _send(self, msg: dict[str, Any]) -> None:
         if self.client is not None:

@@ -65,6 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
         "(for the phone URL and the QR code), e.g. https://desk.local:8787",
     )
     g.add_argument(
+        "--tls",
+        action="store_true",
+        help="embedded server: serve HTTPS and WSS (phones give the camera only to secure pages); "
+        "the phone URL becomes https://<LAN address>:<port>/... with a self-signed certificate made "
+        "at first start in ~/.config/dartcam/ unless --cert/--key are given",
+    )
+    g.add_argument("--cert", metavar="PEM", help="embedded server: TLS certificate (with --tls)")
+    g.add_argument("--key", metavar="PEM", help="embedded server: TLS private key (with --tls)")
+    g.add_argument(
         "--resume-timeout",
         type=float,
         default=3.0,
@@ -198,6 +207,9 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
         listen_host=args.listen_host,
         listen_port=args.listen_port,
         public_url=args.public_url,
+        tls=args.tls,
+        cert=args.cert,
+        key=args.key,
         peer=peer,
         negotiation=NegotiationOptions(offer_mode=OfferMode(args.offer), offer_grace=args.offer_grace),
         client=ClientOptions(resume_timeout=args.resume_timeout, give_up_after=args.give_up),

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import random
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ class ClientOptions:
     # Without a single successful connection for this long, the server is taken as unreachable.
     give_up_after: float = 30.0
     send_queue_limit: int = 500
+    # TLS context for a wss:// server (None: the system's trust store), e.g. one that trusts only the
+    # embedded server's self-signed certificate.
+    ssl: ssl.SSLContext | None = None
 
 
 class ClientListener:
@@ -147,6 +151,7 @@ class SignalingClient:
                     heartbeat=self.options.heartbeat,
                     timeout=aiohttp.ClientWSTimeout(ws_close=self.options.connect_timeout),
                     max_msg_size=1 << 20,
+                    ssl=self.options.ssl if self.options.ssl is not None else True,
                 )
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 reason = f"cannot connect: {exc}"
