@@ -1,0 +1,46 @@
+"""Fake-camera clips for Chromium (`--use-file-for-fake-video-capture`): a dartboard at an angle,
+rendered by scripts/render_board.py, written once per size and reused."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@cache
+def _renderer() -> ModuleType:
+    # scripts/ is not a package: load the renderer from its file.
+    spec = importlib.util.spec_from_file_location("render_board", ROOT / "scripts" / "render_board.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def board_clip(
+    directory: Path, width: int = 1280, height: int = 720, frames: int = 30, moving: bool = False
+) -> Path:
+    """A y4m clip of a board seen at an angle (made if missing); Chromium loops it as its camera."""
+    path = directory / f"board_{width}x{height}_{frames}{'_moving' if moving else ''}.y4m"
+    if path.exists():
+        return path
+    render = _renderer()
+    params = replace(
+        render.RenderParams(seed=7, width=width, height=height),
+        tilt_deg=35.0,
+        tilt_azimuth_deg=20.0,
+        roll_deg=8.0,
+        fill=0.6,
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    render.write_y4m(tmp, params, n_frames=frames, moving=moving)
+    tmp.rename(path)
+    return path

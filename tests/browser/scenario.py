@@ -1,0 +1,259 @@
+"""One end-to-end scenario with a real browser, run inside a loopback-only network namespace
+(tests.browser.netns): the signaling server, the desktop agent and headless Chromium as the phone.
+Prints one JSON object: what the agent received (events and every frame), the page's own state
+(`window.dartcamState`) at each step, and timings. The tests and the benchmark assert on it.
+
+    python -m tests.browser.scenario --case ws --clip board.y4m --out DIR [--codec h264]
+
+Cases: ws (the page offers over the WebSocket), rest (?transport=rest), agent-offers (`--offer
+always`, the page only answers), reload (the page reloads mid-stream and resumes), agent-drop (the
+agent's signaling socket is cut and comes back while media flows), calibration (the agent calibrates
+the board and the page shows it), tls (the agent's embedded server with --tls, the page on https)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from playwright.async_api import Page, async_playwright
+
+from signaling.config import ServerConfig
+from signaling.server import SignalingServer
+from tests.browser.harness import AgentProcess, Chromium, spki_hash
+from tests.receiver.proxy import TcpProxy
+
+CASES = ("ws", "rest", "agent-offers", "reload", "agent-drop", "calibration", "tls")
+STEP_TIMEOUT = 40.0
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+
+
+@dataclass
+class Run:
+    """What one scenario collects."""
+
+    case: str
+    out: Path
+    marks: dict[str, float] = field(default_factory=dict)
+    pages: dict[str, Any] = field(default_factory=dict)
+    console: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def mark(self, name: str) -> None:
+        self.marks[name] = time.time()
+
+
+async def snapshot(page: Page, run: Run, step: str) -> dict[str, Any]:
+    """The page's state and a screenshot of it (step.png in the output folder)."""
+    state = await page.evaluate("() => JSON.parse(JSON.stringify(window.dartcamState || null))")
+    run.pages[step] = state
+    with contextlib.suppress(Exception):  # a screenshot is a diagnostic, never the failure
+        await page.screenshot(path=str(run.out / f"{step}.png"))
+    return state
+
+
+async def wait_page(page: Page, condition: str, timeout: float = STEP_TIMEOUT) -> None:
+    """Waits until a JavaScript condition on `s` (window.dartcamState) holds."""
+    await page.wait_for_function(
+        f"() => {{ const s = window.dartcamState; return Boolean(s && ({condition})); }}",
+        timeout=timeout * 1000,
+    )
+
+
+async def stream_for(agent: AgentProcess, seconds: float) -> None:
+    """Lets the stream run; fails early if the agent dies."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if agent.proc.poll() is not None:
+            raise RuntimeError(f"the agent exited with {agent.proc.returncode}")
+        await asyncio.sleep(0.1)
+
+
+def agent_args(args: argparse.Namespace) -> list[str]:
+    """The agent's command line for a case (the signaling part is added by the caller)."""
+    out = ["--ice-host", "127.0.0.1", "--stats-interval", "1", "--no-qr", "--give-up", "20"]
+    if args.codec:
+        out += ["--prefer-codec", args.codec]
+    if args.case == "agent-offers":
+        out += ["--offer", "always"]
+    if args.case == "calibration":
+        out += ["--calibrate"]
+    return out
+
+
+def page_query(args: argparse.Namespace, code: str) -> str:
+    """The phone page's query string for a case."""
+    query = {"code": code}
+    if args.case == "rest":
+        query["transport"] = "rest"
+    if args.case == "agent-offers":
+        query["mode"] = "answer"
+    if args.res != "720p":
+        query["res"] = args.res
+    if args.page_codec:
+        query["codec"] = args.page_codec
+    return urlencode(query)
+
+
+async def play(args: argparse.Namespace, run: Run) -> None:
+    """Starts everything, plays the case, and stops everything (by process id)."""
+    server = proxy = agent = chromium = None
+    pw = None
+    page: Page | None = None
+    try:
+        extra_flags: list[str] = []
+        if args.case == "tls":
+            # The certificate is made in this run's folder, never in the user's config directory.
+            os.environ["XDG_CONFIG_HOME"] = str(run.out / "config")
+            agent = AgentProcess(
+                run.out, ["--listen-host", "127.0.0.1", "--listen-port", "0", "--tls", *agent_args(args)]
+            )
+            code_event = await agent.wait_for("code")
+            cert = run.out / "config" / "dartcam" / "tls-cert.pem"
+            extra_flags.append(f"--ignore-certificate-errors-spki-list={spki_hash(cert.read_bytes())}")
+            base = code_event["url"].split("?")[0]
+        else:
+            server = SignalingServer(ServerConfig(host="127.0.0.1", port=0, sweep_interval=0.5))
+            await server.start()
+            # The agent reaches the server through a proxy that the agent-drop case cuts.
+            proxy = TcpProxy(server.port)
+            await proxy.start()
+            agent = AgentProcess(run.out, ["--server", f"ws://127.0.0.1:{proxy.port}/ws", *agent_args(args)])
+            code_event = await agent.wait_for("code")
+            base = f"{server.http_url}/mobile-cam.html"
+        code = code_event["code"]
+        run.info.update(code=code, agent_url=code_event["url"])
+        run.mark("agent-ready")
+        chromium = Chromium(Path(args.clip), run.out, extra_flags)
+        pw = await async_playwright().start()
+        browser = await pw.chromium.connect_over_cdp(await chromium.cdp_url())
+        context = browser.contexts[0]
+        page = context.pages[0] if context.pages else await context.new_page()
+        await page.set_viewport_size(PHONE_VIEWPORT)
+        page.on("console", lambda msg: run.console.append(f"{msg.type}: {msg.text}"))
+        page.on("pageerror", lambda exc: run.console.append(f"pageerror: {exc}"))
+        url = f"{base}?{page_query(args, code)}"
+        run.info["url"] = url
+        run.mark("page-load")
+        await page.goto(url)
+        await agent.wait_for("frame", timeout=STEP_TIMEOUT)
+        run.mark("first-frame")
+        await wait_page(page, "s.status === 'streaming'")
+        await snapshot(page, run, "streaming")
+        await CASE_STEPS.get(args.case, plain)(args, run, page, agent, proxy)
+    except BaseException as exc:
+        run.info["error"] = f"{type(exc).__name__}: {exc}"
+        run.info["traceback"] = traceback.format_exc()
+        if page is not None:
+            with contextlib.suppress(Exception):
+                await snapshot(page, run, "error")
+    finally:
+        if pw is not None:
+            with contextlib.suppress(Exception):
+                await pw.stop()
+        if chromium is not None:
+            chromium.stop()
+        if agent is not None:
+            agent.stop()
+        if proxy is not None:
+            await proxy.stop()
+        if server is not None:
+            await asyncio.wait_for(server.stop(), 10)
+
+
+async def plain(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+    """Streams for --seconds after the first frame."""
+    await stream_for(agent, args.seconds)
+    run.mark("end")
+    await snapshot(page, run, "end")
+
+
+async def reload(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+    """Reloads the page mid-stream: it must resume the session (same code) and stream again."""
+    await stream_for(agent, 2.0)
+    before = agent.events("frame")[-1]["attempt"]
+    run.mark("reload")
+    await page.reload()
+    await agent.wait_for("frame", lambda f: f["attempt"] > before, timeout=STEP_TIMEOUT)
+    run.mark("frames-after-reload")
+    await wait_page(page, "s.status === 'streaming'")
+    await stream_for(agent, 2.0)
+    run.mark("end")
+    await snapshot(page, run, "end")
+
+
+async def agent_drop(
+    args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, proxy: TcpProxy
+) -> None:
+    """Cuts the agent's signaling socket and keeps it down for 3 s, then lets it back."""
+    await stream_for(agent, 1.0)
+    proxy.refusing = True
+    proxy.cut()
+    run.mark("cut")
+    await agent.wait_for("reconnecting", timeout=STEP_TIMEOUT)
+    await stream_for(agent, 3.0)
+    proxy.refusing = False
+    run.mark("restored")
+    await agent.wait_for("resumed", timeout=STEP_TIMEOUT)
+    run.mark("resumed")
+    await stream_for(agent, 1.5)
+    run.mark("end")
+    await snapshot(page, run, "end")
+
+
+async def calibration(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+    """Waits until the page shows the board calibration that the agent sent."""
+    await wait_page(page, "s.calibration", timeout=60.0)
+    run.mark("calibrated")
+    await snapshot(page, run, "calibrated")
+    run.info["calibration_text"] = await page.inner_text("#calibration")
+
+
+CASE_STEPS = {"reload": reload, "agent-drop": agent_drop, "calibration": calibration}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs one scenario and prints its result as one JSON line."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--case", choices=CASES, required=True)
+    p.add_argument("--clip", required=True, help="y4m file for Chromium's fake camera")
+    p.add_argument("--out", required=True, type=Path, help="folder for screenshots and logs")
+    p.add_argument("--codec", choices=["vp8", "h264"], help="the agent's --prefer-codec")
+    p.add_argument("--page-codec", choices=["vp8", "h264"], help="the page's ?codec=")
+    p.add_argument("--res", choices=["720p", "1080p"], default="720p", help="the page's ?res=")
+    p.add_argument("--seconds", type=float, default=3.0, help="streaming time of the plain cases")
+    args = p.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    run = Run(args.case, args.out)
+    agent_records: list[dict[str, Any]] = []
+    try:
+        asyncio.run(asyncio.wait_for(play(args, run), 150))
+    finally:
+        path = args.out / "agent.jsonl"
+        if path.exists():
+            agent_records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+        result = {
+            "case": args.case,
+            "codec": args.codec,
+            **run.info,
+            "marks": run.marks,
+            "pages": run.pages,
+            "console": run.console[-50:],
+            "frames": [r for r in agent_records if r.get("event") == "frame"],
+            "events": [r for r in agent_records if r.get("event") != "frame"],
+        }
+        print(json.dumps(result), flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

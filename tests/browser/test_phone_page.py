@@ -1,0 +1,140 @@
+"""The phone page in real headless Chromium against the real agent and signaling server, all inside a
+loopback-only network namespace (one per test). Each test asserts what the agent received. On a
+failure the message names the folder with the page's screenshots (one per step) and the logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.clips import board_clip
+from tests.browser.netns import NetnsUnavailable, run_module
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+SCENARIO_TIMEOUT = 240.0
+HD = (1280, 720)
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fake camera: a board at an angle, 1280x720, 30 fps."""
+    return board_clip(tmp_path_factory.mktemp("clips"))
+
+
+def play(case: str, clip: Path, out: Path, *extra: str) -> dict[str, Any]:
+    """Runs one scenario in its own namespace; fails with the page's state and where to look."""
+    try:
+        result = run_module(
+            "tests.browser.scenario",
+            ["--case", case, "--clip", str(clip), "--out", str(out), *extra],
+            timeout=SCENARIO_TIMEOUT,
+        )
+    except NetnsUnavailable as exc:
+        pytest.fail(f"no loopback-only network namespace, so no real-browser test: {exc}")
+    if result.get("error"):
+        pytest.fail(
+            f"scenario {case} failed: {result['error']}\npage states: {result.get('pages')}\n"
+            f"console: {result.get('console')}\nscreenshots and logs: {out}\n{result.get('traceback')}"
+        )
+    return result
+
+
+def events(result: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The agent's events of one kind."""
+    return [e for e in result["events"] if e["event"] == name]
+
+
+def frames_between(result: dict[str, Any], start: float, end: float) -> list[dict[str, Any]]:
+    """The frames the agent decoded between two wall-clock times."""
+    return [f for f in result["frames"] if start <= f["t"] < end]
+
+
+def assert_streamed(result: dict[str, Any], seconds: float = 1.0) -> list[dict[str, Any]]:
+    """The agent got 1280x720 frames from the first one, for `seconds`; returns those frames."""
+    first = result["frames"][0]
+    early = frames_between(result, first["t"], first["t"] + seconds)
+    assert len(early) >= 8 * seconds, f"only {len(early)} frames in the first {seconds:g} s"
+    sizes = {(f["w"], f["h"]) for f in early}
+    assert sizes == {HD}, f"frame sizes in the first {seconds:g} s: {sizes}"
+    return early
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+def test_page_offers_over_websocket(clip: Path, tmp_path: Path, codec: str) -> None:
+    result = play("ws", clip, tmp_path, "--codec", codec)
+    assert_streamed(result)
+    (connected,) = events(result, "connected")
+    assert connected["codec"].lower() == codec
+    assert (connected["width"], connected["height"]) == HD
+    page = result["pages"]["end"]
+    assert page["status"] == "streaming" and page["transport"] == "ws"
+    assert (page["offers"], page["answers"]) == (1, 0)
+    assert page["stats"]["codec"].lower() == codec
+    # Steady: more frames for the whole run, all of one connection.
+    assert len(result["frames"]) >= 30 and {f["attempt"] for f in result["frames"]} == {1}
+
+
+def test_page_on_rest_only(clip: Path, tmp_path: Path) -> None:
+    result = play("rest", clip, tmp_path)
+    assert_streamed(result)
+    page = result["pages"]["end"]
+    assert page["transport"] == "rest" and page["status"] == "streaming"
+    assert page["restFallbacks"] == 0  # asked for, not fallen back to
+
+
+def test_agent_offers_and_page_answers(clip: Path, tmp_path: Path) -> None:
+    result = play("agent-offers", clip, tmp_path)
+    assert_streamed(result)
+    page = result["pages"]["end"]
+    assert (page["offers"], page["answers"]) == (0, 1)
+    assert events(result, "connected")
+
+
+def test_page_reload_resumes_without_new_code(clip: Path, tmp_path: Path) -> None:
+    result = play("reload", clip, tmp_path)
+    assert_streamed(result)
+    assert [e["code"] for e in events(result, "code")] == [result["code"]]
+    marks = result["marks"]
+    before = frames_between(result, 0, marks["reload"])
+    after = frames_between(result, marks["frames-after-reload"], marks["end"])
+    assert before and after
+    assert after[0]["attempt"] > before[-1]["attempt"]
+    assert {(f["w"], f["h"]) for f in after} == {HD}
+    page = result["pages"]["end"]
+    # The reloaded page resumed the same session with its token, and offered a new connection.
+    assert page["code"] == result["code"] and page["resumes"] == 1 and page["offers"] == 1
+    assert page["status"] == "streaming" and page["transport"] == "ws"
+
+
+def test_agent_socket_drops_while_media_flows(clip: Path, tmp_path: Path) -> None:
+    result = play("agent-drop", clip, tmp_path)
+    marks = result["marks"]
+    assert events(result, "reconnecting") and events(result, "resumed")
+    assert [e["code"] for e in events(result, "code")] == [result["code"]]
+    attempt = result["frames"][0]["attempt"]
+    during = frames_between(result, marks["cut"] + 0.5, marks["restored"])
+    # Three seconds without the agent's signaling socket: the video went on, on the same connection.
+    assert len(during) >= 30, f"{len(during)} frames while the agent's socket was down"
+    after = frames_between(result, marks["resumed"], marks["end"])
+    assert after and {f["attempt"] for f in during + after} == {attempt}
+    page = result["pages"]["end"]
+    assert page["status"] == "streaming" and page["restarts"] == 0
+
+
+def test_https_on_the_agents_embedded_server(clip: Path, tmp_path: Path) -> None:
+    result = play("tls", clip, tmp_path)
+    assert result["agent_url"].startswith("https://127.0.0.1:")
+    assert result["agent_url"].endswith(f"/mobile-cam.html?code={result['code']}")
+    assert result["url"].startswith("https://")
+    assert_streamed(result)
+    page = result["pages"]["end"]
+    assert page["transport"] == "ws" and page["status"] == "streaming"
+
+
+def test_agent_calibrates_and_page_shows_it(clip: Path, tmp_path: Path) -> None:
+    result = play("calibration", clip, tmp_path)
+    page = result["pages"]["calibrated"]
+    assert page["calibration"]["H"] and len(page["calibration"]["H"]) == 9
+    assert "Board found" in result["calibration_text"]
