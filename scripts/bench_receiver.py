@@ -45,7 +45,8 @@ class RunResult:
 
     size: str
     codec: str
-    first_frame_ms: float | None
+    first_frame_ms: float | None  # in the measured run
+    first_frame_ms_joins: list[float]  # in `--joins` further short sessions (each a fresh agent)
     fps: float
     phone_fps: float | None
     latency_p50_ms: float | None
@@ -153,7 +154,9 @@ async def run_one(size: str, codec: str, seconds: float, warmup: float) -> RunRe
         size=size,
         codec=codec,
         first_frame_ms=first.ms_since_join if first else None,
+        first_frame_ms_joins=[],
         fps=round((n1 - n0) / (wall1 - wall0), 1),
+        # Averaged over the phone's whole run, its start included: a lower bound of its steady rate.
         phone_fps=round(sent / (warmup + seconds + 1), 1) if sent else None,
         latency_p50_ms=_percentile(latencies, 50),
         latency_p95_ms=_percentile(latencies, 95),
@@ -162,6 +165,20 @@ async def run_one(size: str, codec: str, seconds: float, warmup: float) -> RunRe
         received=received,
         decoded=decoded,
     )
+
+
+async def first_frame_ms(size: str, codec: str) -> float | None:
+    """One short session: milliseconds from `peer-joined` to the first numpy frame."""
+    agent, events = await _start_agent(codec)
+    phone = await _phone(f"ws://127.0.0.1:{agent.server.port}/ws", agent.code, size, codec, 5)
+    try:
+        await asyncio.wait_for(agent.next_frame(), 30)
+    finally:
+        phone.kill()
+        await phone.wait()
+        await agent.stop()
+    first = next((e for e in events if isinstance(e, FirstFrame)), None)
+    return first.ms_since_join if first else None
 
 
 async def run_slow(size: str, codec: str, seconds: float) -> SlowResult:
@@ -210,9 +227,17 @@ async def main_async(args: argparse.Namespace) -> dict:
     for size in args.sizes.split(","):
         for codec in args.codecs.split(","):
             r = await run_one(size, codec, args.seconds, args.warmup)
+            for _ in range(args.joins):
+                ms = await first_frame_ms(size, codec)
+                if ms is not None:
+                    r.first_frame_ms_joins.append(ms)
             results["runs"].append(asdict(r))
+            joins = sorted(r.first_frame_ms_joins)
+            median = statistics.median(joins) if joins else None
             print(
-                f"{r.size:>9} {r.codec:>4}: first frame {r.first_frame_ms} ms, {r.fps} fps received "
+                f"{r.size:>9} {r.codec:>4}: first frame {r.first_frame_ms} ms "
+                f"(joins: median {median}, max {max(joins, default=None)}), "
+                f"{r.fps} fps received "
                 f"(phone sent {r.phone_fps} fps), latency p50 {r.latency_p50_ms} ms / "
                 f"p95 {r.latency_p95_ms} ms, CPU {r.cpu_percent} %, RSS {r.rss_mb} MB, "
                 f"decoded {r.decoded} of {r.received} received",
@@ -240,6 +265,12 @@ def main() -> int:
     )
     p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per size and codec")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds streamed before measuring")
+    p.add_argument(
+        "--joins",
+        type=int,
+        default=5,
+        help="extra short sessions per size and codec, for the first-frame time",
+    )
     p.add_argument("--slow-seconds", type=float, default=60.0, help="slow-consumer run length (0: skip)")
     p.add_argument("--slow-size", default="1280x720")
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
