@@ -68,16 +68,19 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
         x, y, cw, ch = cv2.boundingRect(contour)
         if max(cw, ch) < min_extent:
             continue
-        pts = contour[:, 0, :].astype(np.float32)
-        inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
-        ellipse = _robust_ellipse(pts[inside])
-        if ellipse is not None:
-            ellipses.append((ellipse, not inside.all()))
+        # The outline, and its convex hull: a ring broken by a dart is C-shaped, but its hull is the outer
+        # edge plus a chord, which the robust fit drops. Darts sticking out favour the plain outline.
+        outline = contour[:, 0, :].astype(np.float32)
+        for pts in (outline, _densify(cv2.convexHull(contour)[:, 0, :].astype(np.float32))):
+            inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
+            ellipse = _robust_ellipse(pts[inside])
+            if ellipse is not None:
+                ellipses.append((ellipse, not inside.all()))
     found = []
     for ellipse, touches in ellipses:
         score = _ring_score(mask, diff, ellipse)
         if score > 0:
-            treble = _find_treble(ellipse, [e for e, _ in ellipses if e is not ellipse])
+            treble = _find_treble(ellipse, [e for e, _ in ellipses if e is not ellipse], mask)
             found.append(
                 RingCandidate(
                     *_scaled(ellipse, 1 / scale),
@@ -86,7 +89,31 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
                     treble=None if treble is None else _scaled(treble, 1 / scale),
                 )
             )
-    return sorted(found, key=lambda c: -c.score)
+    # The outline and its hull often give the same ring twice: keep the better of near-duplicates.
+    found.sort(key=lambda c: -c.score)
+    unique: list[RingCandidate] = []
+    for c in found:
+        if not any(_same_ellipse(c, u) for u in unique):
+            unique.append(c)
+    return unique
+
+
+def _same_ellipse(a: RingCandidate, b: RingCandidate) -> bool:
+    size = np.sqrt(a.axes[0] * a.axes[1])
+    return bool(
+        np.hypot(a.centre[0] - b.centre[0], a.centre[1] - b.centre[1]) < 0.05 * size
+        and abs(np.sqrt(b.axes[0] * b.axes[1]) / size - 1) < 0.05
+    )
+
+
+def _densify(polygon: np.ndarray, step: float = 1.5) -> np.ndarray:
+    """Points every ``step`` px along a closed polygon's edges."""
+    nxt = np.roll(polygon, -1, axis=0)
+    out = []
+    for a, b in zip(polygon, nxt, strict=True):
+        n = max(1, int(np.linalg.norm(b - a) / step))
+        out.append(a + (b - a) * (np.arange(n) / n)[:, None])
+    return np.concatenate(out).astype(np.float32)
 
 
 def _scaled(ellipse: tuple, k: float) -> tuple:
@@ -94,18 +121,22 @@ def _scaled(ellipse: tuple, k: float) -> tuple:
     return (cx * k, cy * k), (a * k, b * k), ang
 
 
-def _find_treble(double: tuple, others: list[tuple]) -> tuple | None:
-    """Among other fitted outlines, the treble ring's: inside the double, about 107/170 of its size."""
+def _find_treble(double: tuple, others: list[tuple], mask: np.ndarray) -> tuple | None:
+    """Among other fitted outlines, the treble ring's: inside the double, about 107/170 of its size, and
+    the one whose inner side is best covered by the mask (a dart can spoil an outline's fit)."""
     (cx, cy), (a, b), _ = double
     size = np.sqrt(a * b)
-    best, best_dev = None, 0.12
+    best, best_cover = None, 0.6
     for e in others:
         (ex, ey), (ea, eb), _ = e
         ratio = np.sqrt(ea * eb) / size
         off = np.hypot(ex - cx, ey - cy) / size
-        dev = abs(ratio - board.R_TREBLE_OUTER / board.R_DOUBLE_OUTER)
-        if off < 0.25 and dev < best_dev:
-            best, best_dev = e, dev
+        if off > 0.25 or abs(ratio - board.R_TREBLE_OUTER / board.R_DOUBLE_OUTER) > 0.12:
+            continue
+        on, ok = _lookup(mask, ellipse_points(e, np.array([101, 104]) / board.R_TREBLE_OUTER))
+        cover = on.max(axis=0)[ok.all(axis=0)].mean() if ok.all(axis=0).any() else 0.0
+        if cover > best_cover:
+            best, best_cover = e, cover
     return best
 
 
@@ -158,7 +189,7 @@ def _ring_score(mask: np.ndarray, diff: np.ndarray, ellipse: tuple) -> float:
     """How much the ellipse looks like a double ring's outer edge (0 = not at all)."""
     # Rows of scales about each expected feature; the max over a row tolerates perspective offsets.
     rim_s = np.array([158, 162, 166, 169]) / board.R_DOUBLE_OUTER
-    treble_s = np.array([80, 88, 96, 103, 110, 118, 126]) / board.R_DOUBLE_OUTER
+    treble_s = np.array([70, 80, 90, 100, 110, 120, 130]) / board.R_DOUBLE_OUTER
     singles_s = np.array([136, 146]) / board.R_DOUBLE_OUTER
     rim, ok_rim = _lookup(mask, ellipse_points(ellipse, rim_s))
     visible = ok_rim.all(axis=0)
@@ -174,7 +205,7 @@ def _ring_score(mask: np.ndarray, diff: np.ndarray, ellipse: tuple) -> float:
     colour = np.sign(d[visible & (rim.max(axis=0) > 0)])
     changes = int(np.count_nonzero(colour != np.roll(colour, 1))) if len(colour) > 10 else 0
     expected = 20 * visible.mean()
-    if rim_on < 0.55 or treble_on < 0.4 or singles_on > 0.35:
+    if rim_on < 0.55 or treble_on < 0.3 or singles_on > 0.35:
         return 0.0
     if not 0.6 * expected <= changes <= 1.6 * expected:
         return 0.0

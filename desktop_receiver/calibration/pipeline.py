@@ -26,6 +26,7 @@ MIN_RING_DIAMETER_PX = 80.0  # the double ring's smaller diameter; below, the ri
 MAX_BLUR_PX = 3.5
 MAX_BLUR_MM = 5.0
 MIN_CONFIDENCE = 0.5
+MIN_ORIENTATION_CERTAINTY = 0.25
 MAX_CANDIDATES = 3
 # Without a treble ellipse the initial perspective is rough: start with a wide search on the rings.
 COARSE_SCHEDULE = SCHEDULE
@@ -81,12 +82,14 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
     if ((rim < -0.5) | (rim > [w_img - 0.5, h_img - 0.5])).any():
         return "board partly outside the frame"
     h, orientation_certainty = choose_twenty(image, fit.H)
+    if orientation_certainty < MIN_ORIENTATION_CERTAINTY:
+        return "cannot tell which segment is the 20"
     scale = px_per_mm(h)
     sigma = blur_sigma_px(image, h)
     if sigma > MAX_BLUR_PX or sigma / scale > MAX_BLUR_MM:
         return "too blurred"
     evidence = _evidence(fit)
-    confidence = evidence * (0.7 + 0.3 * orientation_certainty) * min(1.0, phase_strength / 0.6)
+    confidence = evidence * min(1.0, 0.25 + orientation_certainty) * min(1.0, phase_strength / 0.6)
     if confidence < MIN_CONFIDENCE:
         return "no board found"
     inliers = fit.weight > 0
