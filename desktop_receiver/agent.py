@@ -40,6 +40,7 @@ from desktop_receiver.peer import PeerOptions, PeerSession
 from desktop_receiver.signaling_client import ClientListener, ClientOptions, SessionInfo, SignalingClient
 
 log = logging.getLogger(__name__)
+EXPIRY_SLACK = 10.0  # seconds after a code's expiresAt before the agent renews it by itself
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,9 @@ class Agent(ClientListener):
             self._expiry = None
         if info.expires_at is None:
             return
-        delay = max(1.0, info.expires_at - time.time())
+        # Our server ends an expired session itself and says so (EXPIRED, then the client renews); the
+        # base server says nothing. The slack lets the server speak first, so only silence renews here.
+        delay = max(1.0, info.expires_at - time.time() + EXPIRY_SLACK)
         self._expiry = asyncio.get_running_loop().call_later(delay, self._code_expired, info.code)
 
     def _code_expired(self, code: str) -> None:

@@ -76,6 +76,7 @@ class Negotiator:
         self._queue: asyncio.Queue[dict[str, Any] | _Internal] = asyncio.Queue()
         self._grace: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
+        self._left_reported = False
 
     def start(self) -> None:
         """Starts the task that processes inputs one at a time."""
@@ -140,7 +141,7 @@ class Negotiator:
             if msg.get("role") in (None, "phone"):
                 self.phone_present = False
                 self._cancel_grace()
-                self._emit(PeerLeft(reason="the phone's signaling socket closed"))
+                self._left("the phone's signaling socket closed")
         elif type_ == MsgType.ERROR:
             text = f"{msg.get('code')}: {msg.get('message', '')}".rstrip(": ")
             self._emit(ErrorEvent(message=f"server error {text}", where="server"))
@@ -148,6 +149,7 @@ class Negotiator:
             log.debug("ignoring %s", type_)
 
     async def _on_joined(self) -> None:
+        self._left_reported = False
         self.joined_at = time.time()
         self.phone_present = True
         self._early.clear()
@@ -171,6 +173,7 @@ class Negotiator:
             return
         self._cancel_grace()
         self.phone_present = True
+        self._left_reported = False
         # The new connection is built next to the current one, which is closed only once the offer
         # is answered: a broken offer must not take down a working stream.
         self.attempts += 1
@@ -276,11 +279,17 @@ class Negotiator:
                 )
             )
         elif was_connected:
-            self._emit(PeerLeft(reason=f"peer connection {item.kind}"))
+            self._left(f"peer connection {item.kind}")
         else:
             self._emit(ErrorEvent(message=f"connection attempt {item.attempt} {item.kind}", where="ice"))
         if self.phone_present and self.options.offer_mode is not OfferMode.NEVER:
             await self._offer()
+
+    def _left(self, reason: str) -> None:
+        # One departure closes both the socket and the peer connection: report it once.
+        if not self._left_reported:
+            self._left_reported = True
+            self._emit(PeerLeft(reason=reason))
 
     def _cancel_grace(self) -> None:
         if self._grace is not None:

@@ -246,11 +246,17 @@ class SignalingClient:
             self._fall_back(f"the server refused to resume: {refusal}")
             assert self._ws is not None
             await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
-        elif type_ == MsgType.ERROR and self.info is None and msg.get("code") != ErrorName.UNKNOWN_TYPE:
+        elif type_ == MsgType.ERROR and msg.get("ref") == MsgType.CREATE:
             # cam-create itself failed (rate limit, server trouble): tell the agent, close, retry later.
             self.listener.on_message(msg)
             if self._ws is not None:
                 await self._ws.close()
+        elif type_ == MsgType.ERROR and msg.get("code") == ErrorName.EXPIRED and self.info is not None:
+            # Our server ends a session (code expired, or the phone did not come back) with EXPIRED.
+            self.listener.on_message(msg)
+            self._fall_back(f"the server ended the session: {msg.get('message', 'expired')}")
+            assert self._ws is not None
+            await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
         else:
             self.listener.on_message(msg)
 

@@ -141,3 +141,20 @@ async def test_server_restart_refuses_resume_and_a_new_code_follows(server, prox
     finally:
         await agent.stop()
         await asyncio.wait_for(fresh.stop(), 10)
+
+
+async def test_expired_code_is_renewed(make_agent):
+    from signaling.config import ServerConfig
+    from signaling.server import SignalingServer
+
+    short = SignalingServer(ServerConfig(host="127.0.0.1", port=0, code_ttl=1.0, sweep_interval=0.2))
+    await short.start()
+    try:
+        agent, events = await make_agent(agent_config(short.ws_url))
+        old = agent.code
+        renewed = await events.wait("code", lambda e: e.renewed)
+        assert renewed.code != old and "ended the session" in renewed.reason
+        assert agent.code == renewed.code
+    finally:
+        await agent.stop()
+        await asyncio.wait_for(short.stop(), 10)
