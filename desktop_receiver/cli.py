@@ -290,8 +290,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "calibrate":
         # Imported only here: the calibration is its own part with its own options.
-        from desktop_receiver.calibration.cli import main as calibrate_main
-
+        try:
+            from desktop_receiver.calibration.cli import main as calibrate_main
+        except ModuleNotFoundError as exc:
+            if exc.name != "desktop_receiver.calibration.cli":
+                raise
+            print("dartcam-receiver: the calibration command is not available in this build", file=sys.stderr)
+            return 2
         return int(calibrate_main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     if args.dump_every < 1 or (args.dump_max is not None and args.dump_max < 1):

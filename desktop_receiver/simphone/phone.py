@@ -167,6 +167,10 @@ class SimulatedPhone:
         elif type_ == MsgType.ERROR:
             self.errors.append(msg)
 
+    async def reoffer(self) -> None:
+        """Sends a fresh offer on the same session (a new peer connection, as after a page reload)."""
+        await self._offer()
+
     async def drop_socket(self) -> None:
         """Drops the signaling WebSocket (the transport reconnects and resumes); media keeps flowing."""
         drop = getattr(self.transport, "drop", None)

@@ -158,3 +158,13 @@ async def test_expired_code_is_renewed(make_agent):
     finally:
         await agent.stop()
         await asyncio.wait_for(short.stop(), 10)
+
+
+async def test_new_offer_from_the_same_phone_gets_a_fresh_connection(server, make_agent, make_phone):
+    agent, events = await make_agent(agent_config(server.ws_url))
+    phone = await make_phone(server.ws_url, agent.code)
+    first = (await frames_from(agent, 3))[-1]
+    await phone.reoffer()
+    later = await frames_from(agent, 3, after_attempt=first.meta.attempt)
+    assert later[-1].image.shape == (240, 320, 3)
+    assert len(events.of("first-frame")) == 2 and not events.of("error")
