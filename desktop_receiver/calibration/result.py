@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +26,7 @@ class CalibrationResult:
     confidence: float
     image_size: tuple[int, int]  # (w, h)
     ms: float
+    created_at: float = field(default_factory=time.time)  # seconds since the epoch
     ok: bool = field(default=True, init=False)
 
     def to_json(self) -> dict:
@@ -38,6 +40,15 @@ class CalibrationResult:
             "image_size": {"w": self.image_size[0], "h": self.image_size[1]},
             "keypoints": {k: [round(v[0], 3), round(v[1], 3)] for k, v in self.keypoints.items()},
             "ms": round(self.ms, 2),
+        }
+
+    def to_cam_calibration(self) -> dict:
+        """The ``cam-calibration`` payload of PROTOCOL.md: {H, imageSize, errorPx, createdAt (ms epoch)}."""
+        return {
+            "H": [float(v) for v in self.H.ravel()],
+            "imageSize": {"w": self.image_size[0], "h": self.image_size[1]},
+            "errorPx": float(self.error_px),
+            "createdAt": int(self.created_at * 1000),
         }
 
 

@@ -1,0 +1,132 @@
+"""Keep a calibration stable across video frames, and notice when the camera moves.
+
+The agent calibrates frames at some rate and hands every outcome to ``CalibrationTracker.update``. Results
+that agree with the current calibration (the board within ``moved_px`` everywhere) are averaged into it,
+so the published homography does not jitter; a result that disagrees is only believed once
+``confirm_frames`` consecutive results agree with each other (one bad frame cannot move the board). The
+update says whether to publish (emit ``calibrated``, send ``cam-calibration``) and why.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from . import board
+from .homography import project
+from .result import CalibrationFailure, CalibrationResult
+
+# Board points whose image positions are averaged: the bull and two rings.
+_TRACK_POINTS = np.vstack(
+    [
+        np.zeros((1, 2)),
+        board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 22.5)),
+        board.polar_to_board(board.R_TREBLE_INNER, np.arange(0, 360, 45.0)),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class TrackerUpdate:
+    """What changed after one frame's outcome."""
+
+    calibration: CalibrationResult | None  # the calibration to use now (None until the first one)
+    publish: bool  # True when the calibration changed enough to be sent again
+    reason: str  # "first", "moved", "drift", "lost" or "" (nothing to publish)
+    stable: bool  # the camera has not moved for a while
+    next_interval_s: float  # when the agent should calibrate next
+
+
+class CalibrationTracker:
+    """Temporal filter over calibration outcomes of one camera."""
+
+    def __init__(
+        self,
+        moved_px: float = 4.0,
+        smoothing: float = 0.3,
+        confirm_frames: int = 2,
+        max_failures: int = 10,
+        fast_interval_s: float = 0.2,
+        slow_interval_s: float = 2.0,
+    ) -> None:
+        self.moved_px = moved_px
+        self.smoothing = smoothing
+        self.confirm_frames = confirm_frames
+        self.max_failures = max_failures
+        self.fast_interval_s = fast_interval_s
+        self.slow_interval_s = slow_interval_s
+        self._current: CalibrationResult | None = None
+        self._points: np.ndarray | None = None  # averaged image points of _TRACK_POINTS
+        self._published: np.ndarray | None = None  # their positions when last published
+        self._pending: list[CalibrationResult] = []
+        self._failures = 0
+        self._agreeing = 0
+
+    @property
+    def current(self) -> CalibrationResult | None:
+        """The calibration in use (None before the first confident result)."""
+        return self._current
+
+    def update(self, outcome: CalibrationResult | CalibrationFailure) -> TrackerUpdate:
+        """Fold one frame's calibration outcome in; see TrackerUpdate for what to do next."""
+        if not outcome.ok:
+            return self._on_failure()
+        self._failures = 0
+        points = project(outcome.H, _TRACK_POINTS)
+        if self._current is None:
+            return self._adopt(outcome, points, "first")
+        if _distance(points, self._points) < self.moved_px:
+            self._pending.clear()
+            self._agreeing += 1
+            self._points = (1 - self.smoothing) * self._points + self.smoothing * points
+            self._current = self._from_points(outcome)
+            if _distance(self._points, self._published) >= self.moved_px / 2:
+                self._published = self._points.copy()
+                return self._update(True, "drift")
+            return self._update(False, "")
+        # Disagrees with the current calibration: believe it once it repeats.
+        if self._pending and _distance(points, project(self._pending[-1].H, _TRACK_POINTS)) >= self.moved_px:
+            self._pending.clear()
+        self._pending.append(outcome)
+        self._agreeing = 0
+        if len(self._pending) >= self.confirm_frames:
+            self._pending.clear()
+            return self._adopt(outcome, points, "moved")
+        return self._update(False, "")
+
+    def _adopt(self, outcome: CalibrationResult, points: np.ndarray, reason: str) -> TrackerUpdate:
+        self._current, self._points, self._published = outcome, points, points.copy()
+        self._agreeing = 0
+        return self._update(True, reason)
+
+    def _on_failure(self) -> TrackerUpdate:
+        self._failures += 1
+        self._agreeing = 0
+        if self._current is not None and self._failures == self.max_failures:
+            return self._update(True, "lost")
+        return self._update(False, "")
+
+    def _update(self, publish: bool, reason: str) -> TrackerUpdate:
+        stable = self._current is not None and self._agreeing >= 3 and self._failures == 0
+        interval = self.slow_interval_s if stable else self.fast_interval_s
+        current = None if self._failures >= self.max_failures else self._current
+        return TrackerUpdate(current, publish, reason, stable, interval)
+
+    def _from_points(self, latest: CalibrationResult) -> CalibrationResult:
+        """The latest result with H re-fitted to the averaged points (errors and timing kept)."""
+        h, _ = cv2.findHomography(_TRACK_POINTS, self._points, 0)
+        h = h / h[2, 2]
+        h_inv = np.linalg.inv(h)
+        names, pts = zip(*board.calibration_points().items(), strict=True)
+        keypoints = {
+            n: (float(x), float(y)) for n, (x, y) in zip(names, project(h, np.array(pts)), strict=True)
+        }
+        return replace(latest, H=h, H_inv=h_inv / h_inv[2, 2], keypoints=keypoints, created_at=time.time())
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest distance (px) between corresponding image points."""
+    return float(np.max(np.linalg.norm(a - b, axis=1)))
