@@ -132,9 +132,9 @@ class PeerSession:
         """Makes a receive-only video offer (for phones that only answer) and returns its SDP."""
         self._add_video_transceiver()
         offer = await self.pc.createOffer()
-        sdp = await self._set_local(offer)
-        self._start_timer()
-        return sdp
+        # No connect timer yet: a phone page may take its time to answer (camera permission); the
+        # timer covers the connection once the answer is in.
+        return await self._set_local(offer)
 
     @property
     def awaiting_answer(self) -> bool:
@@ -152,6 +152,7 @@ class PeerSession:
         self.remote_ufrag = sdputil.ice_ufrag(answer_sdp)
         codecs = sdputil.video_codecs(answer_sdp)
         self.codec = codecs[0] if codecs else None
+        self._start_timer()
 
     # -- candidates -----------------------------------------------------------------------------
 

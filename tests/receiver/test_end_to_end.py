@@ -75,3 +75,16 @@ async def test_stats_events(server, make_agent, make_phone):
     for event in events.events:
         data = event.to_dict()
         assert isinstance(data["event"], str) and isinstance(data["t"], float)
+
+
+async def test_offer_never_leaves_an_answer_only_phone_waiting(server, make_agent, make_phone):
+    agent, events = await make_agent(
+        agent_config(
+            server.ws_url, negotiation=NegotiationOptions(offer_mode=OfferMode.NEVER, offer_grace=0.2)
+        )
+    )
+    phone = await make_phone(server.ws_url, agent.code, answer_only=True)
+    await events.wait("peer-joined")
+    with pytest.raises(TimeoutError):
+        await agent.next_frame(timeout=1.5)
+    assert phone.offers_answered == 0 and agent.negotiator.attempts == 0
