@@ -3,6 +3,7 @@
 // opened at all or keeps failing, so that the page can fall back to REST.
 
 const OPEN_TIMEOUT_MS = 4000;
+const REPLY_TIMEOUT_MS = 8000;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 // Reconnects in a row that never opened a socket before the page gives up on WebSockets.
 const MAX_FAILED_RECONNECTS = 4;
@@ -69,7 +70,18 @@ export class WsSignal extends EventTarget {
 
   _hello(token) {
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
+      // A socket that opens but never answers (a broken proxy) counts as a failed socket.
+      const timer = setTimeout(() => {
+        if (this.pending !== pending) return;
+        this.pending = null;
+        reject(namedError("SOCKET_FAILED", "the server did not answer on the socket"));
+        if (this.ws) this.ws.close();
+      }, REPLY_TIMEOUT_MS);
+      const pending = {
+        resolve: (msg) => (clearTimeout(timer), resolve(msg)),
+        reject: (err) => (clearTimeout(timer), reject(err)),
+      };
+      this.pending = pending;
       if (token) {
         this._raw({ type: "cam-resume", code: this.code, resumeToken: token });
       } else {
