@@ -5,10 +5,12 @@ Prints one JSON object: what the agent received (events and every frame), the pa
 
     python -m tests.browser.scenario --case ws --clip board.y4m --out DIR [--codec h264]
 
-Cases: ws (the page offers over the WebSocket), rest (?transport=rest), agent-offers (`--offer
-always`, the page only answers), reload (the page reloads mid-stream and resumes), agent-drop (the
-agent's signaling socket is cut and comes back while media flows), calibration (the agent calibrates
-the board and the page shows it), tls (the agent's embedded server with --tls, the page on https)."""
+Cases: ws (the page offers over the WebSocket), rest (?transport=rest), ws-blocked (the browser's
+WebSocket is closed at once: the page falls back to REST), agent-offers (`--offer always`, the page
+only answers), reload (the page reloads mid-stream and resumes), socket-drops (the agent's signaling
+socket is cut and comes back, then the page's drops, while media flows), media-cut (UDP on loopback
+is throttled to nothing: the page restarts ICE), calibration (the agent calibrates the board and the
+page shows it), tls (the agent's embedded server with --tls, the page on https)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import asyncio
 import contextlib
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 import traceback
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import psutil
 from playwright.async_api import Page, async_playwright
 
 from signaling.config import ServerConfig
@@ -32,7 +37,17 @@ from signaling.server import SignalingServer
 from tests.browser.harness import AgentProcess, Chromium, spki_hash
 from tests.receiver.proxy import TcpProxy
 
-CASES = ("ws", "rest", "agent-offers", "reload", "agent-drop", "calibration", "tls")
+CASES = (
+    "ws",
+    "rest",
+    "ws-blocked",
+    "agent-offers",
+    "reload",
+    "socket-drops",
+    "media-cut",
+    "calibration",
+    "tls",
+)
 STEP_TIMEOUT = 40.0
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 
@@ -141,6 +156,9 @@ async def play(args: argparse.Namespace, run: Run) -> None:
         await page.set_viewport_size(PHONE_VIEWPORT)
         page.on("console", lambda msg: run.console.append(f"{msg.type}: {msg.text}"))
         page.on("pageerror", lambda exc: run.console.append(f"pageerror: {exc}"))
+        if args.case == "ws-blocked":
+            # Playwright answers the page's WebSocket itself and closes it at once.
+            await page.route_web_socket(re.compile(r"/ws$"), lambda ws: ws.close())
         url = f"{base}?{page_query(args, code)}"
         run.info["url"] = url
         run.mark("page-load")
@@ -171,8 +189,12 @@ async def play(args: argparse.Namespace, run: Run) -> None:
 
 
 async def plain(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
-    """Streams for --seconds after the first frame."""
+    """Streams for --seconds after the first frame, measuring the agent's CPU meanwhile."""
+    process = psutil.Process(agent.proc.pid)
+    cpu_before, wall_before = sum(process.cpu_times()[:2]), time.monotonic()
     await stream_for(agent, args.seconds)
+    cpu = sum(process.cpu_times()[:2]) - cpu_before
+    run.info["agent_cpu_percent"] = round(100 * cpu / (time.monotonic() - wall_before), 1)
     run.mark("end")
     await snapshot(page, run, "end")
 
@@ -191,10 +213,10 @@ async def reload(args: argparse.Namespace, run: Run, page: Page, agent: AgentPro
     await snapshot(page, run, "end")
 
 
-async def agent_drop(
+async def socket_drops(
     args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, proxy: TcpProxy
 ) -> None:
-    """Cuts the agent's signaling socket and keeps it down for 3 s, then lets it back."""
+    """Cuts the agent's signaling socket for 3 s, then drops the page's; media must go on."""
     await stream_for(agent, 1.0)
     proxy.refusing = True
     proxy.cut()
@@ -205,7 +227,50 @@ async def agent_drop(
     run.mark("restored")
     await agent.wait_for("resumed", timeout=STEP_TIMEOUT)
     run.mark("resumed")
-    await stream_for(agent, 1.5)
+    await stream_for(agent, 1.0)
+    await page.evaluate("() => window.dartcam.dropSocket()")
+    run.mark("page-drop")
+    await wait_page(page, "s.resumes >= 1")
+    run.mark("page-resumed")
+    await stream_for(agent, 1.0)
+    run.mark("end")
+    await snapshot(page, run, "end")
+
+
+# UDP on loopback goes to a class of 8 bit/s: the media path dies, TCP (signaling, DevTools) lives.
+# (This kernel has no tc drop action; a starved class does the same.)
+THROTTLE_UDP = [
+    "tc qdisc add dev lo root handle 1: htb default 10",
+    "tc class add dev lo parent 1: classid 1:10 htb rate 10gbit",
+    "tc class add dev lo parent 1: classid 1:20 htb rate 8bit ceil 8bit",
+    "tc qdisc add dev lo parent 1:20 handle 20: pfifo limit 1",
+    "tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip protocol 17 0xff flowid 1:20",
+]
+
+
+def tc(commands: list[str]) -> None:
+    """Runs tc commands in this namespace."""
+    for command in commands:
+        subprocess.run(command.split(), check=True, capture_output=True)
+
+
+async def media_cut(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+    """Starves UDP until the page restarts ICE, then lets it through: a new connection must stream."""
+    await stream_for(agent, 1.0)
+    before = agent.events("frame")[-1]["attempt"]
+    tc(THROTTLE_UDP)
+    run.mark("cut")
+    try:
+        await wait_page(page, "s.restarts >= 1")
+        run.mark("restarted")
+        await snapshot(page, run, "restarting")
+    finally:
+        tc(["tc qdisc del dev lo root"])
+    run.mark("restored")
+    await agent.wait_for("frame", lambda f: f["attempt"] > before, timeout=STEP_TIMEOUT)
+    run.mark("frames-after-restart")
+    await wait_page(page, "s.status === 'streaming'")
+    await stream_for(agent, 1.0)
     run.mark("end")
     await snapshot(page, run, "end")
 
@@ -218,7 +283,12 @@ async def calibration(args: argparse.Namespace, run: Run, page: Page, agent: Age
     run.info["calibration_text"] = await page.inner_text("#calibration")
 
 
-CASE_STEPS = {"reload": reload, "agent-drop": agent_drop, "calibration": calibration}
+CASE_STEPS = {
+    "reload": reload,
+    "socket-drops": socket_drops,
+    "media-cut": media_cut,
+    "calibration": calibration,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -108,8 +108,8 @@ def test_page_reload_resumes_without_new_code(clip: Path, tmp_path: Path) -> Non
     assert page["status"] == "streaming" and page["transport"] == "ws"
 
 
-def test_agent_socket_drops_while_media_flows(clip: Path, tmp_path: Path) -> None:
-    result = play("agent-drop", clip, tmp_path)
+def test_signaling_sockets_drop_while_media_flows(clip: Path, tmp_path: Path) -> None:
+    result = play("socket-drops", clip, tmp_path)
     marks = result["marks"]
     assert events(result, "reconnecting") and events(result, "resumed")
     assert [e["code"] for e in events(result, "code")] == [result["code"]]
@@ -117,10 +117,34 @@ def test_agent_socket_drops_while_media_flows(clip: Path, tmp_path: Path) -> Non
     during = frames_between(result, marks["cut"] + 0.5, marks["restored"])
     # Three seconds without the agent's signaling socket: the video went on, on the same connection.
     assert len(during) >= 30, f"{len(during)} frames while the agent's socket was down"
+    # Then the page's socket dropped: it resumed with its token, and the video still went on.
     after = frames_between(result, marks["resumed"], marks["end"])
-    assert after and {f["attempt"] for f in during + after} == {attempt}
+    assert frames_between(result, marks["page-resumed"], marks["end"])
+    assert {f["attempt"] for f in during + after} == {attempt}
     page = result["pages"]["end"]
-    assert page["status"] == "streaming" and page["restarts"] == 0
+    assert page["status"] == "streaming" and page["resumes"] == 1
+    assert (page["offers"], page["restarts"]) == (1, 0)
+
+
+def test_websocket_blocked_falls_back_to_rest(clip: Path, tmp_path: Path) -> None:
+    result = play("ws-blocked", clip, tmp_path)
+    assert_streamed(result)
+    page = result["pages"]["end"]
+    assert page["transport"] == "rest" and page["restFallbacks"] == 1
+    assert page["status"] == "streaming"
+
+
+def test_media_path_failure_restarts_ice(clip: Path, tmp_path: Path) -> None:
+    result = play("media-cut", clip, tmp_path)
+    marks = result["marks"]
+    first = result["frames"][0]["attempt"]
+    assert result["pages"]["restarting"]["restarts"] >= 1
+    after = frames_between(result, marks["frames-after-restart"], marks["end"] + 1)
+    assert after and all(f["attempt"] > first for f in after)
+    assert {(f["w"], f["h"]) for f in after} == {HD}
+    page = result["pages"]["end"]
+    assert page["status"] == "streaming" and page["offers"] >= 2
+    assert [e["code"] for e in events(result, "code")] == [result["code"]]
 
 
 def test_https_on_the_agents_embedded_server(clip: Path, tmp_path: Path) -> None:
