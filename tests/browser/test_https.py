@@ -1,0 +1,87 @@
+"""HTTPS for phones on the LAN (signaling/tls.py): the self-signed certificate is made once and reused,
+made again when the LAN address changes, and the server serves the page and the WebSocket over TLS
+with a phone URL on https. No browser here: aiohttp is the client, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+from cryptography import x509
+
+from signaling import tls
+from signaling.config import ServerConfig
+from signaling.server import SignalingServer
+
+
+@pytest.fixture
+def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's config directory, in the test's folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    return tmp_path / "dartcam"
+
+
+def _ips(cert_file: Path) -> set[str]:
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
+
+
+def test_self_signed_certificate_is_made_once_and_reused(config_home: Path) -> None:
+    files = tls.self_signed()
+    assert files.cert.parent == config_home
+    assert files.key.stat().st_mode & 0o777 == 0o600
+    assert {"127.0.0.1", tls.lan_address()} <= _ips(files.cert)
+    first = files.cert.read_bytes()
+    assert tls.self_signed().cert.read_bytes() == first
+
+
+def test_certificate_is_made_again_when_the_lan_address_changes(
+    config_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = tls.self_signed().cert.read_bytes()
+    monkeypatch.setattr(tls, "lan_address", lambda: "192.0.2.77")
+    files = tls.self_signed()
+    assert files.cert.read_bytes() != first
+    assert "192.0.2.77" in _ips(files.cert)
+
+
+def test_cert_and_key_go_together() -> None:
+    with pytest.raises(ValueError, match="together"):
+        tls.cert_files(ServerConfig(tls=True, cert="/some/cert.pem"))
+
+
+def test_public_url_names_the_lan_address_or_the_bound_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tls, "lan_address", lambda: "192.0.2.5")
+    assert tls.with_public_url(ServerConfig(tls=True), 8787).public_url == "https://192.0.2.5:8787"
+    bound = ServerConfig(tls=True, host="10.1.2.3")
+    assert tls.with_public_url(bound, 9000).public_url == "https://10.1.2.3:9000"
+    given = ServerConfig(tls=True, public_url="https://desk.local:8787")
+    assert tls.with_public_url(given, 8787).public_url == "https://desk.local:8787"
+    assert tls.with_public_url(ServerConfig(), 8787).public_url is None
+
+
+async def test_server_serves_page_and_websocket_over_tls(config_home: Path) -> None:
+    server = SignalingServer(ServerConfig(host="127.0.0.1", port=0, tls=True))
+    await server.start()
+    try:
+        assert server.cert_files is not None
+        assert server.http_url.startswith("https://") and server.ws_url.startswith("wss://")
+        trust = tls.client_context(server.cert_files)
+        async with aiohttp.ClientSession() as http:
+            for path in ("/mobile-cam.html", "/phone", "/static/phone.js"):
+                async with http.get(server.http_url + path, ssl=trust) as resp:
+                    assert resp.status == 200, path
+            async with http.ws_connect(server.ws_url, ssl=trust) as ws:
+                await ws.send_str(json.dumps({"type": "cam-create"}))
+                reply = json.loads((await ws.receive()).data)
+        assert reply["type"] == "cam-code"
+        assert reply["phoneUrl"] == f"https://127.0.0.1:{server.port}/mobile-cam.html?code={reply['code']}"
+        # A client that trusts only the system's authorities refuses the self-signed certificate.
+        async with aiohttp.ClientSession() as http:
+            with pytest.raises(aiohttp.ClientConnectorCertificateError):
+                await http.get(server.http_url + "/healthz")
+    finally:
+        await server.stop()
