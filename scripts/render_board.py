@@ -41,7 +41,7 @@ class RenderParams:
     tilt_azimuth_deg: float = 0.0  # direction (in the board plane) of the axis the board is tilted about
     roll_deg: float = 0.0  # rotation about the optical axis; 20 stays roughly up within +-30
     fill: float = 0.6  # vertical extent of the double ring's outer edge / frame height
-    offset: tuple[float, float] = (0.0, 0.0)  # board position within the free space, each in [-1, 1]
+    offset: tuple[float, float] = (0.0, 0.0)  # position in the free space, [-1, 1]; beyond: partly out
     fov_deg: float = 60.0  # horizontal field of view
     light_gradient: float = 0.3  # 0 = flat lighting
     glare: float = 0.0  # peak brightness added by a specular spot, 0..255

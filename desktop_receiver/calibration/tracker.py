@@ -74,9 +74,10 @@ class CalibrationTracker:
         """Fold one frame's calibration outcome in; see TrackerUpdate for what to do next."""
         if not outcome.ok:
             return self._on_failure()
+        lost = self._failures >= self.max_failures
         self._failures = 0
         points = project(outcome.H, _TRACK_POINTS)
-        if self._current is None:
+        if self._current is None or lost:
             return self._adopt(outcome, points, "first")
         if _distance(points, self._points) < self.moved_px:
             self._pending.clear()

@@ -1,0 +1,111 @@
+"""The calibrate command line: JSON shape, exit codes, overlays."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from desktop_receiver.calibration.cli import main
+from desktop_receiver.calibration.homography import board_error_mm
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def board_png(tmp_path_factory, rb) -> tuple[Path, np.ndarray]:
+    p = replace(rb.RenderParams(seed=31), tilt_deg=35, tilt_azimuth_deg=70, roll_deg=-10, fill=0.55)
+    image, h = rb.render(p)
+    path = tmp_path_factory.mktemp("cli") / "board.png"
+    cv2.imwrite(str(path), image)
+    return path, h
+
+
+def _lines(capsys) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_json_success(board_png, capsys):
+    path, h_true = board_png
+    assert main(["calibrate", str(path), "--json"]) == 0
+    (obj,) = _lines(capsys)
+    assert list(obj) == ["ok", "H", "error_px", "error_mm", "confidence", "image_size", "keypoints", "ms"]
+    assert obj["ok"] is True
+    assert len(obj["H"]) == 9 and all(isinstance(v, float) for v in obj["H"])
+    assert obj["image_size"] == {"w": 1280, "h": 720}
+    assert list(obj["keypoints"]) == ["bull", "5/20", "13/6", "17/3", "8/11"]
+    assert all(len(v) == 2 for v in obj["keypoints"].values())
+    assert 0 <= obj["confidence"] <= 1 and obj["ms"] > 0
+    assert board_error_mm(np.array(obj["H"]).reshape(3, 3), h_true).mean() < 1.0
+
+
+def test_json_failure_and_several_images(board_png, tmp_path, capsys):
+    path, _ = board_png
+    empty = tmp_path / "empty.png"
+    cv2.imwrite(str(empty), np.zeros((480, 640, 3), np.uint8))
+    missing = tmp_path / "missing.png"
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image")
+    assert main([str(path), str(empty), str(missing), str(junk), "--json"]) == 2
+    objs = _lines(capsys)
+    assert [o["ok"] for o in objs] == [True, False, False, False]
+    assert objs[1] == {"ok": False, "reason": "no board found"}
+    assert objs[2]["reason"].startswith("cannot read image") and objs[3]["reason"].startswith("cannot read")
+
+
+def test_human_output_and_overlay(board_png, tmp_path, capsys):
+    path, _ = board_png
+    out = tmp_path / "overlay.png"
+    assert main(["calibrate", str(path), "--overlay", str(out)]) == 0
+    assert "confidence" in capsys.readouterr().out
+    overlay = cv2.imread(str(out))
+    assert overlay is not None and overlay.shape == (720, 1280, 3)
+
+
+def test_subprocess(board_png, tmp_path):
+    path, _ = board_png
+    out = tmp_path / "o.png"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop_receiver.calibration.cli",
+            "calibrate",
+            str(path),
+            "--json",
+            "--overlay",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["ok"] is True
+    assert out.exists()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "desktop_receiver.calibration.cli",
+            "calibrate",
+            str(tmp_path / "nope.png"),
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["ok"] is False
+    assert "Traceback" not in proc.stderr

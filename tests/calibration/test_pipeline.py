@@ -1,0 +1,106 @@
+"""calibrate() on synthetic frames: the recovered homography within tolerance, clean failures otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from desktop_receiver.calibration import CalibrationFailure, CalibrationResult, board, calibrate
+from desktop_receiver.calibration.homography import board_error_mm, project
+
+# Tolerance on the board plane over r <= 170 mm: mean and worst point.
+MEAN_MM, MAX_MM = 1.0, 2.5
+
+
+@pytest.mark.parametrize(
+    ("tilt", "azimuth", "roll", "fill", "size", "darts"),
+    [
+        (0, 0, 0, 0.6, (1280, 720), 0),
+        (30, 20, 15, 0.5, (1280, 720), 1),
+        (45, 110, -25, 0.4, (1280, 720), 2),
+        (60, 200, 10, 0.7, (1280, 720), 0),
+        (20, 300, -5, 0.3, (640, 480), 0),
+        (50, 45, 20, 0.9, (1920, 1080), 3),
+    ],
+)
+def test_recovers_h(rb, tilt, azimuth, roll, fill, size, darts):
+    p = replace(
+        rb.RenderParams(seed=11),
+        width=size[0],
+        height=size[1],
+        tilt_deg=tilt,
+        tilt_azimuth_deg=azimuth,
+        roll_deg=roll,
+        fill=fill,
+        n_darts=darts,
+        glare=60,
+        noise_sigma=4,
+        blur_sigma=0.8,
+        jpeg_quality=75,
+    )
+    image, h_true = rb.render(p)
+    result = calibrate(image)
+    assert isinstance(result, CalibrationResult), result
+    err = board_error_mm(result.H, h_true)
+    assert err.mean() < MEAN_MM and err.max() < MAX_MM
+    assert result.confidence >= 0.5
+    assert result.image_size == size
+    bull = project(h_true, np.zeros((1, 2)))[0]
+    assert np.hypot(*(np.array(result.keypoints["bull"]) - bull)) < 1.0
+    assert np.allclose(result.H @ result.H_inv / (result.H @ result.H_inv)[2, 2], np.eye(3), atol=1e-6)
+    assert 0 <= result.error_mm < 2 and 0 <= result.error_px < 3 and result.ms > 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_no_board(rb, seed):
+    image, _ = rb.render(replace(rb.random_params(seed, has_board=False), distractors=True))
+    result = calibrate(image)
+    assert isinstance(result, CalibrationFailure)
+    assert result.reason == "no board found"
+
+
+def test_plain_images_fail_cleanly():
+    assert calibrate(np.zeros((720, 1280, 3), np.uint8)).reason == "no board found"
+    assert calibrate(np.full((480, 640, 3), 255, np.uint8)).reason == "no board found"
+    noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    assert not calibrate(noise).ok
+    assert calibrate(np.zeros((20, 20, 3), np.uint8)).reason == "image too small"
+    assert calibrate(np.zeros((480, 640), np.uint8)).reason == "expected an 8-bit BGR image"
+
+
+def _board(rb, **kw) -> tuple[np.ndarray, np.ndarray]:
+    base = replace(rb.RenderParams(seed=21), tilt_deg=30, tilt_azimuth_deg=60, roll_deg=5, fill=0.6)
+    return rb.render(replace(base, **kw))
+
+
+def test_tiny_board(rb):
+    image, _ = _board(rb, fill=0.08)
+    result = calibrate(image)
+    assert not result.ok and result.reason in ("board too small", "no board found")
+
+
+def test_blurred_board(rb):
+    image, _ = _board(rb, blur_sigma=7.0)
+    result = calibrate(image)
+    assert not result.ok and result.reason in ("too blurred", "no board found")
+
+
+@pytest.mark.parametrize("offset", [(3.0, 0.0), (0.0, -2.5), (-2.5, 2.0)])
+def test_board_partly_outside(rb, offset):
+    image, h = _board(rb, offset=offset)
+    ring = project(h, board.polar_to_board(170, np.arange(0, 360, 5.0)))
+    assert ((ring < 0) | (ring > [1279, 719])).any()  # the render really is cut
+    result = calibrate(image)
+    assert not result.ok
+    assert result.reason in ("board partly outside the frame", "no board found")
+
+
+def test_no_confident_wrong_answer_on_random_frames(rb):
+    # Whatever the outcome on difficult random frames, a success must be right.
+    for seed in range(300, 312):
+        image, h_true = rb.render(rb.random_params(seed))
+        result = calibrate(image)
+        if result.ok:
+            assert board_error_mm(result.H, h_true).mean() < 5.0, seed
