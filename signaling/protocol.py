@@ -4,11 +4,13 @@ simulated phone all build and check messages through this module."""
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+# orjson: the relay's hot path is mostly JSON in and out, and orjson does it several times faster.
+import orjson
 
 
 class MsgType(StrEnum):
@@ -177,7 +179,7 @@ _PAYLOAD_CHECKS = {
 def parse_text(text: str | bytes) -> dict[str, Any]:
     """Decodes one JSON frame into an object, or raises ProtocolError saying what was wrong."""
     try:
-        data = json.loads(text)
+        data = orjson.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(ErrorName.BAD_MESSAGE, f"malformed JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -215,6 +217,11 @@ def validate(data: dict[str, Any], *, code_required: bool = False) -> Message:
             exc.ref = type_
             raise
     return Message(msg_type, code or None, payload, data)
+
+
+def encode(msg: dict[str, Any]) -> str:
+    """One message as the JSON text of a WebSocket frame."""
+    return orjson.dumps(msg).decode()
 
 
 def message(type_: MsgType, **fields: Any) -> dict[str, Any]:

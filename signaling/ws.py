@@ -5,7 +5,6 @@ the service, and answers every rejected message with `cam-error` (never a `cam-d
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -15,7 +14,7 @@ from signaling.hub import Hub
 from signaling.logs import log_event
 from signaling.metrics import Metrics
 from signaling.origin import origin_allowed
-from signaling.protocol import ErrorName, MsgType, ProtocolError, error, parse_text, validate
+from signaling.protocol import ErrorName, MsgType, ProtocolError, encode, error, parse_text, validate
 from signaling.ratelimit import TokenBucket
 from signaling.service import Client, SignalingService
 from signaling.store import StoreUnavailable
@@ -42,7 +41,7 @@ class WsConnection:
     async def send(self, message: dict[str, Any]) -> None:
         if self.ws.closed:
             raise ConnectionError("socket closed")
-        await self.ws.send_str(json.dumps(message, separators=(",", ":")))
+        await self.ws.send_str(encode(message))
 
     async def close(self, code: int, reason: str) -> None:
         await self.ws.close(code=code, message=reason.encode()[:120])

@@ -136,4 +136,4 @@ async def test_healthz_and_metrics(srv: Harness) -> None:
     assert "dartcam_open_connections 2.0" in text
     assert "dartcam_live_sessions 1.0" in text
     assert 'dartcam_messages_total{outcome="relayed",type="cam-offer"} 1.0' in text
-    assert 'dartcam_messages_total{outcome="rejected",type="cam-bogus"} 1.0' in text
+    assert 'dartcam_messages_total{outcome="rejected",type="unknown"} 1.0' in text
