@@ -18,7 +18,7 @@ from .homography import project
 
 RING_GROUPS = (2, 3, 4, 5)  # treble and double ring edges: robust to a poor initial perspective
 # (window in mm, groups used): coarse rings first, then everything with shrinking windows.
-SCHEDULE = ((24.0, RING_GROUPS), (10.0, RING_GROUPS), (7.0, None), (4.0, None), (2.5, None), (2.0, None))
+SCHEDULE = ((24.0, RING_GROUPS), (10.0, RING_GROUPS), (6.0, None), (3.0, None), (2.0, None))
 
 
 @dataclass(frozen=True)
