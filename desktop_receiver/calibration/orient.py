@@ -94,25 +94,31 @@ def _conic_affine(c: np.ndarray) -> np.ndarray | None:
     return np.array([[*lin_map[0], x0[0]], [*lin_map[1], x0[1]], [0, 0, 1.0]])
 
 
-def initial_homography(image: np.ndarray, ring: RingCandidate) -> tuple[np.ndarray, float]:
-    """(H, phase strength): the rings' homography turned so that red segments fall on even indices.
-
-    The strength in [0, 1] is the normalised correlation of the rings' red-minus-green signal with the
-    board's pattern; a board gives well above 0.5.
-    """
-    aff = perspective_from_rings(ring)
+def _colour_phase(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(phases, normalised correlation per phase) of the rings' red-minus-green signal with the board's
+    pattern, for board rotations in [0, 36) degrees relative to ``h``."""
     angles = np.arange(0, 360, 1.0)
     pts = np.concatenate([board.polar_to_board(166.0, angles), board.polar_to_board(103.0, angles)])
-    vals = sample(image, project(aff, pts))
+    vals = sample(image, project(h, pts))
     signal = (vals[:, 2] - vals[:, 1]).reshape(2, -1).sum(axis=0)
-    # Template per degree: +1 on red segments; correlate for every phase in [0, 36).
+    signal -= signal.mean()
     phases = np.arange(0, 36, 0.5)
     shifted = (angles[None, :] - phases[:, None]) % 360
     template = np.where(board.is_red_segment(board.segment_index(shifted)), 1.0, -1.0)
-    corr = template @ (signal - signal.mean())
-    best = int(np.argmax(corr))
-    strength = float(corr[best] / (np.linalg.norm(signal - signal.mean()) * np.sqrt(len(angles)) + 1e-9))
-    return aff @ rotation(phases[best]), strength
+    return phases, template @ signal / (np.linalg.norm(signal) * np.sqrt(len(angles)) + 1e-9)
+
+
+def initial_homography(image: np.ndarray, ring: RingCandidate) -> np.ndarray:
+    """The rings' homography turned so that red segments fall on even indices (see colour_strength)."""
+    h = perspective_from_rings(ring)
+    phases, corr = _colour_phase(image, h)
+    return h @ rotation(phases[int(np.argmax(corr))])
+
+
+def colour_strength(image: np.ndarray, h: np.ndarray) -> float:
+    """Correlation in [-1, 1] of the rings' colours under ``h`` with the board's: near 1 for a fitted
+    board, near -1 when red and green are swapped (the fit is off by one segment)."""
+    return float(_colour_phase(image, h)[1][0])
 
 
 # Width of each number on the number ring, in digits ("1" is narrow). Numbers are upright on the board,

@@ -17,7 +17,7 @@ from . import board
 from .detect import RingCandidate, find_rings
 from .edges import blur_sigma_px
 from .homography import project
-from .orient import choose_twenty, initial_homography
+from .orient import choose_twenty, colour_strength, initial_homography, rotation
 from .refine import SCHEDULE, Fit, point_jacobian, px_per_mm, refine
 from .result import CalibrationFailure, CalibrationResult
 
@@ -74,10 +74,14 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
     h_img, w_img = image.shape[:2]
     if ring.touches_border and _outside_fraction(ring, w_img, h_img) > 0.0:
         return "board partly outside the frame"
-    h0, phase_strength = initial_homography(image, ring)
-    if phase_strength < 0.3:
-        return "no board found"
-    fit = refine(image, h0, FINE_SCHEDULE if ring.treble is not None else COARSE_SCHEDULE)
+    fit = refine(
+        image, initial_homography(image, ring), FINE_SCHEDULE if ring.treble is not None else COARSE_SCHEDULE
+    )
+    colours = colour_strength(image, fit.H)
+    if colours < 0:
+        # Red and green swapped: a poor initial rotation converged one segment off. Turn and refit.
+        fit = refine(image, fit.H @ rotation(board.SEGMENT_DEG), FINE_SCHEDULE[1:])
+        colours = colour_strength(image, fit.H)
     rim = project(fit.H, board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 5.0)))
     if ((rim < -0.5) | (rim > [w_img - 0.5, h_img - 0.5])).any():
         return "board partly outside the frame"
@@ -89,7 +93,9 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
     if sigma > MAX_BLUR_PX or sigma / scale > MAX_BLUR_MM:
         return "too blurred"
     evidence = _evidence(fit)
-    confidence = evidence * min(1.0, 0.25 + orientation_certainty) * min(1.0, phase_strength / 0.6)
+    confidence = (
+        evidence * min(1.0, 0.25 + orientation_certainty) * float(np.clip((colours - 0.3) / 0.4, 0, 1))
+    )
     if confidence < MIN_CONFIDENCE:
         return "no board found"
     inliers = fit.weight > 0
