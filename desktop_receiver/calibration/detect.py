@@ -34,17 +34,18 @@ class RingCandidate:
 def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ring mask, red-minus-green) of an image: the mask is on where red or green clearly dominates.
 
-    |R - G| relative to brightness separates the rings from black and cream (which stay near R = G even
-    under a colour cast) and works in dim light.
+    A ring pixel's dominant channel must exceed both others by a fraction of its brightness: this keeps
+    black and cream out (they stay near R = G = B even under a colour cast) and works in dim light,
+    while magenta, purple or cyan walls (two strong channels) stay out too.
     """
     # A light blur first: phone video has half-resolution, noisy chroma.
     b, g, r = (c.astype(np.int16) for c in cv2.split(cv2.blur(bgr, (3, 3))))
     diff = r - g
-    bright = np.maximum(np.maximum(r, g), b)
     # Green rings border cream segments and lose chroma when blurred into them, while a colour cast
     # never makes cream very green: a lower threshold for green than for red.
-    ratio = np.where(diff > 0, 0.3, 0.2)
-    mask = (np.abs(diff) > bright * ratio) & (bright > 30) & (np.abs(diff) > 15)
+    red = (r - np.maximum(g, b)) * 10 > r * 3
+    green = (g - np.maximum(r, b)) * 10 > g * 2
+    mask = (red | green) & (np.maximum(r, g) > 30) & (np.abs(diff) > 15)
     return mask.astype(np.uint8), diff
 
 
@@ -84,6 +85,13 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
             if score > 0:
                 found.append((ellipse, not inside.all(), score))
                 break
+            # Or the treble, when the double ring has merged with something (a flight, a red wall): the
+            # double is then about 170/107 times larger, and the refinement corrects the perspective.
+            grown = _scaled(ellipse, board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER, about_centre=True)
+            score = _ring_score(mask, diff, grown) * 0.9
+            if score > 0:
+                found.append((grown, False, score))
+                break
     candidates = []
     for ellipse, touches, score in found:
         treble = _find_treble(ellipse, [e for e in ellipses if e is not ellipse], mask)
@@ -121,9 +129,10 @@ def _densify(polygon: np.ndarray, step: float = 1.5) -> np.ndarray:
     return (polygon[index] + edges[index] * t[:, None]).astype(np.float32)
 
 
-def _scaled(ellipse: tuple, k: float) -> tuple:
+def _scaled(ellipse: tuple, k: float, about_centre: bool = False) -> tuple:
+    """The ellipse scaled by ``k`` about the image origin (a change of resolution) or its own centre."""
     (cx, cy), (a, b), ang = ellipse
-    return (cx * k, cy * k), (a * k, b * k), ang
+    return ((cx, cy) if about_centre else (cx * k, cy * k)), (a * k, b * k), ang
 
 
 def _find_treble(double: tuple, others: list[tuple], mask: np.ndarray) -> tuple | None:
