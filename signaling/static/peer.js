@@ -39,11 +39,24 @@ export class Peer extends EventTarget {
     if (chosen.length) transceiver.setCodecPreferences([...chosen, ...repair]);
   }
 
+  async _keepResolution(sender) {
+    // The desktop measures the board in the picture: under pressure, fewer frames are better than
+    // smaller ones (Chrome's default drops the resolution first).
+    const params = sender.getParameters();
+    params.degradationPreference = "maintain-resolution";
+    try {
+      await sender.setParameters(params);
+    } catch (err) {
+      console.warn("dartcam: cannot keep the resolution", err);
+    }
+  }
+
   /** Makes the offer (the mission's flow); the answer comes back through acceptAnswer(). */
   async offer() {
     const track = this.stream.getVideoTracks()[0];
     const transceiver = this.pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
     this._preferCodec(transceiver);
+    await this._keepResolution(transceiver.sender);
     await this.pc.setLocalDescription(await this.pc.createOffer());
     this.offeredAt = performance.now();
     // Sent before any candidate: candidate events are tasks, they run after this continuation.
@@ -63,6 +76,8 @@ export class Peer extends EventTarget {
       this.pc.addTrack(track, this.stream);
     }
     await this.pc.setLocalDescription(await this.pc.createAnswer());
+    const sender = transceiver ? transceiver.sender : this.pc.getSenders()[0];
+    await this._keepResolution(sender);
     this._signal("cam-answer", { type: "answer", sdp: this.pc.localDescription.sdp });
     await this._flushCandidates();
   }

@@ -46,6 +46,7 @@ const state = {
   restarts: 0,
   resumes: 0,
   restFallbacks: 0,
+  desktopLeft: 0,
   camera: null,
   cameraNote: null,
   stats: null,
@@ -82,6 +83,17 @@ function setStatus(status, detail = "") {
 function fail(detail) {
   state.errors.push(detail);
   setStatus("error", detail);
+}
+
+/** An error that another try cannot mend: stop everything and ask for a (new) code. */
+function giveUp(detail) {
+  fail(detail);
+  if (peer) peer.close();
+  if (signal) signal.close();
+  if (stream) stream.getTracks().forEach((track) => track.stop());
+  peer = signal = stream = null;
+  sessionStorage.removeItem(tokenKey(state.code));
+  showCodeForm();
 }
 
 function tokenKey(code) {
@@ -147,7 +159,7 @@ async function connect(code) {
   try {
     reply = FORCE_REST ? await joinRest(code, saved) : await joinWs(code, saved);
   } catch (err) {
-    fail(explain(err));
+    giveUp(explain(err));
     return;
   }
   afterJoin(reply);
@@ -215,7 +227,7 @@ function useSignal(sig) {
 async function onSignalFailed(sig, { name, reason }) {
   if (sig !== signal) return;
   if (FINAL_ERRORS.has(name) || sig.kind === "rest") {
-    fail(explain({ name, message: reason }));
+    giveUp(explain({ name, message: reason }));
     return;
   }
   // The WebSocket keeps failing: go on over REST, as the phone that holds the session.
@@ -223,7 +235,7 @@ async function onSignalFailed(sig, { name, reason }) {
   try {
     reply = await joinRest(state.code, sig.token, reason);
   } catch (err) {
-    fail(explain(err));
+    giveUp(explain(err));
     return;
   }
   afterJoin(reply);
@@ -276,12 +288,13 @@ async function onMessage(msg) {
       showCalibration(msg.payload);
       break;
     case "cam-peer-left":
-      if (msg.role === "desktop") showNote("the desktop's connection dropped; it can come back");
+      // The desktop's signaling socket dropped; it may resume, and the video goes on meanwhile.
+      if (msg.role === "desktop") state.desktopLeft++;
       break;
     case "cam-error":
       // Shown, never answered: the server must not be drawn into an error loop.
       state.errors.push(`${msg.code}: ${msg.message || ""}`);
-      if (msg.code === "EXPIRED") fail(explain({ name: "EXPIRED" }));
+      if (msg.code === "EXPIRED") giveUp(explain({ name: "EXPIRED" }));
       else showNote(`server: ${msg.message || msg.code}`);
       break;
     default:
@@ -391,20 +404,18 @@ async function pollStats() {
 
 // ---- entry --------------------------------------------------------------------------------------
 
+function showCodeForm() {
+  const form = $("code-form");
+  form.hidden = false;
+  $("code-input").focus();
+}
+
 function main() {
   // Test hook: drop the signaling socket as a network would.
   window.dartcam = { dropSocket: () => signal && signal.drop && signal.drop() };
   addEventListener("resize", () => state.calibration && drawCalibration($("overlay"), $("preview"), state.calibration));
   pollStats();
-  const code = normalize(params.get("code"));
-  if (code) {
-    start(code);
-    return;
-  }
-  setStatus("idle");
-  const form = $("code-form");
-  form.hidden = false;
-  form.addEventListener("submit", (ev) => {
+  $("code-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const typed = normalize($("code-input").value);
     if (!typed) return;
@@ -412,6 +423,13 @@ function main() {
     history.replaceState(null, "", `?${new URLSearchParams({ ...Object.fromEntries(params), code: typed })}`);
     start(typed);
   });
+  const code = normalize(params.get("code"));
+  if (code) {
+    start(code);
+  } else {
+    setStatus("idle");
+    showCodeForm();
+  }
 }
 
 main();
