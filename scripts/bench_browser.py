@@ -49,7 +49,7 @@ def measure(result: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
         "sizes_first_5s": dict(sizes),
         "full_res_from_first_frame": (first["w"], first["h"]) == size and full == len(window),
         "agent_cpu_percent": result.get("agent_cpu_percent"),
-        "codec": next((e["codec"] for e in result["events"] if e["event"] == "connected"), None),
+        "negotiated": next((e["codec"] for e in result["events"] if e["event"] == "connected"), None),
         "sender_limitation": page_stats.get("limitation"),
     }
 

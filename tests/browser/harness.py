@@ -57,6 +57,7 @@ class AgentProcess:
 
     def __init__(self, out_dir: Path, args: list[str]) -> None:
         self.path = out_dir / "agent.jsonl"
+        self.path.unlink(missing_ok=True)  # an earlier run's records must not pass for this one's
         self.log = open(out_dir / "agent.log", "w", encoding="utf-8")  # noqa: SIM115 (closed in stop)
         cmd = [sys.executable, "-m", "tests.browser.agent_probe", "--probe-out", str(self.path), *args]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)

@@ -5,7 +5,8 @@ Prints one JSON object: what the agent received (events and every frame), the pa
 
     python -m tests.browser.scenario --case ws --clip board.y4m --out DIR [--codec h264]
 
-Cases: ws (the page offers over the WebSocket), rest (?transport=rest), ws-blocked (the browser's
+Cases: ws (the page offers over the WebSocket), typed-code (the page opens with a wrong code, shows
+the error, and the right code is typed in), rest (?transport=rest), ws-blocked (the browser's
 WebSocket is closed at once: the page falls back to REST), agent-offers (`--offer always`, the page
 only answers), reload (the page reloads mid-stream and resumes), socket-drops (the agent's signaling
 socket is cut and comes back, then the page's drops, while media flows), media-cut (UDP on loopback
@@ -39,6 +40,7 @@ from tests.receiver.proxy import TcpProxy
 
 CASES = (
     "ws",
+    "typed-code",
     "rest",
     "ws-blocked",
     "agent-offers",
@@ -162,7 +164,10 @@ async def play(args: argparse.Namespace, run: Run) -> None:
         url = f"{base}?{page_query(args, code)}"
         run.info["url"] = url
         run.mark("page-load")
-        await page.goto(url)
+        if args.case == "typed-code":
+            await type_code(run, page, base, code)
+        else:
+            await page.goto(url)
         await agent.wait_for("frame", timeout=STEP_TIMEOUT)
         run.mark("first-frame")
         await wait_page(page, "s.status === 'streaming'")
@@ -186,6 +191,16 @@ async def play(args: argparse.Namespace, run: Run) -> None:
             await proxy.stop()
         if server is not None:
             await asyncio.wait_for(server.stop(), 10)
+
+
+async def type_code(run: Run, page: Page, base: str, code: str) -> None:
+    """Opens the page with a code that no session has, then types the right one into its form."""
+    await page.goto(f"{base}?code=WRONG9")
+    await wait_page(page, "s.status === 'error'")
+    await snapshot(page, run, "wrong-code")
+    run.info["wrong_code_status"] = await page.inner_text("#status")
+    await page.fill("#code-input", code.lower())
+    await page.click("#code-form button")
 
 
 async def plain(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:

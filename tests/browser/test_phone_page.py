@@ -76,6 +76,16 @@ def test_page_offers_over_websocket(clip: Path, tmp_path: Path, codec: str) -> N
     assert len(result["frames"]) >= 30 and {f["attempt"] for f in result["frames"]} == {1}
 
 
+def test_wrong_code_is_explained_and_typed_code_works(clip: Path, tmp_path: Path) -> None:
+    result = play("typed-code", clip, tmp_path)
+    wrong = result["pages"]["wrong-code"]
+    assert wrong["status"] == "error" and "no session has this code" in wrong["detail"]
+    assert "no session has this code" in result["wrong_code_status"]
+    assert_streamed(result)
+    page = result["pages"]["end"]
+    assert page["code"] == result["code"] and page["status"] == "streaming"
+
+
 def test_page_on_rest_only(clip: Path, tmp_path: Path) -> None:
     result = play("rest", clip, tmp_path)
     assert_streamed(result)
