@@ -87,6 +87,12 @@ def create_app(config: ServerConfig) -> web.Application:
         app.router.add_get("/phone", phone_page)
         app.router.add_static("/static/", STATIC_DIR)
 
+    async def close_sockets(_: web.Application) -> None:
+        # Before aiohttp waits for its handlers: an open WebSocket would hold the shutdown up.
+        await hub.close_connections()
+
+    app.on_shutdown.append(close_sockets)
+
     async def background(_: web.Application) -> AsyncIterator[None]:
         await hub.start()
         sweeper = asyncio.create_task(service.run_sweeper())

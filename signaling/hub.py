@@ -5,8 +5,10 @@ message reaches the peer or waits for it, and a resumed socket gets the waiting 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from signaling.protocol import Role
@@ -79,6 +81,28 @@ class Hub:
                 return False
         return True
 
+    @contextlib.asynccontextmanager
+    async def exclusive(
+        self, conn_id: str | None
+    ) -> AsyncIterator[Callable[[dict[str, Any]], Awaitable[None]]]:
+        """Holds a connection so that no flush reaches it; yields a send for use meanwhile (a no-op
+        for a REST client, which has no connection)."""
+        conn = self._connections.get(conn_id) if conn_id else None
+        if conn is None:
+
+            async def nowhere(_: dict[str, Any]) -> None:
+                return None
+
+            yield nowhere
+            return
+        async with conn.lock:
+
+            async def send(message: dict[str, Any]) -> None:
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    await conn.send(message)
+
+            yield send
+
     async def notify(self, code: str, role: Role, conn_id: str | None) -> None:
         """Something was queued for a role: wake its long-polls and flush to its connection."""
         event = self._waiters.get((code, role))
@@ -121,7 +145,13 @@ class Hub:
         if conn is not None:
             await conn.close(code, reason)
 
+    async def close_connections(self) -> None:
+        """Closes every connection of this instance (server shutdown)."""
+        await asyncio.gather(
+            *(conn.close(1001, "server shutting down") for conn in list(self._connections.values())),
+            return_exceptions=True,
+        )
+
     async def close(self) -> None:
-        """Closes every connection (server shutdown)."""
-        for conn in list(self._connections.values()):
-            await conn.close(1001, "server shutting down")
+        """Stops background work and closes what is left (server shutdown)."""
+        await self.close_connections()

@@ -166,16 +166,17 @@ class RedisHub(Hub):
         while True:
             await asyncio.sleep(self.local_check_interval)
             for conn in list(self._connections.values()):
-                client = conn.client
-                if client.code is None or client.role is None:
+                # Read the binding once: the socket's own handler may change it while we await.
+                code, role = conn.client.code, conn.client.role
+                if code is None or role is None:
                     continue
                 try:
-                    session = await self.store.get(client.code)
-                    if session is None and not await self.store.ended(client.code):
-                        text = f"the session {client.code} was lost by the session store; start a new one"
-                        client.code = client.role = None
+                    session = await self.store.get(code)
+                    if session is None and not await self.store.ended(code):
+                        conn.client.code = conn.client.role = None
+                        text = f"the session {code} was lost by the session store; start a new one"
                         await self.send(conn.id, error(ErrorName.EXPIRED, text))
-                    elif session is not None and session.slot(client.role).conn_id == conn.id:
-                        await self.flush(conn.id, client.code, client.role)
+                    elif session is not None and session.slot(role).conn_id == conn.id:
+                        await self.flush(conn.id, code, role)
                 except StoreUnavailable:
                     break

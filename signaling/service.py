@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,11 +84,6 @@ class SignalingService:
         window = self.config.long_poll_max + 10.0
         return rest_seen is not None and time.time() - rest_seen <= window
 
-    async def _reply(self, client: Client, reply: dict[str, Any]) -> dict[str, Any]:
-        if client.conn_id is not None:
-            await self.hub.send(client.conn_id, reply)
-        return reply
-
     # ---- session lifecycle ---------------------------------------------------------------------
 
     async def create(self, client: Client) -> dict[str, Any]:
@@ -119,7 +115,9 @@ class SignalingService:
             resumeToken=token,
             phoneUrl=self._phone_url(session.code),
         )
-        return await self._reply(client, reply)
+        if client.conn_id is not None:
+            await self.hub.send(client.conn_id, reply)
+        return reply
 
     async def join(self, client: Client, code: str, token: str | None = None) -> dict[str, Any]:
         """`cam-join`: binds the client to the phone role, unless a live phone holds it."""
@@ -128,36 +126,20 @@ class SignalingService:
         owns = token is not None and token == holder.token
         if not owns and await self._present(holder.conn_id, holder.rest_seen):
             raise ProtocolError(ErrorName.SESSION_TAKEN, "a phone is already connected to this session")
-        replaced = holder.joined and not owns
-        now = time.time()
-
-        def bind(s: Session) -> str:
-            slot = s.phone
-            slot.conn_id = client.conn_id
-            slot.rest_seen = None if client.conn_id else now
-            slot.left_at = None
-            slot.joined = True
-            if not owns:
-                slot.token = new_token()
-            s.expires_at = max(s.expires_at, (now + self.config.code_ttl) * 1000)
-            return slot.token
-
-        new_token_value = await self.store.update(code, bind)
-        if new_token_value is None:
-            raise ProtocolError(ErrorName.EXPIRED, f"the session {code} has ended")
-        if replaced:
+        if holder.joined and not owns:
             # A new phone must not receive what was addressed to the one it replaces.
             await self.store.pop_all(code, Role.PHONE)
-        old = holder.conn_id
-        if old is not None and old != client.conn_id:
-            await self.hub.close_connection(old, 4000, "replaced by a new connection of this phone")
-        client.code, client.role = code, Role.PHONE
-        log_event("session-joined", code=code, role="phone", conn=client.conn_id, rest=client.conn_id is None)
-        reply = message(MsgType.JOINED, code=code, resumeToken=new_token_value)
-        await self._reply(client, reply)
+
+        def bind(s: Session) -> str:
+            self._bind_slot(s, Role.PHONE, client)
+            if not owns:
+                s.phone.token = new_token()
+            return s.phone.token
+
+        reply = await self._attach(
+            client, code, Role.PHONE, bind, lambda tok: message(MsgType.JOINED, code=code, resumeToken=tok)
+        )
         await self._deliver(code, Role.DESKTOP, message(MsgType.PEER_JOINED, code=code))
-        if client.conn_id is not None:
-            await self.hub.flush(client.conn_id, code, Role.PHONE)
         return reply
 
     async def resume(self, client: Client, code: str, token: str) -> dict[str, Any]:
@@ -166,28 +148,57 @@ class SignalingService:
         role = session.role_of_token(token)
         if role is None:
             raise ProtocolError(ErrorName.INVALID_TOKEN, "this resume token does not belong to the session")
-        old = session.slot(role).conn_id
+
+        def bind(s: Session) -> str:
+            self._bind_slot(s, role, client)
+            return str(role)
+
+        return await self._attach(
+            client, code, role, bind, lambda r: message(MsgType.RESUMED, code=code, role=r)
+        )
+
+    def _bind_slot(self, session: Session, role: Role, client: Client) -> None:
         now = time.time()
+        slot = session.slot(role)
+        slot.conn_id = client.conn_id
+        slot.rest_seen = None if client.conn_id else now
+        slot.left_at = None
+        slot.joined = True
+        if session.phone.joined:
+            session.expires_at = max(session.expires_at, (now + self.config.code_ttl) * 1000)
 
-        def bind(s: Session) -> None:
-            slot = s.slot(role)
-            slot.conn_id = client.conn_id
-            slot.left_at = None
-            slot.rest_seen = None if client.conn_id else now
-            if s.phone.joined:
-                s.expires_at = max(s.expires_at, (now + self.config.code_ttl) * 1000)
+    async def _attach(
+        self,
+        client: Client,
+        code: str,
+        role: Role,
+        bind: Callable[[Session], str],
+        reply: Callable[[str], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Binds a role to the client, answers it, then flushes what waits for the role. The reply
+        goes first: no flush reaches the connection until the reply has been sent."""
+        old: list[str | None] = []
 
-        if await self.store.update(code, lambda s: bind(s) or True) is None:
-            raise ProtocolError(ErrorName.EXPIRED, f"the session {code} has ended")
-        if old is not None and old != client.conn_id:
-            await self.hub.close_connection(old, 4000, "replaced by a resumed connection")
+        def bind_and_remember(s: Session) -> str:
+            old.append(s.slot(role).conn_id)
+            return bind(s)
+
+        async with self.hub.exclusive(client.conn_id) as send:
+            result = await self.store.update(code, bind_and_remember)
+            if result is None:
+                raise ProtocolError(ErrorName.EXPIRED, f"the session {code} has ended")
+            answer = reply(result)
+            await send(answer)
         client.code, client.role = code, role
-        log_event("session-resumed", code=code, role=str(role), conn=client.conn_id)
-        reply = message(MsgType.RESUMED, code=code, role=str(role))
-        await self._reply(client, reply)
+        log_event(
+            f"session-{answer['type'].removeprefix('cam-')}", code=code, role=str(role), conn=client.conn_id
+        )
+        previous = old[-1]
+        if previous is not None and previous != client.conn_id:
+            await self.hub.close_connection(previous, 4000, "replaced by a new connection of this role")
         if client.conn_id is not None:
             await self.hub.flush(client.conn_id, code, role)
-        return reply
+        return answer
 
     async def leave(self, client: Client) -> None:
         """The client's socket closed: its role waits for a resume until the grace period ends."""

@@ -73,9 +73,8 @@ async def test_desktop_on_a_phone_on_b_over_rest(make_server) -> None:
     for n in range(20):
         await desktop.send({"type": "cam-data", "code": code, "payload": {"n": n}})
     received: list[int] = []
-    for _ in range(10):
-        if len(received) >= 20:
-            break
+    deadline = asyncio.get_running_loop().time() + 10
+    while len(received) < 20 and asyncio.get_running_loop().time() < deadline:
         _, body = await b.get(f"/cam/signal/{code}?source=phone&wait=1")
         received += [m["payload"]["n"] for m in body["messages"]]
     assert received == list(range(20))
