@@ -31,7 +31,7 @@ class SignalingServer:
         sock = socket.create_server((self.config.host, self.config.port), family=family)
         self.port = sock.getsockname()[1]
         self.config = tls.with_public_url(self.config, self.port)
-        self._runner = web.AppRunner(create_app(self.config), access_log=None)
+        self._runner = web.AppRunner(create_app(self.config), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         await web.SockSite(self._runner, sock, ssl_context=ssl_context).start()
 
