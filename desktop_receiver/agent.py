@@ -60,7 +60,7 @@ class AgentConfig:
     dump: DumpOptions | None = None
     stats_interval: float = 5.0
     start_timeout: float = 30.0
-    server_stop_timeout: float = 3.0
+    server_stop_timeout: float = 8.0
 
 
 class AgentError(RuntimeError):
@@ -178,8 +178,7 @@ class Agent(ClientListener):
         for consumer in self._consumers:
             await asyncio.to_thread(consumer.stop)
         if self.server is not None:
-            # The server's clean-up waits for every open phone socket to finish; a phone that stays
-            # connected must not hold the agent's exit for long.
+            # A backstop: the server bounds its own shutdown, but nothing may hold the agent's exit.
             try:
                 await asyncio.wait_for(self.server.stop(), self.config.server_stop_timeout)
             except TimeoutError:

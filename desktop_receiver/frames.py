@@ -197,7 +197,9 @@ class FrameSink:
         """Counters, fps and latency percentiles over the last `window` seconds."""
         now = time.time()
         times = [t for t in self._times if t >= now - self._window]
-        fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+        span = times[-1] - times[0] if times else 0.0
+        # Below half a second the first frames' burst would read as a silly rate.
+        fps = (len(times) - 1) / span if span >= 0.5 else 0.0
         lat = [v for t, v in self._latencies if t >= now - self._window]
         latest = self.latest
         return SinkStats(

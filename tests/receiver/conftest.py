@@ -80,7 +80,7 @@ def phone_options(**changes: Any) -> PhoneOptions:
 @pytest.fixture
 async def server() -> AsyncIterator[SignalingServer]:
     """Our signaling server on a free loopback port. Tests list it before make_agent/make_phone so that
-    it is torn down after them: its stop waits for every client socket to close."""
+    it is torn down after them: clients leave first, as they would in real life."""
     srv = SignalingServer(ServerConfig(host="127.0.0.1", port=0, sweep_interval=0.2))
     await srv.start()
     yield srv
