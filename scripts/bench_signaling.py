@@ -270,7 +270,28 @@ def report(label: str, tally: Tally, sent: int, elapsed: float, rss0: float, rss
         print(f"[{label}] server RSS over time: " + ", ".join(f"{t:.0f}s={m:.1f}MB" for t, m in samples))
 
 
+def start_redis() -> tuple[subprocess.Popen, str]:
+    """A throw-away redis-server on a free loopback port (for --redis auto)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("redis-server did not start")
+
+
 async def main_async(args: argparse.Namespace) -> None:
+    redis_proc = None
+    if args.redis == "auto":
+        redis_proc, args.redis = start_redis()
     ports = [free_port() for _ in range(args.instances)]
     procs = [start_server(port, args.redis) for port in ports]
     urls = [f"ws://127.0.0.1:{port}/ws" for port in ports]
@@ -283,7 +304,7 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.rest_pairs:
             await bench_rest(urls, procs, args.rest_pairs, min(args.seconds, 15), args.rest_rate)
     finally:
-        for proc in procs:
+        for proc in procs + ([redis_proc] if redis_proc else []):
             os.kill(proc.pid, signal.SIGTERM)
             proc.wait(timeout=10)
 
@@ -297,7 +318,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="cam-data messages/s sent by each socket")
     parser.add_argument("--rest-pairs", type=int, default=50, help="pairs whose phone uses REST (0: skip)")
     parser.add_argument("--rest-rate", type=float, default=5.0, help="cam-data messages/s per REST phone")
-    parser.add_argument("--redis", default=None, help="redis://127.0.0.1:PORT to run the instances on Redis")
+    parser.add_argument(
+        "--redis",
+        default=None,
+        help="redis://127.0.0.1:PORT: run the instances on Redis ('auto': start a redis-server)",
+    )
     parser.add_argument(
         "--instances", type=int, default=1, help="server processes (more than 1 needs --redis)"
     )
