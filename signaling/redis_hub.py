@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Coroutine
 
 from signaling.hub import Connection, Hub
 from signaling.logs import log_event
@@ -31,6 +32,8 @@ class RedisHub(Hub):
         self.redis_store = store
         self.local_check_interval = local_check_interval
         self._tasks: list[asyncio.Task[None]] = []
+        # Fire-and-forget presence writes, kept referenced so they are not collected mid-flight.
+        self._writes: set[asyncio.Task[None]] = set()
 
     def _channel(self, instance_id: str) -> str:
         return self.redis_store.key("instance", instance_id)
@@ -59,11 +62,16 @@ class RedisHub(Hub):
     def register(self, conn: Connection) -> None:
         super().register(conn)
         # Presence is refreshed in the background; a failed write here only delays it.
-        asyncio.get_running_loop().create_task(self._set_presence([conn.id]))
+        self._spawn(self._set_presence([conn.id]))
 
     def unregister(self, conn: Connection) -> None:
         super().unregister(conn)
-        asyncio.get_running_loop().create_task(self._drop_presence(conn.id))
+        self._spawn(self._drop_presence(conn.id))
+
+    def _spawn(self, coro: Coroutine[None, None, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     async def _set_presence(self, conn_ids: list[str]) -> None:
         with contextlib.suppress(Exception):  # Redis down: the refresher writes it again later
