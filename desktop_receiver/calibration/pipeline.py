@@ -18,7 +18,7 @@ from .detect import RingCandidate, find_rings
 from .edges import blur_sigma_px
 from .homography import project
 from .orient import choose_twenty, colour_strength, initial_homography, rotation
-from .refine import SCHEDULE, Fit, point_jacobian, px_per_mm, refine
+from .refine import COARSE_SCHEDULE, FINE_SCHEDULE, Fit, point_jacobian, px_per_mm, refine
 from .result import CalibrationFailure, CalibrationResult
 
 MIN_IMAGE_SIDE = 64
@@ -28,9 +28,6 @@ MAX_BLUR_MM = 5.0
 MIN_CONFIDENCE = 0.5
 MIN_ORIENTATION_CERTAINTY = 0.25
 MAX_CANDIDATES = 3
-# Without a treble ellipse the initial perspective is rough: start with a wide search on the rings.
-COARSE_SCHEDULE = SCHEDULE
-FINE_SCHEDULE = SCHEDULE[1:]
 
 
 def calibrate(image_bgr: np.ndarray) -> CalibrationResult | CalibrationFailure:
@@ -136,9 +133,12 @@ def _evidence(fit: Fit) -> float:
     """
     found = fit.weight > 0.1
     groups = fit.samples.group
-    rings = found[np.isin(groups, (2, 3, 4, 5))].mean()
-    wires = found[np.isin(groups, (6, 7))].mean()
-    bull = found[np.isin(groups, (0, 1))].mean()
+
+    def share(selected: tuple[int, ...]) -> float:
+        sel = np.isin(groups, selected)
+        return float(found[sel].mean()) if sel.any() else 0.0
+
+    rings, wires, bull = share((2, 3, 4, 5)), share((6, 7)), share((0, 1))
     score = min(1.0, rings / 0.8) * min(1.0, wires / 0.7) * min(1.0, 0.5 + bull)
     return float(np.clip((score - 0.2) / 0.6, 0.0, 1.0))
 

@@ -17,8 +17,10 @@ from .edges import Measurement, Samples, board_samples, measure
 from .homography import project
 
 RING_GROUPS = (2, 3, 4, 5)  # treble and double ring edges: robust to a poor initial perspective
-# (window in mm, groups used): coarse rings first, then everything with shrinking windows.
-SCHEDULE = ((24.0, RING_GROUPS), (10.0, RING_GROUPS), (6.0, None), (3.0, None), (2.0, None))
+# (window in mm, groups used): rings first, then everything with shrinking windows. From the rings'
+# perspective init (FINE) the board is within a few mm; from one ellipse (COARSE) it can be 30 mm off.
+FINE_SCHEDULE = ((10.0, RING_GROUPS), (5.0, None), (3.0, None), (2.0, None))
+COARSE_SCHEDULE = ((24.0, RING_GROUPS), (10.0, RING_GROUPS), (8.0, None)) + FINE_SCHEDULE[1:]
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def point_jacobian(x: np.ndarray) -> np.ndarray:
     return np.stack([ju, jv], axis=1)
 
 
-def refine(image: np.ndarray, h0: np.ndarray, schedule=SCHEDULE) -> Fit:
+def refine(image: np.ndarray, h0: np.ndarray, schedule=FINE_SCHEDULE) -> Fit:
     """Refine ``h0`` (board mm -> image px) on ``image`` following ``schedule``."""
     h = h0
     all_samples = board_samples()
