@@ -5,7 +5,8 @@ blur, noise, JPEG, darts, clutter) at 1280x720 (most), 640x480 and 1920x1080; bo
 with red/green rings on them) test false positives. Prints the detection rate, the false-positive rate,
 the error in mm (per frame: the mean distance, on the board plane, between where the estimated and the
 true homography put board points up to r = 170 mm; then median and p95 over frames), wrong answers
-(a detection more than 5 mm off), and ms per 1280x720 frame on one OpenCV thread.
+(a detection more than 5 mm off), and ms per 1280x720 frame on one OpenCV thread (wall clock, and this
+thread's CPU time, which other processes on a busy machine do not inflate).
 
     .venv/bin/python scripts/bench_calibration.py [--boards 220] [--empty 50] [--max-seconds 600]
 """
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     cv2.setNumThreads(1)
     calibrate(render(random_params(0))[0])  # warm-up: caches and lazy imports out of the timings
     start = time.perf_counter()
-    errors, ms_720, reasons, wrong = [], [], collections.Counter(), 0
+    errors, ms_720, cpu_720, reasons, wrong = [], [], [], collections.Counter(), 0
     detected = boards = false_pos = empties = 0
     cases = [(i, True) for i in range(args.boards)] + [(args.boards + i, False) for i in range(args.empty)]
     for index, has_board in cases:
@@ -54,9 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         w, h = SIZES[index % len(SIZES)]
         params = random_params(args.seed + index, w, h, has_board=has_board)
         image, h_true = render(params)
+        cpu = time.thread_time()
         outcome = calibrate(image)
         if (w, h) == (1280, 720):
             ms_720.append(outcome.ms)
+            cpu_720.append((time.thread_time() - cpu) * 1000)
         if not has_board:
             empties += 1
             false_pos += outcome.ok
