@@ -49,6 +49,9 @@ def measure(result: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
         "sizes_first_5s": dict(sizes),
         "full_res_from_first_frame": (first["w"], first["h"]) == size and full == len(window),
         "agent_cpu_percent": result.get("agent_cpu_percent"),
+        "chromium_cpu_percent": result.get("chromium_cpu_percent"),
+        "page_sent_fps": page_stats.get("fps"),
+        "loadavg_1min": round(result.get("loadavg", [0])[0], 2),
         "negotiated": next((e["codec"] for e in result["events"] if e["event"] == "connected"), None),
         "sender_limitation": page_stats.get("limitation"),
     }
@@ -91,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     print()
-    header = "size   codec  load->1st  joined->1st  fps(5s)  fps(after)  full-res  sizes(5s)  agent CPU"
+    header = (
+        "size   codec  load->1st  joined->1st  fps(5s)  fps(after)  full-res  sizes(5s)  agent CPU"
+        "  chromium CPU  load"
+    )
     print(header)
     for r in rows:
         if "error" in r:
@@ -101,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['size']:6} {r['codec']:6} {r['load_to_first_frame_s']:8.2f}s "
             f"{r['joined_to_first_frame_s']:10.2f}s "
             f"{r['fps_first_5s']:8} {r['fps_after_5s']!s:>10}  {r['full_res_from_first_frame']!s:8} "
-            f"{r['sizes_first_5s']}  {r['agent_cpu_percent']}%"
+            f"{r['sizes_first_5s']}  {r['agent_cpu_percent']}%  {r['chromium_cpu_percent']}%"
+            f"  {r['loadavg_1min']}"
         )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

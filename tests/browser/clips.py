@@ -9,6 +9,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +25,22 @@ def _renderer() -> ModuleType:
     return module
 
 
+def _params(width: int, height: int) -> Any:
+    render = _renderer()
+    return replace(
+        render.RenderParams(seed=7, width=width, height=height),
+        tilt_deg=35.0,
+        tilt_azimuth_deg=20.0,
+        roll_deg=8.0,
+        fill=0.6,
+    )
+
+
+def board_truth(width: int = 1280, height: int = 720) -> list[float]:
+    """The true homography (board mm -> image px, row-major) of the still clip of that size."""
+    return [float(v) for v in _renderer().camera_homography(_params(width, height)).ravel()]
+
+
 def board_clip(
     directory: Path, width: int = 1280, height: int = 720, frames: int = 30, moving: bool = False
 ) -> Path:
@@ -31,16 +48,8 @@ def board_clip(
     path = directory / f"board_{width}x{height}_{frames}{'_moving' if moving else ''}.y4m"
     if path.exists():
         return path
-    render = _renderer()
-    params = replace(
-        render.RenderParams(seed=7, width=width, height=height),
-        tilt_deg=35.0,
-        tilt_azimuth_deg=20.0,
-        roll_deg=8.0,
-        fill=0.6,
-    )
     directory.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
-    render.write_y4m(tmp, params, n_frames=frames, moving=moving)
+    _renderer().write_y4m(tmp, _params(width, height), n_frames=frames, moving=moving)
     tmp.rename(path)
     return path

@@ -11,7 +11,8 @@ WebSocket is closed at once: the page falls back to REST), agent-offers (`--offe
 only answers), reload (the page reloads mid-stream and resumes), socket-drops (the agent's signaling
 socket is cut and comes back, then the page's drops, while media flows), media-cut (UDP on loopback
 is throttled to nothing: the page restarts ICE), calibration (the agent calibrates the board and the
-page shows it), tls (the agent's embedded server with --tls, the page on https)."""
+page shows it), calibration-display (the clip's true calibration is sent to the page as the desktop
+would send it: the page's display alone), tls (the agent's embedded server with --tls, the page on https)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import psutil
 from playwright.async_api import Page, async_playwright
 
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
+from tests.browser.clips import board_truth
 from tests.browser.harness import AgentProcess, Chromium, spki_hash
 from tests.receiver.proxy import TcpProxy
 
@@ -48,6 +51,7 @@ CASES = (
     "socket-drops",
     "media-cut",
     "calibration",
+    "calibration-display",
     "tls",
 )
 STEP_TIMEOUT = 40.0
@@ -151,6 +155,7 @@ async def play(args: argparse.Namespace, run: Run) -> None:
         run.info.update(code=code, agent_url=code_event["url"])
         run.mark("agent-ready")
         chromium = Chromium(Path(args.clip), run.out, extra_flags)
+        run.info["chromium_pid"] = chromium.proc.pid
         pw = await async_playwright().start()
         browser = await pw.chromium.connect_over_cdp(await chromium.cdp_url())
         context = browser.contexts[0]
@@ -203,13 +208,26 @@ async def type_code(run: Run, page: Page, base: str, code: str) -> None:
     await page.click("#code-form button")
 
 
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            total += sum(process.cpu_times()[:2])
+    return total
+
+
 async def plain(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
-    """Streams for --seconds after the first frame, measuring the agent's CPU meanwhile."""
-    process = psutil.Process(agent.proc.pid)
-    cpu_before, wall_before = sum(process.cpu_times()[:2]), time.monotonic()
+    """Streams for --seconds after the first frame, measuring the agent's and Chromium's CPU (all its
+    processes) meanwhile, in % of one core."""
+    agent_proc = [psutil.Process(agent.proc.pid)]
+    browser = psutil.Process(run.info["chromium_pid"])
+    browser_procs = [browser, *browser.children(recursive=True)]
+    before = _cpu_seconds(agent_proc), _cpu_seconds(browser_procs), time.monotonic()
     await stream_for(agent, args.seconds)
-    cpu = sum(process.cpu_times()[:2]) - cpu_before
-    run.info["agent_cpu_percent"] = round(100 * cpu / (time.monotonic() - wall_before), 1)
+    wall = time.monotonic() - before[2]
+    run.info["agent_cpu_percent"] = round(100 * (_cpu_seconds(agent_proc) - before[0]) / wall, 1)
+    run.info["chromium_cpu_percent"] = round(100 * (_cpu_seconds(browser_procs) - before[1]) / wall, 1)
+    run.info["loadavg"] = os.getloadavg()
     run.mark("end")
     await snapshot(page, run, "end")
 
@@ -298,7 +316,35 @@ async def calibration(args: argparse.Namespace, run: Run, page: Page, agent: Age
     run.info["calibration_text"] = await page.inner_text("#calibration")
 
 
+async def calibration_display(
+    args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any
+) -> None:
+    """Sends the clip's true H to the page as the desktop's cam-calibration (through the server's REST
+    relay) and waits until the page shows it: the page's side of the calibration, without the agent's."""
+    calibration = {"H": board_truth(), "imageSize": {"w": 1280, "h": 720}, "errorPx": 0.4}
+    body = {"type": "cam-calibration", "payload": calibration, "source": "desktop"}
+    url = f"{run.info['url'].split('/mobile-cam.html')[0]}/cam/signal/{run.info['code']}"
+    async with aiohttp.ClientSession() as http, http.post(url, json=body) as resp:
+        assert resp.status == 200, await resp.text()
+    await wait_page(page, "s.calibration")
+    await page.wait_for_timeout(300)  # the overlay is drawn on the next frame
+    await snapshot(page, run, "calibrated")
+    run.info["calibration_text"] = await page.inner_text("#calibration")
+    run.info["overlay_pixels"] = await page.evaluate(OVERLAY_PIXELS)
+
+
+# How many pixels of the overlay canvas the drawn rings cover.
+OVERLAY_PIXELS = """() => {
+  const c = document.getElementById('overlay');
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+  return n;
+}"""
+
+
 CASE_STEPS = {
+    "calibration-display": calibration_display,
     "reload": reload,
     "socket-drops": socket_drops,
     "media-cut": media_cut,

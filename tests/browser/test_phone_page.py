@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.clips import board_clip
+from tests.browser.clips import board_clip, board_truth
 from tests.browser.netns import NetnsUnavailable, run_module
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -172,3 +172,13 @@ def test_agent_calibrates_and_page_shows_it(clip: Path, tmp_path: Path) -> None:
     page = result["pages"]["calibrated"]
     assert page["calibration"]["H"] and len(page["calibration"]["H"]) == 9
     assert "Board found" in result["calibration_text"]
+
+
+def test_page_shows_a_calibration_sent_by_the_desktop(clip: Path, tmp_path: Path) -> None:
+    # The page's half of the calibration: the clip's true H arrives as the desktop's cam-calibration.
+    result = play("calibration-display", clip, tmp_path)
+    page = result["pages"]["calibrated"]
+    assert page["calibration"]["H"] == board_truth()
+    assert result["calibration_text"] == "Board found (error 0.4 px)"
+    assert result["overlay_pixels"] > 1000  # the board's rings are drawn over the preview
+    assert page["status"] == "streaming"
