@@ -70,6 +70,9 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
         x, y, cw, ch = cv2.boundingRect(contour)
         if max(cw, ch) < min_extent:
             continue
+        # A ring's hull is mostly empty (the singles); a filled shape on the wall is not.
+        if np.count_nonzero(mask[y : y + ch, x : x + cw]) > 0.6 * cv2.contourArea(cv2.convexHull(contour)):
+            continue
         # The outline first; then its convex hull: a ring broken by a dart is C-shaped, but its hull is the
         # outer edge plus a chord, which the robust fit drops.
         for hull in (False, True):
@@ -210,17 +213,17 @@ def _ring_score(mask: np.ndarray, diff: np.ndarray, ellipse: tuple) -> float:
     if visible.mean() < 0.5:
         return 0.0
     rim_on = rim.max(axis=0)[visible].mean()
-    treble, _ = _lookup(mask, ellipse_points(ellipse, treble_s))
-    treble_on = treble.max(axis=0)[visible].mean()
     singles, _ = _lookup(mask, ellipse_points(ellipse, singles_s))
     singles_on = singles.mean(axis=0)[visible].mean()
+    if rim_on < 0.55 or singles_on > 0.35:
+        return 0.0  # most outlines on the wall stop here, before the costlier checks
+    treble, _ = _lookup(mask, ellipse_points(ellipse, treble_s))
+    treble_on = treble.max(axis=0)[visible].mean()
     # Red/green alternation along the rim: sign changes of R - G where the rim is coloured.
     d, _ = _lookup(diff, ellipse_points(ellipse, 166 / board.R_DOUBLE_OUTER))
     colour = np.sign(d[visible & (rim.max(axis=0) > 0)])
     changes = int(np.count_nonzero(colour != np.roll(colour, 1))) if len(colour) > 10 else 0
     expected = 20 * visible.mean()
-    if rim_on < 0.55 or treble_on < 0.3 or singles_on > 0.35:
-        return 0.0
-    if not 0.6 * expected <= changes <= 1.6 * expected:
+    if treble_on < 0.3 or not 0.6 * expected <= changes <= 1.6 * expected:
         return 0.0
     return float(rim_on * treble_on * (1 - singles_on) * min(1.0, changes / expected))
