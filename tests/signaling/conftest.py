@@ -124,7 +124,7 @@ async def make_server(backend: str | None) -> AsyncIterator[ServerFactory]:
     yield make
     await http.close()
     for server in servers:
-        await server.stop()
+        await asyncio.wait_for(server.stop(), 10)
 
 
 @pytest.fixture
