@@ -218,7 +218,11 @@ class Agent(ClientListener):
             key=self.config.key,
         )
         self.server = SignalingServer(cfg)
-        await self.server.start()
+        try:
+            await self.server.start()
+        except OSError as exc:
+            self.server = None
+            raise AgentError(f"cannot start the signaling server on {cfg.host}:{cfg.port}: {exc}") from exc
         host = self.config.listen_host
         # Talk to our own server over loopback whatever address it listens on.
         connect_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host

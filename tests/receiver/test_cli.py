@@ -106,3 +106,19 @@ def test_help_explains_every_option():
         "calibrate",
     ):
         assert flag in text
+
+
+async def test_port_in_use_exits_non_zero_with_the_reason():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = await _agent_process("--listen-host", "127.0.0.1", "--listen-port", str(port), "--no-qr")
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        finally:
+            await _stop(proc)
+    assert proc.returncode == 1
+    assert "cannot start the signaling server" in err.decode() and "Traceback" not in err.decode()
