@@ -83,28 +83,30 @@ async def recv_json(ws: aiohttp.ClientWebSocketResponse, timeout: float = 30) ->
     return json.loads(msg.data)
 
 
+async def send_description(
+    sender: aiohttp.ClientWebSocketResponse, receiver: aiohttp.ClientWebSocketResponse, code: str, kind: str
+) -> None:
+    """One side's SDP and 10 candidates, relayed and read by the other side."""
+    sdp = OFFER_SDP if kind == "offer" else ANSWER_SDP
+    await sender.send_str(
+        json.dumps({"type": f"cam-{kind}", "code": code, "payload": {"type": kind, "sdp": sdp}})
+    )
+    base_port = 40000 if kind == "offer" else 41000
+    for i in range(10):
+        cand = {"candidate": CANDIDATE.format(i=i, port=base_port + i), "sdpMid": "0", "sdpMLineIndex": 0}
+        await sender.send_str(json.dumps({"type": "cam-ice", "code": code, "payload": cand}))
+    for _ in range(11):
+        await recv_json(receiver)
+
+
 async def handshake(desktop: aiohttp.ClientWebSocketResponse, phone: aiohttp.ClientWebSocketResponse) -> str:
     await desktop.send_str('{"type":"cam-create"}')
     code = (await recv_json(desktop))["code"]
     await phone.send_str(json.dumps({"type": "cam-join", "code": code, "payload": None}))
     assert (await recv_json(phone))["type"] == "cam-joined"
     assert (await recv_json(desktop))["type"] == "cam-peer-joined"
-    await phone.send_str(
-        json.dumps({"type": "cam-offer", "code": code, "payload": {"type": "offer", "sdp": OFFER_SDP}})
-    )
-    for i in range(10):
-        cand = {"candidate": CANDIDATE.format(i=i, port=40000 + i), "sdpMid": "0", "sdpMLineIndex": 0}
-        await phone.send_str(json.dumps({"type": "cam-ice", "code": code, "payload": cand}))
-    for _ in range(11):
-        await recv_json(desktop)
-    await desktop.send_str(
-        json.dumps({"type": "cam-answer", "code": code, "payload": {"type": "answer", "sdp": ANSWER_SDP}})
-    )
-    for i in range(10):
-        cand = {"candidate": CANDIDATE.format(i=i, port=41000 + i), "sdpMid": "0", "sdpMLineIndex": 0}
-        await desktop.send_str(json.dumps({"type": "cam-ice", "code": code, "payload": cand}))
-    for _ in range(11):
-        await recv_json(phone)
+    await send_description(phone, desktop, code, "offer")
+    await send_description(desktop, phone, code, "answer")
     return code
 
 

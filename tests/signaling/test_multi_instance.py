@@ -30,6 +30,18 @@ async def _ws(http: aiohttp.ClientSession, url: str) -> WsPeer:
     return WsPeer(await http.ws_connect(url))
 
 
+async def _pair(http: aiohttp.ClientSession, desktop_url: str, phone_url: str) -> tuple[WsPeer, WsPeer, dict]:
+    """A desktop and a phone joined to one session; returns them and the desktop's cam-code."""
+    desktop = await _ws(http, desktop_url)
+    await desktop.send({"type": "cam-create"})
+    code_msg = await desktop.recv("cam-code")
+    phone = await _ws(http, phone_url)
+    await phone.send({"type": "cam-join", "code": code_msg["code"], "payload": None})
+    await phone.recv("cam-joined")
+    await desktop.recv("cam-peer-joined")
+    return desktop, phone, code_msg
+
+
 async def test_desktop_on_a_phone_on_b_over_websocket(make_server) -> None:
     a = await make_server()
     b = await make_server()
@@ -85,14 +97,8 @@ async def test_instance_killed_desktop_resumes_on_other(redis_url: str) -> None:
     b = SignalingProcess("--redis", redis_url, "--sweep-interval", "0.5")
     try:
         async with aiohttp.ClientSession() as http:
-            desktop = await _ws(http, a.ws_url)
-            await desktop.send({"type": "cam-create"})
-            code_msg = await desktop.recv("cam-code")
+            desktop, phone, code_msg = await _pair(http, a.ws_url, b.ws_url)
             code = code_msg["code"]
-            phone = await _ws(http, b.ws_url)
-            await phone.send({"type": "cam-join", "code": code, "payload": None})
-            await phone.recv("cam-joined")
-            await desktop.recv("cam-peer-joined")
             a.stop(signal.SIGKILL)
             sent = [offer(3)] + [candidate(i) for i in range(4)]
             await phone.send({"type": "cam-offer", "code": code, "payload": sent[0]})
@@ -118,13 +124,8 @@ async def test_redis_restart_gives_clear_error_then_recovers() -> None:
     server = SignalingProcess("--redis", store.url, "--sweep-interval", "0.5")
     try:
         async with aiohttp.ClientSession() as http:
-            desktop = await _ws(http, server.ws_url)
-            await desktop.send({"type": "cam-create"})
-            code = (await desktop.recv("cam-code"))["code"]
-            phone = await _ws(http, server.ws_url)
-            await phone.send({"type": "cam-join", "code": code, "payload": None})
-            await phone.recv("cam-joined")
-            await desktop.recv("cam-peer-joined")
+            desktop, phone, code_msg = await _pair(http, server.ws_url, server.ws_url)
+            code = code_msg["code"]
             store.stop()
             await phone.send({"type": "cam-offer", "code": code, "payload": offer(4)})
             err = await phone.recv("cam-error", timeout=10)
