@@ -167,10 +167,10 @@ async function connect(code) {
 
 async function joinWs(code, saved) {
   const ws = new WsSignal(SERVER, code);
-  // An answer-only page joins with its token: the desktop then hears cam-peer-joined and offers again.
-  const resumeToken = ANSWER_ONLY ? null : saved;
   try {
-    const reply = await ws.join(resumeToken);
+    // An answer-only page joins again with its token: the desktop then hears cam-peer-joined and
+    // offers; a page that offers resumes, and offers on the resumed session.
+    const reply = await ws.join(saved, !ANSWER_ONLY);
     useSignal(ws);
     return reply;
   } catch (err) {

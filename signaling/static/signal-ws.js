@@ -35,10 +35,13 @@ export class WsSignal extends EventTarget {
     this.reconnecting = false;
   }
 
-  /** Joins (or resumes with `token`) on a new socket. */
-  async join(token) {
+  /**
+   * Joins on a new socket. With `token`: resumes the phone's role (`resume`), or joins again as the
+   * phone that holds it (the desktop then hears cam-peer-joined and starts over).
+   */
+  async join(token, resume = true) {
     await this._open();
-    return this._hello(token);
+    return this._hello(token, resume);
   }
 
   _open() {
@@ -68,7 +71,7 @@ export class WsSignal extends EventTarget {
     });
   }
 
-  _hello(token) {
+  _hello(token, resume = true) {
     return new Promise((resolve, reject) => {
       // A socket that opens but never answers (a broken proxy) counts as a failed socket.
       const timer = setTimeout(() => {
@@ -82,10 +85,12 @@ export class WsSignal extends EventTarget {
         reject: (err) => (clearTimeout(timer), reject(err)),
       };
       this.pending = pending;
-      if (token) {
+      if (token && resume) {
         this._raw({ type: "cam-resume", code: this.code, resumeToken: token });
       } else {
-        this._raw({ type: "cam-join", code: this.code, payload: null });
+        const join = { type: "cam-join", code: this.code, payload: null };
+        if (token) join.resumeToken = token;
+        this._raw(join);
       }
     });
   }
