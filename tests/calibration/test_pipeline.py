@@ -87,14 +87,14 @@ def test_blurred_board(rb):
     assert not result.ok and result.reason in ("too blurred", "no board found")
 
 
-@pytest.mark.parametrize("offset", [(3.0, 0.0), (0.0, -2.5), (-2.5, 2.0)])
+@pytest.mark.parametrize("offset", [(1.3, 0.0), (0.0, -1.6), (-1.2, 1.3)])
 def test_board_partly_outside(rb, offset):
     image, h = _board(rb, offset=offset)
-    ring = project(h, board.polar_to_board(170, np.arange(0, 360, 5.0)))
-    assert ((ring < 0) | (ring > [1279, 719])).any()  # the render really is cut
+    ring = project(h, board.polar_to_board(170, np.arange(0, 360, 1.0)))
+    inside = ((ring >= 0) & (ring < [1280, 720])).all(axis=1).mean()
+    assert 0.3 < inside < 0.8  # the render really is cut, by a quarter to a half
     result = calibrate(image)
-    assert not result.ok
-    assert result.reason in ("board partly outside the frame", "no board found")
+    assert not result.ok and result.reason == "board partly outside the frame"
 
 
 def test_no_confident_wrong_answer_on_random_frames(rb):
