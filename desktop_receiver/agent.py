@@ -29,6 +29,7 @@ from desktop_receiver.events import (
     Event,
     EventBus,
     FirstFrame,
+    PeerLeft,
     Reconnecting,
     Resumed,
     Stats,
@@ -41,6 +42,8 @@ from desktop_receiver.signaling_client import ClientListener, ClientOptions, Ses
 
 log = logging.getLogger(__name__)
 EXPIRY_SLACK = 10.0  # seconds after a code's expiresAt before the agent renews it by itself
+# Against a base-protocol server: how long a departed phone may take to come back on the same session.
+BASE_REJOIN_WAIT = 3.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class Agent(ClientListener):
         self.client = SignalingClient(url, self, client_options)
         await self.client.start()
         self._stats_task = asyncio.get_running_loop().create_task(self._stats_loop())
+        self.events.subscribe(self._watch_departures)
         waiter = asyncio.ensure_future(self._code_ready.wait())
         done = asyncio.ensure_future(self._done.wait())
         await asyncio.wait([waiter, done], timeout=self.config.start_timeout, return_when="FIRST_COMPLETED")
@@ -309,6 +313,23 @@ class Agent(ClientListener):
         negotiator = self.negotiator
         if self.code == code and self.client is not None and not (negotiator and negotiator.joined_at):
             asyncio.get_running_loop().create_task(self.client.renew("the code expired with no phone"))
+
+    def _watch_departures(self, event: Event) -> None:
+        # The base-protocol server (no resume token) deletes a session when any of its sockets closes
+        # and tells nobody: once the phone is gone, the code is dead and only a new one can pair again.
+        if isinstance(event, PeerLeft) and self.info is not None and self.info.resume_token is None:
+            code = self.info.code
+            asyncio.get_running_loop().call_later(BASE_REJOIN_WAIT, self._renew_if_gone, code)
+
+    def _renew_if_gone(self, code: str) -> None:
+        negotiator = self.negotiator
+        peer = negotiator.peer if negotiator else None
+        if self._stopped or self.code != code or self.client is None:
+            return
+        if peer is not None and peer.connected_at is not None and not peer.closed:
+            return  # the phone came back on this session (a new offer that connected)
+        reason = "the server forgets a session once the phone leaves (base protocol)"
+        asyncio.get_running_loop().create_task(self.client.renew(reason))
 
     def on_resumed(self, info: SessionInfo) -> None:
         """The session survived the socket drop."""

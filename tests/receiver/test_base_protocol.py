@@ -59,3 +59,17 @@ async def test_socket_drop_without_resume_gives_a_new_code(make_agent, tokens):
     finally:
         await proxy.stop()
         await base_server.stop()
+
+
+async def test_phone_leaving_the_base_server_gives_a_new_code(base_server, make_agent, make_phone):
+    agent, events = await make_agent(
+        agent_config(base_server.ws_url, negotiation=NegotiationOptions(offer_grace=0.3))
+    )
+    old = agent.code
+    phone = await make_phone(base_server.ws_url, old, answer_only=True)
+    await frames_from(agent, 3)
+    await phone.leave()  # the base server deletes the session, silently
+    renewed = await events.wait("code", lambda e: e.renewed)
+    assert renewed.code != old and "base protocol" in renewed.reason
+    await make_phone(base_server.ws_url, renewed.code, answer_only=True)
+    assert (await frames_from(agent, 3, after_attempt=1))[-1].image.shape == (240, 320, 3)
