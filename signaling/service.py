@@ -121,6 +121,8 @@ class SignalingService:
 
     async def join(self, client: Client, code: str, token: str | None = None) -> dict[str, Any]:
         """`cam-join`: binds the client to the phone role, unless a live phone holds it."""
+        if client.conn_id is not None and client.code == code and client.role is Role.DESKTOP:
+            raise ProtocolError(ErrorName.WRONG_ROLE, "this socket is the session's desktop; a phone joins")
         session = await self._session(code, client)
         holder = session.phone
         owns = token is not None and token == holder.token

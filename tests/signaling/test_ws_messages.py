@@ -157,3 +157,10 @@ async def test_relay_before_join_is_refused(srv: Harness) -> None:
     stranger = await srv.ws()
     await stranger.send({"type": "cam-offer", "code": "ABCDEF", "payload": offer()})
     assert (await stranger.recv("cam-error"))["code"] == "NOT_JOINED"
+
+
+async def test_desktop_cannot_join_its_own_session(srv: Harness) -> None:
+    desktop, code_msg = await srv.desktop()
+    await desktop.send({"type": "cam-join", "code": code_msg["code"], "payload": None})
+    assert (await desktop.recv("cam-error"))["code"] == "WRONG_ROLE"
+    phone, _ = await srv.phone(code_msg["code"])  # the phone slot is still free
