@@ -107,6 +107,12 @@ class Agent(ClientListener):
     async def start(self) -> None:
         """Starts the (embedded) server, the signaling client and the consumers; returns once the pairing
         code is known. Raises AgentError if no code arrives within `start_timeout`."""
+        dumper = None
+        if self.config.dump is not None:
+            try:
+                dumper = FrameDumper(self.config.dump)
+            except (OSError, ValueError) as exc:
+                raise AgentError(f"cannot dump frames to {self.config.dump.directory}: {exc}") from exc
         url = self.config.server_url
         client_options = self.config.client
         if url is None:
@@ -121,8 +127,8 @@ class Agent(ClientListener):
             on_track=self._track,
         )
         self.negotiator.start()
-        if self.config.dump is not None:
-            self.add_consumer(FrameDumper(self.config.dump), "dump")
+        if dumper is not None:
+            self.add_consumer(dumper, "dump")
         self.client = SignalingClient(url, self, client_options)
         await self.client.start()
         self._stats_task = asyncio.get_running_loop().create_task(self._stats_loop())
