@@ -20,6 +20,8 @@ from .homography import project, sample
 # Channels computed from a BGR profile: ring-ness |R - G| (red or green against black, cream, wire),
 # red-minus-green (red against green), and brightness (black against cream).
 CH_RING, CH_RED_GREEN, CH_LUMA = 0, 1, 2
+# Least step (in 8-bit levels) that counts as an edge: the board's edges give 50 and more even in dim light.
+MIN_CONTRAST = 8.0
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,7 @@ class Measurement:
     predicted: np.ndarray  # (N, 2) image px of the samples under the current H
     normals: np.ndarray  # (N, 2) unit image normals of the edges (the residual direction)
     found: np.ndarray  # (N, 2) image px of the edges found (valid where ``ok``)
-    strength: np.ndarray  # (N,) contrast of the edge in the expected direction
-    ok: np.ndarray  # (N,) an edge with the expected sign was found inside the window
+    ok: np.ndarray  # (N,) an edge with the expected sign and some contrast was found inside the window
 
 
 def measure(
@@ -134,8 +135,8 @@ def measure(
     normals = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-9)
     inside = _inside(img_pts[:, [0, -1]].reshape(-1, 2), image.shape).reshape(-1, 2).all(axis=1)
-    ok = inside & (peak > 0) & (np.abs(offset) < window_mm)
-    return Measurement(predicted, normals, found, peak, ok)
+    ok = inside & (peak > MIN_CONTRAST) & (np.abs(offset) < window_mm)
+    return Measurement(predicted, normals, found, ok)
 
 
 def _inside(pts: np.ndarray, shape: tuple) -> np.ndarray:

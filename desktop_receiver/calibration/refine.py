@@ -17,10 +17,11 @@ from .edges import Measurement, Samples, board_samples, measure
 from .homography import project
 
 RING_GROUPS = (2, 3, 4, 5)  # treble and double ring edges: robust to a poor initial perspective
+Schedule = tuple[tuple[float, tuple[int, ...] | None], ...]
 # (window in mm, groups used): rings first, then everything with shrinking windows. From the rings'
 # perspective init (FINE) the board is within a few mm; from one ellipse (COARSE) it can be 30 mm off.
-FINE_SCHEDULE = ((10.0, RING_GROUPS), (5.0, None), (3.0, None), (2.0, None))
-COARSE_SCHEDULE = ((24.0, RING_GROUPS), (10.0, RING_GROUPS), (8.0, None)) + FINE_SCHEDULE[1:]
+FINE_SCHEDULE: Schedule = ((10.0, RING_GROUPS), (5.0, None), (3.0, None), (2.0, None))
+COARSE_SCHEDULE: Schedule = ((24.0, RING_GROUPS), (10.0, RING_GROUPS), (8.0, None)) + FINE_SCHEDULE[1:]
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,6 @@ class Fit:
 
     H: np.ndarray
     samples: Samples
-    measurement: Measurement
     residual_px: np.ndarray  # (N,) normal residuals of the last measurement after the update
     weight: np.ndarray  # (N,) robust weights in [0, 1] (0 where no edge was found)
     cov: np.ndarray  # (8, 8) covariance of the last update's parameters (normalised coordinates)
@@ -53,7 +53,7 @@ def point_jacobian(x: np.ndarray) -> np.ndarray:
     return np.stack([ju, jv], axis=1)
 
 
-def refine(image: np.ndarray, h0: np.ndarray, schedule=FINE_SCHEDULE) -> Fit:
+def refine(image: np.ndarray, h0: np.ndarray, schedule: Schedule = FINE_SCHEDULE) -> Fit:
     """Refine ``h0`` (board mm -> image px) on ``image`` following ``schedule``."""
     h = h0
     all_samples = board_samples()
@@ -62,10 +62,12 @@ def refine(image: np.ndarray, h0: np.ndarray, schedule=FINE_SCHEDULE) -> Fit:
         scale = px_per_mm(h)
         m = measure(image, h, samples, window, scale)
         h, residual, weight, cov, norm = _solve(h, m, scale)
-    return Fit(h, samples, m, residual, weight, cov, norm)
+    return Fit(h, samples, residual, weight, cov, norm)
 
 
-def _solve(h: np.ndarray, m: Measurement, scale: float):
+def _solve(
+    h: np.ndarray, m: Measurement, scale: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One measurement's robust update; returns (H, residuals px, weights, covariance, normalisation)."""
     centre = project(h, np.zeros((1, 2)))[0]
     s = scale * board.R_DOUBLE_OUTER
