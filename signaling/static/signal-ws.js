@@ -64,7 +64,8 @@ export class WsSignal extends EventTarget {
         ws.onclose = (ev) => this._onClose(ws, ev);
         resolve();
       };
-      ws.onerror = () => {
+      // Some failures fire only 'close', with no 'error' before it.
+      ws.onerror = ws.onclose = () => {
         clearTimeout(timer);
         reject(namedError("SOCKET_FAILED", "the signaling socket could not be opened"));
       };
