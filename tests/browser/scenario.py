@@ -5,14 +5,20 @@ Prints one JSON object: what the agent received (events and every frame), the pa
 
     python -m tests.browser.scenario --case ws --clip board.y4m --out DIR [--codec h264]
 
-Cases: ws (the page offers over the WebSocket), typed-code (the page opens with a wrong code, shows
-the error, and the right code is typed in), rest (?transport=rest), ws-blocked (the browser's
-WebSocket is closed at once: the page falls back to REST), agent-offers (`--offer always`, the page
-only answers), reload (the page reloads mid-stream and resumes), socket-drops (the agent's signaling
-socket is cut and comes back, then the page's drops, while media flows), media-cut (UDP on loopback
-is throttled to nothing: the page restarts ICE), calibration (the agent calibrates the board and the
-page shows it), calibration-display (the clip's true calibration is sent to the page as the desktop
-would send it: the page's display alone), tls (the agent's embedded server with --tls, the page on https)."""
+Cases:
+  ws                   the page offers over the WebSocket
+  typed-code           the page opens with a wrong code, shows the error; the right one is typed in
+  rest                 ?transport=rest
+  ws-blocked           every WebSocket of the page is closed at once: it falls back to REST
+  ws-failing           the first WebSocket works, then drops, and every new one is closed: REST
+  agent-offers         the agent offers (`--offer always`), the page only answers (?mode=answer)
+  reload               the page reloads mid-stream and resumes with its token
+  socket-drops         the agent's signaling socket is cut and comes back, then the page's drops
+  media-cut            UDP on loopback is starved: the page restarts ICE
+  calibration          the agent calibrates the board and the page shows it
+  calibration-display  the clip's true calibration is sent to the page as the desktop would send it
+  tls                  the agent's embedded server with --tls, the page on https
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +40,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import psutil
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, WebSocketRoute, async_playwright
 
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
@@ -46,6 +53,7 @@ CASES = (
     "typed-code",
     "rest",
     "ws-blocked",
+    "ws-failing",
     "agent-offers",
     "reload",
     "socket-drops",
@@ -166,6 +174,8 @@ async def play(args: argparse.Namespace, run: Run) -> None:
         if args.case == "ws-blocked":
             # Playwright answers the page's WebSocket itself and closes it at once.
             await page.route_web_socket(re.compile(r"/ws$"), lambda ws: ws.close())
+        elif args.case == "ws-failing":
+            await page.route_web_socket(re.compile(r"/ws$"), only_first_socket(run))
         url = f"{base}?{page_query(args, code)}"
         run.info["url"] = url
         run.mark("page-load")
@@ -196,6 +206,35 @@ async def play(args: argparse.Namespace, run: Run) -> None:
             await proxy.stop()
         if server is not None:
             await asyncio.wait_for(server.stop(), 10)
+
+
+def only_first_socket(run: Run) -> Callable[[WebSocketRoute], Awaitable[None]]:
+    """A WebSocket route that lets the first socket through to the server and closes the others."""
+
+    async def route(ws: WebSocketRoute) -> None:
+        run.info["sockets"] = run.info.get("sockets", 0) + 1
+        if run.info["sockets"] == 1:
+            ws.connect_to_server()
+        else:
+            await ws.close()
+
+    return route
+
+
+async def ws_failing(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+    """Drops the page's only working socket; the page must go on over REST."""
+    await stream_for(agent, 1.0)
+    before = agent.events("frame")[-1]["attempt"]
+    await page.evaluate("() => window.dartcam.dropSocket()")
+    run.mark("page-drop")
+    await wait_page(page, "s.transport === 'rest'")
+    run.mark("on-rest")
+    await agent.wait_for("frame", lambda f: f["attempt"] > before, timeout=STEP_TIMEOUT)
+    await wait_page(page, "s.status === 'streaming'")
+    run.mark("streaming-on-rest")
+    await stream_for(agent, 1.0)
+    run.mark("end")
+    await snapshot(page, run, "end")
 
 
 async def type_code(run: Run, page: Page, base: str, code: str) -> None:
@@ -344,6 +383,7 @@ OVERLAY_PIXELS = """() => {
 
 
 CASE_STEPS = {
+    "ws-failing": ws_failing,
     "calibration-display": calibration_display,
     "reload": reload,
     "socket-drops": socket_drops,

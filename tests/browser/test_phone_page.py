@@ -144,6 +144,20 @@ def test_websocket_blocked_falls_back_to_rest(clip: Path, tmp_path: Path) -> Non
     assert page["status"] == "streaming"
 
 
+def test_websocket_that_keeps_failing_falls_back_to_rest(clip: Path, tmp_path: Path) -> None:
+    result = play("ws-failing", clip, tmp_path)
+    marks = result["marks"]
+    assert result["sockets"] >= 5  # the first one, then the reconnects that failed
+    page = result["pages"]["end"]
+    assert page["transport"] == "rest" and page["restFallbacks"] == 1
+    assert page["status"] == "streaming"
+    # Joined again over REST as the same phone: same code, a new connection, full resolution.
+    assert [e["code"] for e in events(result, "code")] == [result["code"]]
+    after = frames_between(result, marks["streaming-on-rest"], marks["end"])
+    assert after and {(f["w"], f["h"]) for f in after} == {HD}
+    assert after[0]["attempt"] > result["frames"][0]["attempt"]
+
+
 def test_media_path_failure_restarts_ice(clip: Path, tmp_path: Path) -> None:
     result = play("media-cut", clip, tmp_path)
     marks = result["marks"]
