@@ -39,6 +39,7 @@ from desktop_receiver.frames import Frame, FrameConsumer, FrameSink
 from desktop_receiver.negotiation import NegotiationOptions, Negotiator
 from desktop_receiver.peer import PeerOptions, PeerSession
 from desktop_receiver.signaling_client import ClientListener, ClientOptions, SessionInfo, SignalingClient
+from signaling.protocol import MsgType, relayed
 
 log = logging.getLogger(__name__)
 EXPIRY_SLACK = 10.0  # seconds after a code's expiresAt before the agent renews it by itself
@@ -166,6 +167,16 @@ class Agent(ClientListener):
         consumer.start()
         self._consumers.append(consumer)
         return consumer
+
+    async def send_to_phone(self, type_: MsgType, payload: Any) -> None:
+        """Relays a message to the phone of the current session (e.g. `cam-calibration` with
+        {H, imageSize, errorPx, createdAt}); queued while the signaling socket is down. From a consumer
+        thread: `asyncio.run_coroutine_threadsafe(agent.send_to_phone(...), loop)`."""
+        if type_ not in (MsgType.CALIBRATION, MsgType.DATA):
+            raise ValueError(f"only cam-calibration and cam-data go to the phone this way, not {type_}")
+        if self.code is None:
+            raise AgentError("no pairing session yet")
+        await self._send(relayed(type_, self.code, payload))
 
     async def wait_stopped(self) -> None:
         """Returns when the agent has stopped (by `stop()` or a fatal error)."""

@@ -173,11 +173,12 @@ class EventBus:
 
 
 class JsonLinesWriter:
-    """Writes events as JSON lines to a file (or stdout for "-"), flushing each line."""
+    """Writes events as JSON lines to a file (replaced: one run per file) or stdout for "-",
+    flushing each line."""
 
     def __init__(self, target: str) -> None:
         self._own = target != "-"
-        self._fh: IO[str] = open(target, "a", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
+        self._fh: IO[str] = open(target, "w", encoding="utf-8") if self._own else sys.stdout  # noqa: SIM115
 
     def __call__(self, event: Event) -> None:
         """Writes one event (small writes: fine on the event loop)."""

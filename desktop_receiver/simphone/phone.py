@@ -53,6 +53,8 @@ class SimulatedPhone:
         self.camera: SyntheticCamera | None = None
         self.connected = asyncio.Event()
         self.errors: list[dict[str, Any]] = []
+        # cam-calibration and cam-data from the desktop, in order
+        self.from_desktop: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.offers_answered = 0
         self._stalling = self.options.stall_first
         self._offered_at = 0.0
@@ -166,6 +168,8 @@ class SimulatedPhone:
             await self.pc.addIceCandidate(None if is_end_of_candidates(payload) else parse_candidate(payload))
         elif type_ == MsgType.ERROR:
             self.errors.append(msg)
+        elif type_ in (MsgType.CALIBRATION, MsgType.DATA):
+            self.from_desktop.put_nowait(msg)
 
     async def reoffer(self) -> None:
         """Sends a fresh offer on the same session (a new peer connection, as after a page reload)."""

@@ -3,6 +3,8 @@ size, for VP8 and H.264, with the phone offering or only answering, over WebSock
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,17 @@ async def test_offer_never_leaves_an_answer_only_phone_waiting(server, make_agen
     with pytest.raises(TimeoutError):
         await agent.next_frame(timeout=1.5)
     assert phone.offers_answered == 0 and agent.negotiator.attempts == 0
+
+
+async def test_send_to_phone_relays_a_calibration(server, make_agent, make_phone):
+    from signaling.protocol import MsgType
+
+    agent, _ = await make_agent(agent_config(server.ws_url))
+    phone = await make_phone(server.ws_url, agent.code)
+    await frames_from(agent, 1)
+    calibration = {"H": [1, 0, 640, 0, 1, 360, 0, 0, 1], "imageSize": {"w": 1280, "h": 720}, "errorPx": 0.5}
+    await agent.send_to_phone(MsgType.CALIBRATION, calibration)
+    got = await asyncio.wait_for(phone.from_desktop.get(), 10)
+    assert got["type"] == "cam-calibration" and got["payload"] == calibration
+    with pytest.raises(ValueError):
+        await agent.send_to_phone(MsgType.OFFER, {})
