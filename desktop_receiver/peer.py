@@ -120,7 +120,7 @@ class PeerSession:
         """Applies the phone's offer and returns our answer SDP (with all our candidates)."""
         self._add_video_transceiver()
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        self.remote_ufrag = sdputil.ice_ufrag(offer_sdp)
+        self._remote_set(offer_sdp)
         answer = await self.pc.createAnswer()
         sdp = await self._set_local(answer)
         codecs = sdputil.video_codecs(sdp)
@@ -149,10 +149,15 @@ class PeerSession:
     async def accept_answer(self, answer_sdp: str) -> None:
         """Applies the phone's answer to our offer."""
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
-        self.remote_ufrag = sdputil.ice_ufrag(answer_sdp)
+        self._remote_set(answer_sdp)
         codecs = sdputil.video_codecs(answer_sdp)
         self.codec = codecs[0] if codecs else None
         self._start_timer()
+
+    def _remote_set(self, sdp: str) -> None:
+        self.remote_ufrag = sdputil.ice_ufrag(sdp)
+        # A description that carries its candidates and ends them: any trickled one is late.
+        self.candidates_ended = "a=end-of-candidates" in sdp
 
     # -- candidates -----------------------------------------------------------------------------
 

@@ -168,3 +168,17 @@ async def test_new_offer_from_the_same_phone_gets_a_fresh_connection(server, mak
     later = await frames_from(agent, 3, after_attempt=first.meta.attempt)
     assert later[-1].image.shape == (240, 320, 3)
     assert len(events.of("first-frame")) == 2 and not events.of("error")
+
+
+async def test_candidates_inside_the_sdp_then_a_late_trickled_one(server, make_agent, make_phone):
+    agent, events = await make_agent(agent_config(server.ws_url))
+    phone = await make_phone(server.ws_url, agent.code, trickle=False)  # a=end-of-candidates in the offer
+    await frames_from(agent, 3)
+    late = {
+        "candidate": "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+    }
+    await phone.transport.send(relayed(MsgType.ICE, agent.code, late))
+    await frames_from(agent, 5)
+    assert not events.of("error")
