@@ -17,6 +17,7 @@ from . import board
 
 WORK_SIZE = 800  # longest side of the downscaled copy used for detection
 MIN_CONTOUR_POINTS = 24
+TREBLE_MIDDLE = (board.R_TREBLE_INNER + board.R_TREBLE_OUTER) / 2
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,8 @@ class RingCandidate:
     angle_deg: float
     touches_border: bool
     score: float  # in [0, 1]: how ring-like (rim coverage, alternation, empty singles, treble)
-    treble: tuple | None = None  # ((cx, cy), (a, b), angle) of the treble's outer edge (r = 107), if found
+    treble: tuple | None = None  # ((cx, cy), (a, b), angle) of a treble ring edge, if found
+    treble_radius: float = board.R_TREBLE_OUTER  # which one: the outer edge, or the ring's middle
 
 
 def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +64,7 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
     contours, hierarchy = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return []
+    every_outline = contours
     contours = [c for c, hier in zip(contours, hierarchy[0], strict=True) if hier[3] < 0]
     sh, sw = small.shape[:2]
     min_extent = 24
@@ -98,12 +101,16 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
     candidates = []
     for ellipse, touches, score in found:
         treble = _find_treble(ellipse, [e for e in ellipses if e is not ellipse], mask)
+        radius = board.R_TREBLE_OUTER
+        if treble is None:
+            treble, radius = _treble_from_band(ellipse, every_outline), TREBLE_MIDDLE
         candidates.append(
             RingCandidate(
                 *_scaled(ellipse, 1 / scale),
                 touches_border=touches,
                 score=score,
                 treble=None if treble is None else _scaled(treble, 1 / scale),
+                treble_radius=radius,
             )
         )
     # The outline and its hull often give the same ring twice: keep the better of near-duplicates.
@@ -155,6 +162,29 @@ def _find_treble(double: tuple, others: list[tuple], mask: np.ndarray) -> tuple 
         if cover > best_cover:
             best, best_cover = e, cover
     return best
+
+
+def _treble_from_band(double: tuple, outlines: list[np.ndarray]) -> tuple | None:
+    """The treble ring's middle (r = 103) from all outline points in its band around the double's centre.
+
+    When a flight joins the treble to the double ring, the treble has no outline of its own; its inner and
+    outer edges are still there, in other outlines, at about 99/170 and 107/170 of the double's size.
+    """
+    (cx, cy), (a, b), ang = double
+    pts = np.concatenate([c[:, 0, :] for c in outlines]).astype(np.float32)
+    t = np.radians(ang)
+    d = pts - np.array([cx, cy], np.float32)
+    u = (d[:, 0] * np.cos(t) + d[:, 1] * np.sin(t)) / a
+    v = (-d[:, 0] * np.sin(t) + d[:, 1] * np.cos(t)) / b
+    rho = np.hypot(u, v)
+    band = pts[(rho > 0.47) & (rho < 0.78)]
+    if len(band) < 40:
+        return None
+    ellipse = _robust_ellipse(band)
+    if ellipse is None:
+        return None
+    ratio = np.sqrt(ellipse[1][0] * ellipse[1][1] / (a * b))
+    return ellipse if abs(ratio - TREBLE_MIDDLE / board.R_DOUBLE_OUTER) < 0.1 else None
 
 
 def _robust_ellipse(pts: np.ndarray) -> tuple | None:

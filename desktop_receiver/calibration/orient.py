@@ -50,7 +50,7 @@ def perspective_from_rings(ring: RingCandidate) -> np.ndarray:
     norm = np.linalg.inv(h_double) * board.R_DOUBLE_OUTER
     norm[2] = [0, 0, 1]
     c1 = ellipse_conic(norm @ h_double, board.R_DOUBLE_OUTER)
-    c2 = ellipse_conic(norm @ ellipse_affine(*ring.treble, board.R_TREBLE_OUTER), board.R_TREBLE_OUTER)
+    c2 = ellipse_conic(norm @ ellipse_affine(*ring.treble, ring.treble_radius), ring.treble_radius)
     vals, vecs = np.linalg.eig(np.linalg.solve(c1, c2))
     vals, vecs = vals.real, vecs.real
     gaps = [min(abs(vals[i] - vals[j]) for j in range(3) if j != i) for i in range(3)]
@@ -58,7 +58,7 @@ def perspective_from_rings(ring: RingCandidate) -> np.ndarray:
     pair = np.delete(vals, k)
     # Concentric circles: the other two eigenvalues agree and are (170/107)^2 times the distinct one.
     # Otherwise the treble outline is wrong (broken by a dart or glare): do without it.
-    expected = (board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER) ** 2
+    expected = (board.R_DOUBLE_OUTER / ring.treble_radius) ** 2
     ratio = pair.mean() / vals[k]
     if abs(pair[0] - pair[1]) > 0.15 * abs(pair.mean()) or not 0.8 < ratio / expected < 1.25:
         return h_double
