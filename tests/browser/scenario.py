@@ -40,7 +40,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import psutil
-from playwright.async_api import Page, WebSocketRoute, async_playwright
+from playwright.async_api import Page, Playwright, WebSocketRoute, async_playwright
 
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
@@ -63,6 +63,7 @@ CASES = (
     "tls",
 )
 STEP_TIMEOUT = 40.0
+SCENARIO_TIMEOUT = 150.0
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
@@ -70,7 +71,6 @@ PHONE_VIEWPORT = {"width": 390, "height": 844}
 class Run:
     """What one scenario collects."""
 
-    case: str
     out: Path
     marks: dict[str, float] = field(default_factory=dict)
     pages: dict[str, Any] = field(default_factory=dict)
@@ -133,79 +133,107 @@ def page_query(args: argparse.Namespace, code: str) -> str:
     return urlencode(query)
 
 
-async def play(args: argparse.Namespace, run: Run) -> None:
-    """Starts everything, plays the case, and stops everything (by process id)."""
-    server = proxy = agent = chromium = None
-    pw = None
-    page: Page | None = None
-    try:
-        extra_flags: list[str] = []
+class Stage:
+    """The processes of one scenario: started step by step, all stopped (by process id) in `stop`."""
+
+    def __init__(self, args: argparse.Namespace, run: Run) -> None:
+        self.args, self.run = args, run
+        self.server: SignalingServer | None = None
+        self.proxy: TcpProxy | None = None
+        self.agent: AgentProcess | None = None
+        self.chromium: Chromium | None = None
+        self.playwright: Playwright | None = None
+        self.page: Page | None = None
+
+    async def start_desktop(self) -> tuple[AgentProcess, str, list[str]]:
+        """Starts the server and the agent; returns the agent, the page's base URL and the browser
+        flags the page needs."""
+        args, run = self.args, self.run
         if args.case == "tls":
             # The certificate is made in this run's folder, never in the user's config directory.
             os.environ["XDG_CONFIG_HOME"] = str(run.out / "config")
-            agent = AgentProcess(
-                run.out, ["--listen-host", "127.0.0.1", "--listen-port", "0", "--tls", *agent_args(args)]
-            )
+            embedded = ["--listen-host", "127.0.0.1", "--listen-port", "0", "--tls"]
+            agent = self.agent = AgentProcess(run.out, [*embedded, *agent_args(args)])
             code_event = await agent.wait_for("code")
             cert = run.out / "config" / "dartcam" / "tls-cert.pem"
-            extra_flags.append(f"--ignore-certificate-errors-spki-list={spki_hash(cert.read_bytes())}")
+            flags = [f"--ignore-certificate-errors-spki-list={spki_hash(cert.read_bytes())}"]
             base = code_event["url"].split("?")[0]
         else:
-            server = SignalingServer(ServerConfig(host="127.0.0.1", port=0, sweep_interval=0.5))
-            await server.start()
-            # The agent reaches the server through a proxy that the agent-drop case cuts.
-            proxy = TcpProxy(server.port)
-            await proxy.start()
-            agent = AgentProcess(run.out, ["--server", f"ws://127.0.0.1:{proxy.port}/ws", *agent_args(args)])
+            self.server = SignalingServer(ServerConfig(host="127.0.0.1", port=0, sweep_interval=0.5))
+            await self.server.start()
+            # The agent reaches the server through a proxy that the socket-drops case cuts.
+            self.proxy = TcpProxy(self.server.port)
+            await self.proxy.start()
+            server_url = f"ws://127.0.0.1:{self.proxy.port}/ws"
+            agent = self.agent = AgentProcess(run.out, ["--server", server_url, *agent_args(args)])
             code_event = await agent.wait_for("code")
-            base = f"{server.http_url}/mobile-cam.html"
-        code = code_event["code"]
-        run.info.update(code=code, agent_url=code_event["url"])
+            flags, base = [], f"{self.server.http_url}/mobile-cam.html"
+        run.info.update(code=code_event["code"], agent_url=code_event["url"])
         run.mark("agent-ready")
-        chromium = Chromium(Path(args.clip), run.out, extra_flags)
-        run.info["chromium_pid"] = chromium.proc.pid
-        pw = await async_playwright().start()
-        browser = await pw.chromium.connect_over_cdp(await chromium.cdp_url())
+        return agent, base, flags
+
+    async def open_browser(self, flags: list[str]) -> Page:
+        """Starts Chromium and returns its page, phone-sized, with its console recorded."""
+        run = self.run
+        self.chromium = Chromium(Path(self.args.clip), run.out, flags)
+        run.info["chromium_pid"] = self.chromium.proc.pid
+        self.playwright = await async_playwright().start()
+        browser = await self.playwright.chromium.connect_over_cdp(await self.chromium.cdp_url())
         context = browser.contexts[0]
-        page = context.pages[0] if context.pages else await context.new_page()
+        page = self.page = context.pages[0] if context.pages else await context.new_page()
         await page.set_viewport_size(PHONE_VIEWPORT)
         page.on("console", lambda msg: run.console.append(f"{msg.type}: {msg.text}"))
         page.on("pageerror", lambda exc: run.console.append(f"pageerror: {exc}"))
-        if args.case == "ws-blocked":
-            # Playwright answers the page's WebSocket itself and closes it at once.
-            await page.route_web_socket(re.compile(r"/ws$"), lambda ws: ws.close())
-        elif args.case == "ws-failing":
-            await page.route_web_socket(re.compile(r"/ws$"), only_first_socket(run))
-        url = f"{base}?{page_query(args, code)}"
-        run.info["url"] = url
-        run.mark("page-load")
-        if args.case == "typed-code":
-            await type_code(run, page, base, code)
-        else:
-            await page.goto(url)
-        await agent.wait_for("frame", timeout=STEP_TIMEOUT)
-        run.mark("first-frame")
-        await wait_page(page, "s.status === 'streaming'")
-        await snapshot(page, run, "streaming")
-        await CASE_STEPS.get(args.case, plain)(args, run, page, agent, proxy)
+        return page
+
+    async def stop(self) -> None:
+        """Stops whatever was started."""
+        if self.playwright is not None:
+            with contextlib.suppress(Exception):
+                await self.playwright.stop()
+        if self.chromium is not None:
+            self.chromium.stop()
+        if self.agent is not None:
+            self.agent.stop()
+        if self.proxy is not None:
+            await self.proxy.stop()
+        if self.server is not None:
+            await asyncio.wait_for(self.server.stop(), 10)
+
+
+async def play(args: argparse.Namespace, run: Run) -> None:
+    """Starts everything, plays the case until the page streams and then its steps, and stops
+    everything; a failure is recorded in run.info (with a screenshot), not raised."""
+    stage = Stage(args, run)
+    try:
+        async with asyncio.timeout(SCENARIO_TIMEOUT):
+            agent, base, flags = await stage.start_desktop()
+            page = await stage.open_browser(flags)
+            if args.case == "ws-blocked":
+                # Playwright answers the page's WebSocket itself and closes it at once.
+                await page.route_web_socket(re.compile(r"/ws$"), lambda ws: ws.close())
+            elif args.case == "ws-failing":
+                await page.route_web_socket(re.compile(r"/ws$"), only_first_socket(run))
+            code = run.info["code"]
+            run.info["url"] = f"{base}?{page_query(args, code)}"
+            run.mark("page-load")
+            if args.case == "typed-code":
+                await type_code(run, page, base, code)
+            else:
+                await page.goto(run.info["url"])
+            await agent.wait_for("frame", timeout=STEP_TIMEOUT)
+            run.mark("first-frame")
+            await wait_page(page, "s.status === 'streaming'")
+            await snapshot(page, run, "streaming")
+            await CASE_STEPS.get(args.case, plain)(args, run, page, agent, stage.proxy)
     except BaseException as exc:
         run.info["error"] = f"{type(exc).__name__}: {exc}"
         run.info["traceback"] = traceback.format_exc()
-        if page is not None:
+        if stage.page is not None:
             with contextlib.suppress(Exception):
-                await snapshot(page, run, "error")
+                await snapshot(stage.page, run, "error")
     finally:
-        if pw is not None:
-            with contextlib.suppress(Exception):
-                await pw.stop()
-        if chromium is not None:
-            chromium.stop()
-        if agent is not None:
-            agent.stop()
-        if proxy is not None:
-            await proxy.stop()
-        if server is not None:
-            await asyncio.wait_for(server.stop(), 10)
+        await stage.stop()
 
 
 def only_first_socket(run: Run) -> Callable[[WebSocketRoute], Awaitable[None]]:
@@ -404,10 +432,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seconds", type=float, default=3.0, help="streaming time of the plain cases")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    run = Run(args.case, args.out)
+    run = Run(args.out)
     agent_records: list[dict[str, Any]] = []
     try:
-        asyncio.run(asyncio.wait_for(play(args, run), 150))
+        asyncio.run(play(args, run))
     finally:
         path = args.out / "agent.jsonl"
         if path.exists():
