@@ -3,7 +3,8 @@
 
 For each size (640x480, 1280x720, 1920x1080 by default) and codec at 30 fps: time from `peer-joined` to
 the first numpy frame, received fps, p50/p95 latency from the phone's pixel stamp to the numpy array,
-and the agent's CPU and RSS. Then 60 s with a consumer ten times slower than the stream: RSS growth.
+and the agent's CPU and RSS. First of all (while the process is fresh), 60 s with a consumer ten times
+slower than the stream, after a 20 s warm-up: RSS growth and its curve.
 The agent (with its embedded signaling server) runs in this process, so psutil measures it alone.
 
     .venv/bin/python scripts/bench_receiver.py [--seconds 10] [--slow-seconds 60] [--json out.json]
@@ -71,6 +72,7 @@ class SlowResult:
     decoded: int
     newest_gap_max: int
     latency_p50_ms: float | None
+    rss_every_10s_mb: list[float]  # the curve: a leak climbs steadily, allocator warm-up levels off
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -181,19 +183,22 @@ async def first_frame_ms(size: str, codec: str) -> float | None:
     return first.ms_since_join if first else None
 
 
-async def run_slow(size: str, codec: str, seconds: float) -> SlowResult:
+async def run_slow(size: str, codec: str, seconds: float, warmup: float) -> SlowResult:
     """A consumer ten times slower than the stream for `seconds`: RSS must stay flat."""
     agent, _ = await _start_agent(codec)
     process = psutil.Process()
     url = f"ws://127.0.0.1:{agent.server.port}/ws"
-    phone = await _phone(url, agent.code, size, codec, seconds + 10)
+    phone = await _phone(url, agent.code, size, codec, warmup + seconds + 10)
     consumed, gaps, lat = 0, [], []
     try:
         await asyncio.wait_for(agent.next_frame(), 30)
-        await asyncio.sleep(3.0)  # warm-up: codec buffers, allocator pools
+        # Warm-up: codec buffers and the allocator's pools fill in the first ~20 s, then RSS levels off.
+        await asyncio.sleep(warmup)
         gc.collect()
         rss_start = rss_max = process.memory_info().rss
-        end = time.monotonic() + seconds
+        curve = [round(rss_start / 1e6, 1)]
+        start = time.monotonic()
+        end = start + seconds
         while time.monotonic() < end:
             frame = await agent.next_frame(timeout=10)
             consumed += 1
@@ -201,7 +206,10 @@ async def run_slow(size: str, codec: str, seconds: float) -> SlowResult:
             if frame.meta.latency_ms is not None:
                 lat.append(frame.meta.latency_ms)
             await asyncio.sleep(10 / FPS)  # ten times slower than the stream
-            rss_max = max(rss_max, process.memory_info().rss)
+            rss = process.memory_info().rss
+            rss_max = max(rss_max, rss)
+            if time.monotonic() - start >= 10 * len(curve):
+                curve.append(round(rss / 1e6, 1))
         rss_end = process.memory_info().rss
         decoded = agent.sink.decoded
     finally:
@@ -219,12 +227,25 @@ async def run_slow(size: str, codec: str, seconds: float) -> SlowResult:
         decoded=decoded,
         newest_gap_max=max(gaps) if gaps else -1,
         latency_p50_ms=round(statistics.median(lat), 1) if lat else None,
+        rss_every_10s_mb=curve,
     )
 
 
 async def main_async(args: argparse.Namespace) -> dict:
     results: dict = {"runs": [], "slow": None}
-    for size in args.sizes.split(","):
+    # First, while the process is fresh: the other runs would leave a fragmented heap behind.
+    if args.slow_seconds > 0:
+        s = await run_slow(args.slow_size, args.codecs.split(",")[0], args.slow_seconds, args.slow_warmup)
+        results["slow"] = asdict(s)
+        print(
+            f"slow consumer ({s.size}, {s.seconds:g} s, 10x slower): "
+            f"RSS {s.rss_start_mb} -> {s.rss_end_mb} MB (growth {s.growth_mb} MB, max {s.rss_max_mb} MB); "
+            f"consumed {s.consumed} of {s.decoded} frames, "
+            f"newest-frame gap max {s.newest_gap_max}, latency p50 {s.latency_p50_ms} ms; "
+            f"RSS every 10 s: {s.rss_every_10s_mb}",
+            flush=True,
+        )
+    for size in filter(None, args.sizes.split(",")):
         for codec in args.codecs.split(","):
             r = await run_one(size, codec, args.seconds, args.warmup)
             for _ in range(args.joins):
@@ -243,23 +264,13 @@ async def main_async(args: argparse.Namespace) -> dict:
                 f"decoded {r.decoded} of {r.received} received",
                 flush=True,
             )
-    if args.slow_seconds > 0:
-        s = await run_slow(args.slow_size, args.codecs.split(",")[0], args.slow_seconds)
-        results["slow"] = asdict(s)
-        print(
-            f"slow consumer ({s.size}, {s.seconds:g} s, 10x slower): "
-            f"RSS {s.rss_start_mb} -> {s.rss_end_mb} MB (growth {s.growth_mb} MB, max {s.rss_max_mb} MB); "
-            f"consumed {s.consumed} of {s.decoded} frames, "
-            f"newest-frame gap max {s.newest_gap_max}, latency p50 {s.latency_p50_ms} ms",
-            flush=True,
-        )
     return results
 
 
 def main() -> int:
     """Entry point."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", default="640x480,1280x720,1920x1080")
+    p.add_argument("--sizes", default="640x480,1280x720,1920x1080", help="comma-separated; '' skips")
     p.add_argument(
         "--codecs", default="vp8,h264", help="comma-separated; the first one is used for the slow run"
     )
@@ -273,6 +284,7 @@ def main() -> int:
     )
     p.add_argument("--slow-seconds", type=float, default=60.0, help="slow-consumer run length (0: skip)")
     p.add_argument("--slow-size", default="1280x720")
+    p.add_argument("--slow-warmup", type=float, default=20.0, help="seconds streamed before the slow run")
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = p.parse_args()
     results = asyncio.run(main_async(args))
