@@ -4,7 +4,6 @@ them through the Python API (`Agent.subscribe`)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -143,7 +142,7 @@ Subscriber = Callable[[Event], None]
 
 
 class EventBus:
-    """Fans events out to subscribers (callables, called on the event loop, or asyncio queues)."""
+    """Fans events out to subscribers: callables, called on the event loop."""
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
@@ -154,12 +153,6 @@ class EventBus:
         """Calls `callback(event)` for every event; returns a function that unsubscribes it."""
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
-
-    def queue(self) -> asyncio.Queue[Event]:
-        """A queue that receives every event from now on (unbounded: read it or unsubscribe)."""
-        q: asyncio.Queue[Event] = asyncio.Queue()
-        self.subscribe(q.put_nowait)
-        return q
 
     def emit(self, event: Event) -> None:
         """Delivers `event` to every subscriber; a failing subscriber is logged, not propagated."""

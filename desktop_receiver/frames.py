@@ -86,7 +86,6 @@ class FrameSink:
         self._times: deque[float] = deque()
         self._latencies: deque[tuple[float, float]] = deque()
         self._task: asyncio.Task[None] | None = None
-        self._attempt = 0
         self._waiters: list[asyncio.Future[Frame]] = []
         self._latest_taken = True
         # Active consumers: a frame replaced before anyone took it is a drop only if someone consumes.
@@ -101,7 +100,6 @@ class FrameSink:
     def attach(self, track: MediaStreamTrack, attempt: int) -> None:
         """Starts draining `track` (stopping the drain of any previous track)."""
         self.detach()
-        self._attempt = attempt
         self._task = asyncio.get_running_loop().create_task(self._drain(track, attempt))
 
     def detach(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import aioice.ice
 from aiortc import RTCIceCandidate, RTCIceServer
-from aiortc.sdp import candidate_from_sdp, candidate_to_sdp
+from aiortc.sdp import candidate_from_sdp
 
 # aioice gathers host candidates from every interface except 127.0.0.1 (aioice.ice.get_host_addresses,
 # a module-level function that Connection.gather_candidates looks up at call time). Tests must stay on
@@ -108,8 +108,3 @@ def candidate_payload(
     if not text.startswith("candidate:"):
         text = "candidate:" + text
     return {"candidate": text, "sdpMid": sdp_mid, "sdpMLineIndex": sdp_mline_index, "usernameFragment": ufrag}
-
-
-def candidate_line(candidate: RTCIceCandidate) -> str:
-    """An RTCIceCandidate as the `candidate:...` string of a `cam-ice` payload."""
-    return "candidate:" + candidate_to_sdp(candidate)

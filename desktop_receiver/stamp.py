@@ -63,11 +63,6 @@ def _cell_edges(width: int) -> tuple[list[int], list[int]]:
     return xs, ys
 
 
-def band_height(width: int) -> int:
-    """Height in pixels of the stamp band for a frame of this width."""
-    return _cell_edges(width)[1][-1]
-
-
 def draw_luma(luma: np.ndarray, time_us: int, seq: int) -> None:
     """Draws the stamp into a luma (Y) plane in place. Callers keep the chroma under it neutral."""
     xs, ys = _cell_edges(luma.shape[1])
