@@ -122,3 +122,13 @@ async def test_port_in_use_exits_non_zero_with_the_reason():
             await _stop(proc)
     assert proc.returncode == 1
     assert "cannot start the signaling server" in err.decode() and "Traceback" not in err.decode()
+
+
+async def test_calibrate_subcommand_hands_over_to_the_calibration():
+    proc = await _agent_process("calibrate", "--help")
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    finally:
+        await _stop(proc)
+    assert proc.returncode == 0, err.decode()
+    assert "usage: calibrate" in out.decode()
