@@ -46,6 +46,7 @@ class RenderParams:
     light_gradient: float = 0.3  # 0 = flat lighting
     glare: float = 0.0  # peak brightness added by a specular spot, 0..255
     colour_cast: float = 0.05
+    board_colours: float = 0.0  # variation of the board's own colours (other makers, ageing), 0..0.2
     noise_sigma: float = 3.0
     blur_sigma: float = 0.6
     jpeg_quality: int = 85  # 0 = no JPEG round trip
@@ -71,6 +72,7 @@ def random_params(seed: int, width: int = 1280, height: int = 720, has_board: bo
         light_gradient=float(rng.uniform(0, 0.6)),
         glare=float(rng.choice([0.0, rng.uniform(40, 160)])),
         colour_cast=float(rng.uniform(0, 0.12)),
+        board_colours=float(rng.uniform(0, 0.15)),
         noise_sigma=float(rng.uniform(1, 6)),
         blur_sigma=float(rng.uniform(0.3, 1.4)),
         jpeg_quality=int(rng.integers(55, 96)),
@@ -238,7 +240,7 @@ def render(p: RenderParams) -> tuple[np.ndarray, np.ndarray | None]:
     if p.has_board:
         h_true = camera_homography(p)
         _draw_surround(img, h_true, rng)
-        _composite_board(img, h_true)
+        _composite_board(img, h_true, p.board_colours, rng)
         _draw_darts(img, h_true, p, rng)
     return _degrade(img, p, rng), h_true
 
@@ -255,8 +257,11 @@ def _draw_surround(img: np.ndarray, h: np.ndarray, rng: np.random.Generator) -> 
         cv2.fillPoly(img, [np.round(rect).astype(np.int32)], (40, 80, 120), cv2.LINE_AA)
 
 
-def _composite_board(img: np.ndarray, h: np.ndarray) -> None:
-    """Warp the right mipmap level of the board texture into ``img`` (alpha blended, in place)."""
+def _composite_board(img: np.ndarray, h: np.ndarray, variation: float, rng: np.random.Generator) -> None:
+    """Warp the right mipmap level of the board texture into ``img`` (alpha blended, in place).
+
+    ``variation`` changes the board's colours (per-channel gains and saturation) as boards differ.
+    """
     jac = _max_scale(h)
     levels = _texture_levels()
     k = 0
@@ -269,7 +274,13 @@ def _composite_board(img: np.ndarray, h: np.ndarray) -> None:
     size = (img.shape[1], img.shape[0])
     warped = cv2.warpPerspective(tex, h @ board_from_tex, size, flags=cv2.INTER_LINEAR)
     alpha = warped[..., 3:4].astype(np.float32) / 255
-    img[:] = (warped[..., :3] * alpha + img * (1 - alpha)).astype(np.uint8)
+    colours = warped[..., :3].astype(np.float32)
+    if variation > 0:
+        grey = colours.mean(axis=2, keepdims=True)
+        saturation = 1 + rng.uniform(-2, 1) * variation
+        gains = 1 + rng.uniform(-variation, variation, 3).astype(np.float32)
+        colours = np.clip((grey + saturation * (colours - grey)) * gains, 0, 255)
+    img[:] = (colours * alpha + img * (1 - alpha)).astype(np.uint8)
 
 
 def _max_scale(h: np.ndarray) -> float:

@@ -8,7 +8,6 @@ candidates holds the 20 is decided after refinement (``choose_twenty``).
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from . import board
@@ -141,16 +140,20 @@ def number_ink(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray
     img_pts = project(h, pts.reshape(-1, 2))
     hgt, wid = image.shape[:2]
     inside = (img_pts[:, 0] >= 0) & (img_pts[:, 1] >= 0) & (img_pts[:, 0] < wid) & (img_pts[:, 1] < hgt)
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    vals = sample(gray, img_pts)[:, 0].reshape(20, -1)
+    colours = sample(image, img_pts).reshape(20, -1, 3)
+    vals = colours.mean(axis=2)
+    brightest = colours.max(axis=2)
+    # The numbers are white or silver: a coloured flight over the ring is not ink.
+    neutral = brightest - colours.min(axis=2) < 0.4 * brightest + 10
     visible = inside.reshape(20, -1).mean(axis=1) > 0.9
     if visible.sum() < 6:
         return np.zeros(vals.shape, bool), pts, visible
     # Ink is what stands out from the slot's own black (against uneven light and glare) by half the
-    # typical contrast of the numbers over the visible slots.
+    # slot's contrast: far, foreshortened numbers are fainter. The floor keeps noise out of the ink.
     background = np.percentile(vals, 30, axis=1)
-    contrast = np.median((np.percentile(vals, 98, axis=1) - background)[visible])
-    ink = vals > (background + max(0.5 * contrast, 20.0))[:, None]
+    slot_contrast = np.percentile(vals, 98, axis=1) - background
+    floor = max(0.25 * np.median(slot_contrast[visible]), 20.0)
+    ink = (vals > (background + np.maximum(0.5 * slot_contrast, floor))[:, None]) & neutral
     return ink, pts, visible
 
 
