@@ -224,8 +224,13 @@ class SignalingClient:
             self._resume_timer = None
 
     async def _flush(self) -> None:
+        code = self.info.code if self.info else None
         while self._pending and self._ws is not None and not self._ws.closed:
-            await self._ws.send_str(json.dumps(self._pending.popleft()))
+            msg = self._pending.popleft()
+            # Queued for a session that was replaced by a new code meanwhile: nobody is there for it.
+            if msg.get("code") not in (None, code):
+                continue
+            await self._ws.send_str(json.dumps(msg))
 
     async def _handle(self, msg: dict[str, Any]) -> None:
         type_ = msg.get("type")
