@@ -24,6 +24,7 @@ from signaling.protocol import PHONE_PAGE_PATH, ErrorName, MsgType, message
 
 log = logging.getLogger(__name__)
 KNOWN_TYPES = frozenset(t.value for t in MsgType)
+STABLE_SOCKET_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -157,16 +158,22 @@ class SignalingClient:
                 reason = f"cannot connect: {exc}"
             else:
                 self._ever_connected = True
-                attempt = 0
                 self.connected = True
+                opened = time.monotonic()
                 try:
                     await self._session()
+                except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+                    reason = f"socket failed: {exc}"  # a send on a socket that had just died
                 finally:
                     self.connected = False
                     self._cancel_resume_timer()
                 if self._ws.exception() is not None:
                     reason = f"socket error: {self._ws.exception()}"
                 self._ws = None
+                # The back-off starts over only after a socket that held: a server that accepts and
+                # drops at once must not be hammered at the shortest delay.
+                if time.monotonic() - opened > STABLE_SOCKET_SECONDS:
+                    attempt = 0
             if self._stopping:
                 return
             if not self._ever_connected and time.monotonic() - first_try > self.options.give_up_after:
