@@ -39,6 +39,7 @@ class NegotiationOptions:
 
     offer_mode: OfferMode = OfferMode.AUTO
     offer_grace: float = 1.5
+    retry_delay: float = 1.0  # before offering again after a failed attempt (no tight retry loop)
     candidate_buffer: int = 200
 
 
@@ -46,7 +47,7 @@ class NegotiationOptions:
 class _Internal:
     """A trigger from a timer or a peer callback, queued like a message."""
 
-    kind: str  # "grace" | "timeout" | "failed" | "closed"
+    kind: str  # "offer" (a scheduled offer of ours) | "timeout" | "failed" | "closed"
     attempt: int
 
 
@@ -74,7 +75,7 @@ class Negotiator:
         self.phone_present = False
         self._early: deque[Any] = deque(maxlen=options.candidate_buffer)
         self._queue: asyncio.Queue[dict[str, Any] | _Internal] = asyncio.Queue()
-        self._grace: asyncio.TimerHandle | None = None
+        self._offer_timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
         self._left_reported = False
 
@@ -88,7 +89,7 @@ class Negotiator:
 
     async def stop(self) -> None:
         """Stops processing and closes the peer connection."""
-        self._cancel_grace()
+        self._cancel_offer_timer()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -100,7 +101,7 @@ class Negotiator:
     def forget_session(self) -> None:
         """The code changed (the server could not resume): the old phone cannot reach us any more."""
         self.phone_present = False
-        self._cancel_grace()
+        self._cancel_offer_timer()
         self._early.clear()
 
     async def _run(self) -> None:
@@ -140,7 +141,7 @@ class Negotiator:
         elif type_ == MsgType.PEER_LEFT:
             if msg.get("role") in (None, "phone"):
                 self.phone_present = False
-                self._cancel_grace()
+                self._cancel_offer_timer()
                 self._left("the phone's signaling socket closed")
         elif type_ == MsgType.ERROR:
             text = f"{msg.get('code')}: {msg.get('message', '')}".rstrip(": ")
@@ -157,13 +158,11 @@ class Negotiator:
         self._emit(PeerJoined(code=code or ""))
         # A phone that (re)joins gets a fresh peer connection.
         await self._close_peer()
-        self._cancel_grace()
+        self._cancel_offer_timer()
         if self.options.offer_mode is OfferMode.ALWAYS:
             await self._offer()
         elif self.options.offer_mode is OfferMode.AUTO:
-            self._grace = asyncio.get_running_loop().call_later(
-                self.options.offer_grace, self._queue.put_nowait, _Internal("grace", self.attempts)
-            )
+            self._schedule_offer(self.options.offer_grace)
 
     async def _on_offer(self, sdp: str) -> None:
         try:
@@ -171,7 +170,7 @@ class Negotiator:
         except ValueError as exc:
             self._emit(ErrorEvent(message=f"ignoring the phone's offer: {exc}", where="offer"))
             return
-        self._cancel_grace()
+        self._cancel_offer_timer()
         self.phone_present = True
         self._left_reported = False
         # The new connection is built next to the current one, which is closed only once the offer
@@ -260,8 +259,9 @@ class Negotiator:
             self._queue.put_nowait(_Internal(state, peer.attempt))
 
     async def _internal(self, item: _Internal) -> None:
-        if item.kind == "grace":
-            # Still no offer from the phone: it only answers (the deployed phone page), so offer.
+        if item.kind == "offer":
+            # Still no offer from the phone since the timer was set (after the join: it only answers,
+            # like the deployed phone page; after a failure: we retry), so offer.
             if self.phone_present and self.peer is None and item.attempt == self.attempts:
                 await self._offer()
             return
@@ -283,7 +283,13 @@ class Negotiator:
         else:
             self._emit(ErrorEvent(message=f"connection attempt {item.attempt} {item.kind}", where="ice"))
         if self.phone_present and self.options.offer_mode is not OfferMode.NEVER:
-            await self._offer()
+            self._schedule_offer(self.options.retry_delay)
+
+    def _schedule_offer(self, delay: float) -> None:
+        self._cancel_offer_timer()
+        self._offer_timer = asyncio.get_running_loop().call_later(
+            delay, self._queue.put_nowait, _Internal("offer", self.attempts)
+        )
 
     def _left(self, reason: str) -> None:
         # One departure closes both the socket and the peer connection: report it once.
@@ -291,7 +297,7 @@ class Negotiator:
             self._left_reported = True
             self._emit(PeerLeft(reason=reason))
 
-    def _cancel_grace(self) -> None:
-        if self._grace is not None:
-            self._grace.cancel()
-            self._grace = None
+    def _cancel_offer_timer(self) -> None:
+        if self._offer_timer is not None:
+            self._offer_timer.cancel()
+            self._offer_timer = None
