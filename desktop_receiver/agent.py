@@ -19,10 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import aiohttp
 from aiortc import MediaStreamTrack
 
+from desktop_receiver.calibration.tracker import TrackerUpdate
+from desktop_receiver.calibrator import CalibrationOptions, FrameCalibrator
 from desktop_receiver.dump import DumpOptions, FrameDumper
 from desktop_receiver.events import (
+    Calibrated,
     CodeEvent,
     Connected,
     ErrorEvent,
@@ -62,6 +66,7 @@ class AgentConfig:
     negotiation: NegotiationOptions = field(default_factory=NegotiationOptions)
     client: ClientOptions = field(default_factory=ClientOptions)
     dump: DumpOptions | None = None
+    calibration: CalibrationOptions | None = None  # None: no calibration of received frames
     stats_interval: float = 5.0
     start_timeout: float = 30.0
     server_stop_timeout: float = 8.0
@@ -85,6 +90,8 @@ class Agent(ClientListener):
         self.connections = 0
         self.fatal: str | None = None
         self._consumers: list[FrameConsumer] = []
+        self.calibrator: FrameCalibrator | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self._code_ready = asyncio.Event()
         self._done = asyncio.Event()
         self._stats_task: asyncio.Task[None] | None = None
@@ -109,9 +116,17 @@ class Agent(ClientListener):
         """Starts the (embedded) server, the signaling client and the consumers; returns once the pairing
         code is known. Raises AgentError if no code arrives within `start_timeout`."""
         dumper = None
-        if self.config.dump is not None:
+        if self.config.calibration is not None:
             try:
-                dumper = FrameDumper(self.config.dump)
+                self.calibrator = FrameCalibrator(
+                    self.config.calibration, self._calibrated, asyncio.get_running_loop()
+                )
+            except ValueError as exc:
+                raise AgentError(str(exc)) from exc
+        if self.config.dump is not None:
+            overlay = (lambda: self.calibrator.current) if self.calibrator is not None else None
+            try:
+                dumper = FrameDumper(self.config.dump, overlay=overlay)
             except (OSError, ValueError) as exc:
                 raise AgentError(f"cannot dump frames to {self.config.dump.directory}: {exc}") from exc
         url = self.config.server_url
@@ -130,6 +145,8 @@ class Agent(ClientListener):
         self.negotiator.start()
         if dumper is not None:
             self.add_consumer(dumper, "dump")
+        if self.calibrator is not None:
+            self.add_consumer(self.calibrator, "calibration")
         self.client = SignalingClient(url, self, client_options)
         await self.client.start()
         self._stats_task = asyncio.get_running_loop().create_task(self._stats_loop())
@@ -251,6 +268,36 @@ class Agent(ClientListener):
         # Our own server over loopback: trust exactly the certificate it serves.
         files = self.server.cert_files
         return f"{scheme}://{connect_host}:{self.server.port}/ws", client_context(files) if files else None
+
+    def _calibrated(self, update: TrackerUpdate) -> None:
+        """A calibration worth publishing: an event, `cam-calibration` to the phone, and the server's
+        copy (POST /cam/calibration/{code}, which the deployed app reads too)."""
+        result = update.calibration
+        self.emit(
+            Calibrated(
+                reason=update.reason,
+                H=[float(v) for v in result.H.ravel()] if result else None,
+                error_px=round(result.error_px, 3) if result else None,
+                error_mm=round(result.error_mm, 3) if result else None,
+                confidence=round(result.confidence, 3) if result else None,
+                width=result.image_size[0] if result else None,
+                height=result.image_size[1] if result else None,
+            )
+        )
+        if result is not None and self.code is not None:
+            task = asyncio.get_running_loop().create_task(
+                self._publish_calibration(result.to_cam_calibration())
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _publish_calibration(self, payload: dict[str, Any]) -> None:
+        try:
+            await self.send_to_phone(MsgType.CALIBRATION, payload)
+            if self.client is not None and self.code is not None:
+                await self.client.post_calibration(self.code, payload)
+        except (AgentError, OSError, aiohttp.ClientError, TimeoutError) as exc:
+            self.emit(ErrorEvent(message=f"could not publish the calibration: {exc}", where="calibration"))
 
     async def _send(self, msg: dict[str, Any]) -> None:
         if self.client is not None:

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TextIO
 
 from desktop_receiver.agent import Agent, AgentConfig, AgentError
+from desktop_receiver.calibrator import CalibrationOptions
 from desktop_receiver.dump import DumpOptions
-from desktop_receiver.events import CodeEvent, ErrorEvent, Event, JsonLinesWriter, Stopped
+from desktop_receiver.events import Calibrated, CodeEvent, ErrorEvent, Event, JsonLinesWriter, Stopped
 from desktop_receiver.frames import Frame
 from desktop_receiver.ice import IceServerOptions
 from desktop_receiver.negotiation import NegotiationOptions, OfferMode
@@ -176,6 +177,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="write at most one frame every N frames (default %(default)s)",
     )
     o.add_argument("--dump-max", type=int, metavar="N", help="keep only the newest N dumped frames")
+    c = p.add_argument_group("calibration")
+    c.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="find the dartboard in the received frames (in a worker thread), keep the calibration stable "
+        "across frames, emit `calibrated` events, send cam-calibration to the phone and store it on the "
+        "server; with --dump, an overlay is written beside each dumped frame",
+    )
+    c.add_argument(
+        "--calibrate-every",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="longest pause between two calibrations; faster while the camera moves (default %(default)s)",
+    )
     o.add_argument("--log-level", default="WARNING", help="Python logging level (default %(default)s)")
     r = p.add_argument_group("run length")
     r.add_argument("--max-frames", type=int, metavar="N", help="stop (exit 0) after N decoded frames")
@@ -214,6 +230,7 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
         negotiation=NegotiationOptions(offer_mode=OfferMode(args.offer), offer_grace=args.offer_grace),
         client=ClientOptions(resume_timeout=args.resume_timeout, give_up_after=args.give_up),
         dump=dump,
+        calibration=CalibrationOptions(every_s=args.calibrate_every) if args.calibrate else None,
         stats_interval=args.stats_interval,
     )
 
@@ -232,6 +249,11 @@ class _Console:
                 print(terminal_qr(event.url), file=self.out)
             if self.qr_file is not None and event.url:
                 write_qr_png(event.url, self.qr_file)
+        elif isinstance(event, Calibrated):
+            if event.H is None:
+                print("Board calibration lost", file=self.out)
+            else:
+                print(f"Board calibrated ({event.reason}): ~{event.error_mm:.1f} mm", file=self.out)
         elif isinstance(event, ErrorEvent):
             print(f"error ({event.where}): {event.message}", file=sys.stderr)
         self.out.flush()
@@ -301,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.dump_every < 1 or (args.dump_max is not None and args.dump_max < 1):
         build_parser().error("--dump-every and --dump-max must be at least 1")
+    if args.calibrate_every <= 0:
+        build_parser().error("--calibrate-every must be more than 0 seconds")
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -8,11 +8,15 @@ import json
 import logging
 import os
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
+import numpy as np
 
+from desktop_receiver.calibration import CalibrationResult
+from desktop_receiver.calibration.overlay import draw_overlay
 from desktop_receiver.frames import Frame
 
 log = logging.getLogger(__name__)
@@ -42,17 +46,22 @@ class DumpRecord:
     pts: int | None
     attempt: int
     latency_ms: float | None
+    overlay: str | None = None  # the calibration drawn on the frame, when the agent calibrates
 
 
 class FrameDumper:
     """Writes frames handed to it (from a consumer thread) according to DumpOptions."""
 
-    def __init__(self, options: DumpOptions) -> None:
+    def __init__(
+        self, options: DumpOptions, overlay: Callable[[], CalibrationResult | None] | None = None
+    ) -> None:
         if options.fmt not in ("png", "jpg"):
             raise ValueError(f"dump format must be png or jpg, not {options.fmt!r}")
         if options.every < 1 or (options.max_files is not None and options.max_files < 1):
             raise ValueError("--dump-every and --dump-max must be at least 1")
         self.options = options
+        # Gives the calibration in use, if any: then an overlay file is written beside each frame.
+        self.overlay = overlay
         self.directory = options.directory
         self.records: deque[DumpRecord] = deque()
         self.written = 0
@@ -67,10 +76,13 @@ class FrameDumper:
         if index.exists():
             for line in index.read_text(encoding="utf-8").splitlines():
                 try:
-                    name = json.loads(line)["file"]
-                except (ValueError, KeyError, TypeError):
+                    record = json.loads(line)
+                    names = [record["file"], record.get("overlay")]
+                except (ValueError, KeyError, TypeError, AttributeError):
                     continue
-                (self.directory / Path(name).name).unlink(missing_ok=True)
+                for name in names:
+                    if isinstance(name, str):
+                        (self.directory / Path(name).name).unlink(missing_ok=True)
             index.unlink()
 
     def __call__(self, frame: Frame) -> None:
@@ -80,8 +92,12 @@ class FrameDumper:
             return
         name = f"frame_{meta.index:08d}.{self.options.fmt}"
         params = [cv2.IMWRITE_JPEG_QUALITY, self.options.jpeg_quality] if self.options.fmt == "jpg" else []
-        if not cv2.imwrite(str(self.directory / name), frame.image, params):
-            raise OSError(f"could not write {self.directory / name}")
+        self._write(name, frame.image, params)
+        overlay_name = None
+        calibration = self.overlay() if self.overlay is not None else None
+        if calibration is not None:
+            overlay_name = f"frame_{meta.index:08d}_overlay.{self.options.fmt}"
+            self._write(overlay_name, draw_overlay(frame.image, calibration), params)
         self._last_index = meta.index
         self.written += 1
         record = DumpRecord(
@@ -93,17 +109,24 @@ class FrameDumper:
             pts=meta.pts,
             attempt=meta.attempt,
             latency_ms=meta.latency_ms,
+            overlay=overlay_name,
         )
         self.records.append(record)
         limit = self.options.max_files
         if limit is not None and len(self.records) > limit:
             while len(self.records) > limit:
                 old = self.records.popleft()
-                (self.directory / old.file).unlink(missing_ok=True)
+                for name in (old.file, old.overlay):
+                    if name is not None:
+                        (self.directory / name).unlink(missing_ok=True)
             self._rewrite_index()
         else:
             with open(self.directory / INDEX_FILE, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(asdict(record)) + "\n")
+
+    def _write(self, name: str, image: np.ndarray, params: list[int]) -> None:
+        if not cv2.imwrite(str(self.directory / name), image, params):
+            raise OSError(f"could not write {self.directory / name}")
 
     def _rewrite_index(self) -> None:
         # Written to a temporary file and renamed, so a reader never sees a half-written index.

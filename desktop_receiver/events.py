@@ -116,6 +116,20 @@ class Resumed(Event):
 
 
 @dataclass
+class Calibrated(Event):
+    """The board calibration changed (first found, camera moved, drifted, or lost: then H is None)."""
+
+    name: ClassVar[str] = "calibrated"
+    reason: str
+    H: list[float] | None
+    error_px: float | None
+    error_mm: float | None
+    confidence: float | None
+    width: int | None
+    height: int | None
+
+
+@dataclass
 class ErrorEvent(Event):
     """Something went wrong; `fatal` ones end the agent."""
 

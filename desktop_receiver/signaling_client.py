@@ -130,6 +130,21 @@ class SignalingClient:
             self._pending.popleft()
         self._pending.append(msg)
 
+    async def post_calibration(self, code: str, calibration: dict[str, Any]) -> None:
+        """Stores the calibration on the server (`POST /cam/calibration/{code}`, base protocol too)."""
+        if self._http is None:
+            return
+        parts = urlsplit(self.url)
+        scheme = "https" if parts.scheme == "wss" else "http"
+        url = urlunsplit((scheme, parts.netloc, f"/cam/calibration/{code}", "", ""))
+        ssl_option = self.options.ssl if self.options.ssl is not None else True
+        timeout = aiohttp.ClientTimeout(total=self.options.connect_timeout)
+        async with self._http.post(url, json=calibration, ssl=ssl_option, timeout=timeout) as resp:
+            if resp.status != 200:
+                raise aiohttp.ClientResponseError(
+                    resp.request_info, (), status=resp.status, message=(await resp.text())[:200]
+                )
+
     async def renew(self, reason: str) -> None:
         """Drops the current code and asks for a new one (e.g. it expired with no phone)."""
         self.info = None

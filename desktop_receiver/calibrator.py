@@ -1,0 +1,61 @@
+"""The agent's calibration runner: calibrates received frames in a consumer thread at a bounded rate,
+keeps the calibration stable across frames (CalibrationTracker), and hands every calibration worth
+publishing back to the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from desktop_receiver.calibration import CalibrationResult, calibrate
+from desktop_receiver.calibration.tracker import CalibrationTracker, TrackerUpdate
+from desktop_receiver.frames import Frame
+
+
+@dataclass(frozen=True)
+class CalibrationOptions:
+    """How often the agent calibrates."""
+
+    # Longest pause between two calibrations; the tracker asks for more while the camera moves.
+    every_s: float = 1.0
+
+
+class FrameCalibrator:
+    """A FrameConsumer handler: runs in its own thread, so OpenCV never blocks the event loop."""
+
+    def __init__(
+        self,
+        options: CalibrationOptions,
+        on_publish: Callable[[TrackerUpdate], None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        if options.every_s <= 0:
+            raise ValueError("--calibrate-every must be more than 0 seconds")
+        self.options = options
+        self.tracker = CalibrationTracker(slow_interval_s=options.every_s)
+        self._on_publish = on_publish
+        self._loop = loop
+        self._next_at = 0.0
+        self._lock = threading.Lock()
+        self._current: CalibrationResult | None = None
+
+    @property
+    def current(self) -> CalibrationResult | None:
+        """The calibration in use now (for overlays), or None."""
+        with self._lock:
+            return self._current
+
+    def __call__(self, frame: Frame) -> None:
+        """Calibrates the frame if it is time to; publishes through the event loop when it changed."""
+        now = time.monotonic()
+        if now < self._next_at:
+            return
+        update = self.tracker.update(calibrate(frame.image))
+        self._next_at = now + min(update.next_interval_s, self.options.every_s)
+        with self._lock:
+            self._current = update.calibration
+        if update.publish:
+            self._loop.call_soon_threadsafe(self._on_publish, update)
