@@ -60,13 +60,25 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
     mask, diff = colour_masks(small)
     # Closing bridges the wires between segments so that the double ring becomes one annulus.
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    found = _candidates(closed, mask, diff, scale)
+    if not found:
+        # The double ring may touch a red or green wall or cabinet through a flight: keep only thin
+        # structures (the rings are at most ~13 px wide here), cutting them loose from thick regions.
+        thick = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (17, 17)))
+        thin = closed & ~cv2.dilate(thick, np.ones((5, 5), np.uint8)) & 1
+        found = _candidates(thin, mask, diff, scale)
+    return found
+
+
+def _candidates(regions: np.ndarray, mask: np.ndarray, diff: np.ndarray, scale: float) -> list[RingCandidate]:
+    """Double-ring candidates among the outlines of ``regions`` (a cleaned ring mask), best first."""
     # Outer outlines of all components, including those inside another one's hole (a ring on a cabinet).
-    contours, hierarchy = cv2.findContours(closed, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    contours, hierarchy = cv2.findContours(regions, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return []
     every_outline = contours
     contours = [c for c, hier in zip(contours, hierarchy[0], strict=True) if hier[3] < 0]
-    sh, sw = small.shape[:2]
+    sh, sw = mask.shape[:2]
     min_extent = 24
     ellipses, found = [], []
     for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:

@@ -116,7 +116,8 @@ def _camera_h(tilt_deg: float, roll_deg: float) -> np.ndarray:
 def test_image_scoring_agrees_with_board_scoring(r, angle, tilt, roll):
     # Away from the wires, where a rounding error could legitimately flip the region.
     off_wire = min(abs(r - b) for b in board.RING_RADII) > 0.01
-    off_ray = abs(((angle + 9) % 18) - 9) * np.pi / 180 * max(r, 1) > 0.01 or r < board.R_OUTER_BULL
+    from_ray = (angle - 9) % 18  # degrees past the nearest wire, which lies at 9 + 18 k
+    off_ray = min(from_ray, 18 - from_ray) * np.pi / 180 * r > 0.01 or r < board.R_OUTER_BULL
     if not (off_wire and (off_ray or r >= board.R_DOUBLE_OUTER)):
         return
     h = _camera_h(tilt, roll)
