@@ -1,11 +1,25 @@
 """Dartboard calibration: the homography between the board plane (mm) and a camera image.
 
 ``calibrate(image_bgr)`` returns a ``CalibrationResult`` (H, H_inv, keypoints, errors, confidence) or a
-``CalibrationFailure`` with its reason. ``board`` holds the geometry, ``scoring`` turns image points into
-scores, ``overlay`` draws a calibration, ``tracker`` keeps it stable across video frames.
+``CalibrationFailure`` with its reason. ``board`` holds the geometry, ``score_image_point`` turns an image
+point into a score, ``draw_overlay`` draws a calibration, ``CalibrationTracker`` keeps it stable across
+video frames. Command line: ``python -m desktop_receiver.calibration.cli calibrate IMAGE... [--json]``.
 """
 
+from .overlay import draw_overlay
 from .pipeline import calibrate
 from .result import CalibrationFailure, CalibrationResult
+from .scoring import Score, score_board_point, score_image_point
+from .tracker import CalibrationTracker, TrackerUpdate
 
-__all__ = ["CalibrationFailure", "CalibrationResult", "calibrate"]
+__all__ = [
+    "CalibrationFailure",
+    "CalibrationResult",
+    "CalibrationTracker",
+    "Score",
+    "TrackerUpdate",
+    "calibrate",
+    "draw_overlay",
+    "score_board_point",
+    "score_image_point",
+]

@@ -22,7 +22,9 @@ from .refine import COARSE_SCHEDULE, FINE_SCHEDULE, Fit, point_jacobian, px_per_
 from .result import CalibrationFailure, CalibrationResult
 
 MIN_IMAGE_SIDE = 64
-MIN_RING_DIAMETER_PX = 80.0  # the double ring's smaller diameter; below, the rings are ~2 px wide
+# The double ring's mean diameter (geometric mean of the axes); below, the rings are under 2 px wide.
+# The smallest board of issue 4 (25 % of 480 px, seen at 60 degrees) is about 85 px.
+MIN_RING_DIAMETER_PX = 70.0
 MAX_BLUR_PX = 3.5
 MAX_BLUR_MM = 5.0
 MIN_CONFIDENCE = 0.5
@@ -66,7 +68,7 @@ def _ms(start: float) -> float:
 
 def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> CalibrationResult | str:
     """Calibrate on one ring candidate; a failure reason (str) if it does not hold up."""
-    if 2 * min(ring.axes) < MIN_RING_DIAMETER_PX:
+    if 2 * np.sqrt(ring.axes[0] * ring.axes[1]) < MIN_RING_DIAMETER_PX:
         return "board too small"
     h_img, w_img = image.shape[:2]
     if ring.touches_border and _outside_fraction(ring, w_img, h_img) > 0.0:
