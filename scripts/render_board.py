@@ -165,7 +165,8 @@ def camera_homography(p: RenderParams) -> np.ndarray:
     free = np.array([p.width, p.height]) - size - 4
     want = np.array([p.width, p.height]) / 2 + np.array(p.offset) * np.maximum(free, 0) / 2
     shift = want - (extent[0] + extent[1]) / 2
-    return np.array([[1, 0, shift[0]], [0, 1, shift[1]], [0, 0, 1.0]]) @ h
+    h = np.array([[1, 0, shift[0]], [0, 1, shift[1]], [0, 0, 1.0]]) @ h
+    return h / h[2, 2]
 
 
 def project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -315,19 +316,21 @@ def _degrade(img: np.ndarray, p: RenderParams, rng: np.random.Generator) -> np.n
 
 
 def clip_params(p: RenderParams, n_frames: int, moving: bool) -> list[RenderParams]:
-    """Per-frame params of a clip: a still camera, or one that drifts slowly (a phone on a wobbly stand)."""
+    """Per-frame params of a clip: a still camera, or one that drifts slowly (a phone on a wobbly stand).
+
+    The scene (wall, darts) stays the same: only the camera moves.
+    """
     if not moving:
         return [p] * n_frames
     t = np.arange(n_frames) / 30.0
     return [
         replace(
             p,
-            seed=p.seed + i,
             roll_deg=p.roll_deg + 4 * math.sin(0.5 * ti),
             tilt_deg=min(60.0, max(0.0, p.tilt_deg + 5 * math.sin(0.3 * ti))),
             offset=(p.offset[0] + 0.2 * math.sin(0.4 * ti), p.offset[1] + 0.1 * math.cos(0.35 * ti)),
         )
-        for i, ti in enumerate(t)
+        for ti in t
     ]
 
 
