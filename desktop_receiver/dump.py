@@ -17,7 +17,7 @@ import numpy as np
 
 from desktop_receiver.calibration import CalibrationResult
 from desktop_receiver.calibration.overlay import draw_overlay
-from desktop_receiver.frames import Frame
+from desktop_receiver.frames import Frame, FrameMeta
 
 log = logging.getLogger(__name__)
 INDEX_FILE = "frames.jsonl"
@@ -36,17 +36,16 @@ class DumpOptions:
 
 @dataclass(frozen=True)
 class DumpRecord:
-    """One line of frames.jsonl."""
+    """One line of frames.jsonl: the file, its overlay (when the agent calibrates) and the frame's
+    metadata."""
 
     file: str
-    index: int
-    wall_time: float
-    width: int
-    height: int
-    pts: int | None
-    attempt: int
-    latency_ms: float | None
-    overlay: str | None = None  # the calibration drawn on the frame, when the agent calibrates
+    meta: FrameMeta
+    overlay: str | None = None
+
+    def to_json(self) -> str:
+        """The JSON line (metadata fields at the top level, as readers of frames.jsonl expect)."""
+        return json.dumps({"file": self.file, "overlay": self.overlay, **asdict(self.meta)})
 
 
 class FrameDumper:
@@ -100,17 +99,7 @@ class FrameDumper:
             self._write(overlay_name, draw_overlay(frame.image, calibration), params)
         self._last_index = meta.index
         self.written += 1
-        record = DumpRecord(
-            file=name,
-            index=meta.index,
-            wall_time=meta.wall_time,
-            width=meta.width,
-            height=meta.height,
-            pts=meta.pts,
-            attempt=meta.attempt,
-            latency_ms=meta.latency_ms,
-            overlay=overlay_name,
-        )
+        record = DumpRecord(file=name, meta=meta, overlay=overlay_name)
         self.records.append(record)
         limit = self.options.max_files
         if limit is not None and len(self.records) > limit:
@@ -122,7 +111,7 @@ class FrameDumper:
             self._rewrite_index()
         else:
             with open(self.directory / INDEX_FILE, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(asdict(record)) + "\n")
+                fh.write(record.to_json() + "\n")
 
     def _write(self, name: str, image: np.ndarray, params: list[int]) -> None:
         if not cv2.imwrite(str(self.directory / name), image, params):
@@ -132,5 +121,5 @@ class FrameDumper:
         # Written to a temporary file and renamed, so a reader never sees a half-written index.
         tmp = self.directory / (INDEX_FILE + ".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(asdict(r)) + "\n" for r in self.records)
+            fh.writelines(r.to_json() + "\n" for r in self.records)
         os.replace(tmp, self.directory / INDEX_FILE)
