@@ -4,7 +4,9 @@ connection of a role wherever it is."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -119,10 +121,20 @@ async def test_instance_killed_desktop_resumes_on_other(redis_url: str) -> None:
         b.stop()
 
 
-async def test_redis_restart_gives_clear_error_then_recovers() -> None:
-    store = RedisProcess(persistent=True).start()
-    server = SignalingProcess("--redis", store.url, "--sweep-interval", "0.5")
+@contextlib.contextmanager
+def server_on_own_redis(persistent: bool) -> Iterator[tuple[RedisProcess, SignalingProcess]]:
+    """A redis-server that the test may stop and restart, and a server process on it."""
+    store = RedisProcess(persistent=persistent).start()
+    server = SignalingProcess("--redis", store.url, "--sweep-interval", "0.3")
     try:
+        yield store, server
+    finally:
+        server.stop()
+        store.cleanup()
+
+
+async def test_redis_restart_gives_clear_error_then_recovers() -> None:
+    with server_on_own_redis(persistent=True) as (store, server):
         async with aiohttp.ClientSession() as http:
             desktop, phone, code_msg = await _pair(http, server.ws_url, server.ws_url)
             code = code_msg["code"]
@@ -143,15 +155,10 @@ async def test_redis_restart_gives_clear_error_then_recovers() -> None:
             assert resp.status == 200
             await phone.send({"type": "cam-offer", "code": code, "payload": offer(5)})
             assert (await desktop.recv("cam-offer", timeout=10))["payload"] == offer(5)
-    finally:
-        server.stop()
-        store.cleanup()
 
 
 async def test_redis_loss_is_reported_not_silent() -> None:
-    store = RedisProcess(persistent=False).start()
-    server = SignalingProcess("--redis", store.url, "--sweep-interval", "0.3")
-    try:
+    with server_on_own_redis(persistent=False) as (store, server):
         async with aiohttp.ClientSession() as http:
             desktop = await _ws(http, server.ws_url)
             await desktop.send({"type": "cam-create"})
@@ -162,6 +169,3 @@ async def test_redis_loss_is_reported_not_silent() -> None:
             assert err["code"] == "EXPIRED" and "lost" in err["message"] and code in err["message"]
             await desktop.send({"type": "cam-create"})
             assert (await desktop.recv("cam-code"))["code"] != code
-    finally:
-        server.stop()
-        store.cleanup()
