@@ -17,7 +17,7 @@ Cases:
   media-cut            UDP on loopback is starved: the page restarts ICE
   calibration          the agent calibrates the board and the page shows it
   calibration-display  the clip's true calibration is sent to the page as the desktop would send it
-  tls                  the agent's embedded server with --tls, the page on https
+  tls                  the agent's embedded server with --tls (and --calibrate), the page on https
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def agent_args(args: argparse.Namespace) -> list[str]:
         out += ["--prefer-codec", args.codec]
     if args.case == "agent-offers":
         out += ["--offer", "always"]
-    if args.case == "calibration":
+    if args.case in ("calibration", "tls"):
         out += ["--calibrate"]
     return out
 

@@ -180,6 +180,8 @@ def test_https_on_the_agents_embedded_server(clip: Path, tmp_path: Path) -> None
     assert_streamed(result)
     page = result["pages"]["end"]
     assert page["transport"] == "ws" and page["status"] == "streaming"
+    # The whole product path over TLS: the calibration reached the page and the server's copy.
+    assert page["calibration"] and not events(result, "error")
 
 
 def _ring_distance_px(h1: list[float], h2: list[float]) -> float:
