@@ -30,6 +30,8 @@ MAX_BLUR_MM = 5.0
 MIN_CONFIDENCE = 0.5
 MIN_ORIENTATION_CERTAINTY = 0.3
 MAX_CANDIDATES = 3
+CONVINCING_RING = 0.5  # detect.RingCandidate.score
+CONVINCING_COLOURS = 0.5  # orient.colour_strength after the fit
 
 
 def calibrate(image_bgr: np.ndarray) -> CalibrationResult | CalibrationFailure:
@@ -68,10 +70,12 @@ def _ms(start: float) -> float:
 
 def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> CalibrationResult | str:
     """Calibrate on one ring candidate; a failure reason (str) if it does not hold up."""
+    # The specific reasons are only given for convincing rings: on a wall they would mislead.
+    convincing = ring.score >= CONVINCING_RING
     if 2 * np.sqrt(ring.axes[0] * ring.axes[1]) < MIN_RING_DIAMETER_PX:
-        return "board too small"
+        return "board too small" if convincing else "no board found"
     h_img, w_img = image.shape[:2]
-    if ring.touches_border and _outside_fraction(ring, w_img, h_img) > 0.0:
+    if ring.touches_border and convincing and _outside_fraction(ring, w_img, h_img) > 0.0:
         return "board partly outside the frame"
     fit = refine(
         image, initial_homography(image, ring), FINE_SCHEDULE if ring.treble is not None else COARSE_SCHEDULE
@@ -83,14 +87,14 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
         colours = colour_strength(image, fit.H)
     rim = project(fit.H, board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 5.0)))
     if ((rim < -0.5) | (rim > [w_img - 0.5, h_img - 0.5])).any():
-        return "board partly outside the frame"
+        return "board partly outside the frame" if colours > CONVINCING_COLOURS else "no board found"
     h, orientation_certainty = choose_twenty(image, fit.H)
     if orientation_certainty < MIN_ORIENTATION_CERTAINTY:
         return "cannot tell which segment is the 20"
     scale = px_per_mm(h)
     sigma = blur_sigma_px(image, h)
     if sigma > MAX_BLUR_PX or sigma / scale > MAX_BLUR_MM:
-        return "too blurred"
+        return "too blurred" if colours > CONVINCING_COLOURS else "no board found"
     evidence = _evidence(fit)
     confidence = (
         evidence * min(1.0, 0.25 + orientation_certainty) * float(np.clip((colours - 0.3) / 0.4, 0, 1))
@@ -130,8 +134,10 @@ def _outside_fraction(ring: RingCandidate, w: int, h: int) -> float:
 def _evidence(fit: Fit) -> float:
     """How much of the board's structure was found where the homography puts it, in [0, 1].
 
-    A board shows nearly all ring edges and most wires (darts and glare hide some); a red/green object that
-    merely resembles the rings shows neither the wires nor the bull.
+    A board shows most wires between its black and cream segments (darts and glare hide some); a red/green
+    object that merely resembles the rings shows none. The ring edges and the wires between red and green
+    (which a fit at the wrong scale misses) must be there too, if less reliably: on small boards the thin
+    rings blur into their neighbours (and JPEG halves their colour resolution).
     """
     found = fit.weight > 0.1
     groups = fit.samples.group
@@ -140,8 +146,8 @@ def _evidence(fit: Fit) -> float:
         sel = np.isin(groups, selected)
         return float(found[sel].mean()) if sel.any() else 0.0
 
-    rings, wires, bull = share((2, 3, 4, 5)), share((6, 7)), share((0, 1))
-    score = min(1.0, rings / 0.8) * min(1.0, wires / 0.7) * min(1.0, 0.5 + bull)
+    singles_wires, rings, bull = share((6,)), (share((2, 3, 4, 5)) + share((7,))) / 2, share((0, 1))
+    score = min(1.0, singles_wires / 0.7) * min(1.0, rings / 0.6) * min(1.0, 0.5 + bull)
     return float(np.clip((score - 0.2) / 0.6, 0.0, 1.0))
 
 
