@@ -125,6 +125,7 @@ def colour_strength(image: np.ndarray, h: np.ndarray) -> float:
 # tells the candidates apart where the red/green pattern (period 36 degrees) cannot.
 _DIGIT_WIDTH = {"1": 0.55}
 EXPECTED_WIDTH = np.array([sum(_DIGIT_WIDTH.get(d, 1.0) for d in str(n)) for n in board.SEGMENTS])
+UP_PRIOR_DEG = 300.0  # degrees from up that cost 1.0 of correlation: closeness to up only breaks ties
 MAX_UP_DEVIATION = 60.0  # degrees: beyond the +-30 degree roll plus perspective, a candidate is implausible
 
 
@@ -206,8 +207,8 @@ def choose_twenty(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, float]:
             widths = _widths(ink, pts, np.array([np.cos(a), np.sin(a)]))[visible]
             expected = np.roll(EXPECTED_WIDTH, 2 * k)[visible]
             corr[k] = _rank_correlation(widths, expected)
-    # Closeness to up only breaks ties: 0.1 of correlation per 30 degrees.
-    score = corr - dev / 300.0
+    # Closeness to up only breaks ties (UP_PRIOR_DEG).
+    score = corr - dev / UP_PRIOR_DEG
     score[dev > MAX_UP_DEVIATION] = -np.inf
     order = np.argsort(-score)
     best = int(order[0])
