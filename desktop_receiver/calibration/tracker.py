@@ -79,6 +79,10 @@ class CalibrationTracker:
         points = project(outcome.H, _TRACK_POINTS)
         if self._current is None or lost:
             return self._adopt(outcome, points, "first")
+        if outcome.image_size != self._current.image_size:
+            # A new resolution (the phone turned, the encoder adapted): old pixels mean nothing now.
+            self._pending.clear()
+            return self._adopt(outcome, points, "moved")
         if _distance(points, self._points) < self.moved_px:
             self._pending.clear()
             self._agreeing += 1

@@ -44,6 +44,16 @@ def test_a_moved_camera_is_followed_after_confirmation():
     assert not second.stable and second.next_interval_s == tracker.fast_interval_s
 
 
+def test_a_new_resolution_is_adopted_at_once():
+    tracker = CalibrationTracker()
+    tracker.update(_result())
+    half = _result()
+    h = np.diag([0.5, 0.5, 1.0]) @ half.H
+    half = CalibrationResult(h, np.linalg.inv(h), {}, 0.3, 0.2, 0.9, (640, 360), 20.0)
+    update = tracker.update(half)
+    assert update.publish and update.reason == "moved" and tracker.current.image_size == (640, 360)
+
+
 def test_one_bad_frame_is_ignored():
     tracker = CalibrationTracker(moved_px=4.0, confirm_frames=2)
     tracker.update(_result())
