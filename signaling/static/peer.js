@@ -82,6 +82,13 @@ export class Peer extends EventTarget {
     await this._flushCandidates();
   }
 
+  /** Sends another camera stream on this connection (no renegotiation: same codec, same size). */
+  async useStream(stream) {
+    this.stream = stream;
+    const sender = this.pc.getSenders().find((s) => !s.track || s.track.kind === "video");
+    if (sender) await sender.replaceTrack(stream.getVideoTracks()[0]);
+  }
+
   /** True while our offer waits for its answer (the glare window). */
   get awaitingAnswer() {
     return this.pc.signalingState === "have-local-offer";

@@ -47,6 +47,7 @@ const state = {
   resumes: 0,
   restFallbacks: 0,
   desktopLeft: 0,
+  cameraRestarts: 0,
   camera: null,
   cameraNote: null,
   stats: null,
@@ -62,6 +63,7 @@ let signal = null;
 let peer = null;
 let disconnectedTimer = null;
 let lastRestart = 0;
+let wakeLock = null;
 // Messages, offers and restarts run one at a time, in order: a message must not act on a
 // connection that an offer is still setting up.
 let work = Promise.resolve();
@@ -74,7 +76,10 @@ function serial(step) {
 function setStatus(status, detail = "") {
   state.status = status;
   state.detail = detail;
-  if (status === "streaming" && state.streamingAt === null) state.streamingAt = Date.now();
+  if (status === "streaming") {
+    if (state.streamingAt === null) state.streamingAt = Date.now();
+    keepAwake();
+  }
   const el = $("status");
   el.dataset.state = status;
   el.textContent = detail ? `${STATUS_TEXT[status]}: ${detail}` : STATUS_TEXT[status];
@@ -91,6 +96,7 @@ function giveUp(detail) {
   if (peer) peer.close();
   if (signal) signal.close();
   if (stream) stream.getTracks().forEach((track) => track.stop());
+  if (wakeLock) wakeLock.release();
   peer = signal = stream = null;
   sessionStorage.removeItem(tokenKey(state.code));
   showCodeForm();
@@ -113,9 +119,7 @@ async function start(code) {
   $("start").hidden = true;
   setStatus("camera");
   try {
-    const camera = await openCamera(SIZE);
-    stream = camera.stream;
-    state.cameraNote = camera.note;
+    useCamera(await openCamera(SIZE));
   } catch (err) {
     if (err.name === "NotAllowedError") {
       // Some browsers only ask for the camera after a tap.
@@ -125,13 +129,58 @@ async function start(code) {
     fail(`camera: ${err.name} ${err.message}`);
     return;
   }
+  await connect(code);
+}
+
+function useCamera(camera) {
+  stream = camera.stream;
+  state.cameraNote = camera.note;
   const track = stream.getVideoTracks()[0];
   state.camera = describeTrack(track);
   showNote(state.cameraNote ? `${state.cameraNote} (${state.camera})` : "");
+  // A phone stops the camera when the page goes to the background (or another app takes it).
+  track.addEventListener("ended", () => serial(() => reopenCamera(track)));
   const video = $("preview");
   video.srcObject = stream;
-  video.play().catch(() => askForGesture(code, "tap to show the preview"));
-  await connect(code);
+  video.play().catch(() => askForGesture(state.code, "tap to show the preview"));
+}
+
+/** The camera track ended: open the camera again and swap it into the running connection. */
+async function reopenCamera(ended) {
+  if (!stream || stream.getVideoTracks()[0] !== ended) return; // gave up, or already replaced
+  state.cameraRestarts++;
+  setStatus("reconnecting", "the camera stopped");
+  if (document.hidden) await new Promise((resolve) => onVisible(resolve));
+  try {
+    useCamera(await openCamera(SIZE));
+  } catch (err) {
+    fail(`camera: ${err.name} ${err.message}`);
+    return;
+  }
+  if (peer) await peer.useStream(stream);
+  showPeerStatus();
+}
+
+function onVisible(callback) {
+  const listener = () => {
+    if (document.hidden) return;
+    document.removeEventListener("visibilitychange", listener);
+    callback();
+  };
+  document.addEventListener("visibilitychange", listener);
+}
+
+/** Keeps the phone's screen on while streaming: a sleeping phone stops its camera. */
+async function keepAwake() {
+  if (!("wakeLock" in navigator) || wakeLock || document.hidden) return;
+  try {
+    wakeLock = await navigator.wakeLock.request("screen");
+    wakeLock.addEventListener("release", () => {
+      wakeLock = null;
+    });
+  } catch {
+    // Refused (battery saver, no user activation yet): the screen may sleep; nothing else to do.
+  }
 }
 
 function askForGesture(code, why) {
@@ -415,6 +464,10 @@ function main() {
   window.dartcam = { dropSocket: () => signal && signal.drop && signal.drop() };
   addEventListener("resize", () => state.calibration && drawCalibration($("overlay"), $("preview"), state.calibration));
   pollStats();
+  // The screen lock is dropped when the page is hidden: take it again when the page is back.
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && state.status === "streaming") keepAwake();
+  });
   $("code-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const typed = normalize($("code-input").value);
