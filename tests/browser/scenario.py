@@ -15,6 +15,7 @@ Cases:
   reload               the page reloads mid-stream and resumes with its token
   socket-drops         the agent's signaling socket is cut and comes back, then the page's drops
   media-cut            UDP on loopback is starved: the page restarts ICE
+  camera-ended         the camera track ends (as when a phone backgrounds the page): it is reopened
   calibration          the agent calibrates the board and the page shows it
   calibration-display  the clip's true calibration is sent to the page as the desktop would send it
   tls                  the agent's embedded server with --tls (and --calibrate), the page on https
@@ -58,6 +59,7 @@ CASES = (
     "reload",
     "socket-drops",
     "media-cut",
+    "camera-ended",
     "calibration",
     "calibration-display",
     "tls",
@@ -265,6 +267,26 @@ async def ws_failing(args: argparse.Namespace, run: Run, page: Page, agent: Agen
     await snapshot(page, run, "end")
 
 
+# What a phone does to a page that goes to the background: its camera track ends.
+END_CAMERA = """() => {
+  const track = document.getElementById('preview').srcObject.getVideoTracks()[0];
+  track.stop();
+  track.dispatchEvent(new Event('ended'));
+}"""
+
+
+async def camera_ended(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+    """Ends the camera track; the page must open the camera again and keep the same connection."""
+    await stream_for(agent, 1.0)
+    await page.evaluate(END_CAMERA)
+    run.mark("camera-ended")
+    await wait_page(page, "s.cameraRestarts >= 1 && s.status === 'streaming'")
+    run.mark("camera-back")
+    await stream_for(agent, 2.0)
+    run.mark("end")
+    await snapshot(page, run, "end")
+
+
 async def type_code(run: Run, page: Page, base: str, code: str) -> None:
     """Opens the page with a code that no session has, then types the right one into its form."""
     await page.goto(f"{base}?code=WRONG9")
@@ -411,6 +433,7 @@ OVERLAY_PIXELS = """() => {
 
 
 CASE_STEPS = {
+    "camera-ended": camera_ended,
     "ws-failing": ws_failing,
     "calibration-display": calibration_display,
     "reload": reload,

@@ -159,6 +159,18 @@ def test_websocket_that_keeps_failing_falls_back_to_rest(clip: Path, tmp_path: P
     assert after[0]["attempt"] > result["frames"][0]["attempt"]
 
 
+def test_camera_that_ends_is_reopened_on_the_same_connection(clip: Path, tmp_path: Path) -> None:
+    result = play("camera-ended", clip, tmp_path)
+    marks = result["marks"]
+    page = result["pages"]["end"]
+    assert page["cameraRestarts"] == 1 and page["status"] == "streaming"
+    assert (page["offers"], page["restarts"]) == (1, 0)  # the new track went into the same connection
+    after = frames_between(result, marks["camera-back"] + 0.5, marks["end"])
+    assert len(after) >= 15, f"{len(after)} frames after the camera came back"
+    assert {f["attempt"] for f in after} == {result["frames"][0]["attempt"]}
+    assert {(f["w"], f["h"]) for f in after} == {HD}
+
+
 def test_media_path_failure_restarts_ice(clip: Path, tmp_path: Path) -> None:
     result = play("media-cut", clip, tmp_path)
     marks = result["marks"]
