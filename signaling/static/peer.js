@@ -15,10 +15,15 @@ export class Peer extends EventTarget {
     this.remoteCandidates = []; // those that arrive before the remote description
     this.remoteUfrag = null;
     this.offeredAt = 0;
+    this.candidatesEnded = false;
     this.pc.onicecandidate = (ev) => {
-      // ev.candidate null (or empty) is the end of our candidates: say so with a null payload.
-      const payload = ev.candidate && ev.candidate.candidate ? ev.candidate.toJSON() : null;
-      this._signal("cam-ice", payload);
+      if (ev.candidate && ev.candidate.candidate) {
+        this._signal("cam-ice", ev.candidate.toJSON());
+      } else if (!this.candidatesEnded) {
+        // Chrome ends gathering with an empty candidate and then a null one: one null payload says it.
+        this.candidatesEnded = true;
+        this._signal("cam-ice", null);
+      }
     };
     this.pc.onconnectionstatechange = () => {
       this.dispatchEvent(new CustomEvent("state", { detail: this.pc.connectionState }));
