@@ -317,8 +317,23 @@ async def plain(args: argparse.Namespace, run: Run, page: Page, agent: AgentProc
     run.info["agent_cpu_percent"] = round(100 * (_cpu_seconds(agent_proc) - before[0]) / wall, 1)
     run.info["chromium_cpu_percent"] = round(100 * (_cpu_seconds(browser_procs) - before[1]) / wall, 1)
     run.info["loadavg"] = os.getloadavg()
+    if args.case != "tls":
+        run.info["messages"] = await relayed_messages(run.info["url"])
     run.mark("end")
     await snapshot(page, run, "end")
+
+
+async def relayed_messages(page_url: str) -> dict[str, int]:
+    """Messages the server passed on (relayed or queued), by type, from its /metrics page."""
+    metrics_url = page_url.split("/mobile-cam.html")[0] + "/metrics"
+    async with aiohttp.ClientSession() as http, http.get(metrics_url) as resp:
+        text = await resp.text()
+    counts: dict[str, int] = {}
+    for match in re.finditer(r"^dartcam_messages_total\{([^}]*)\} (\S+)$", text, re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+        if labels.get("outcome") in ("relayed", "queued"):
+            counts[labels["type"]] = counts.get(labels["type"], 0) + int(float(match.group(2)))
+    return counts
 
 
 async def reload(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:

@@ -73,6 +73,11 @@ def test_page_offers_over_websocket(clip: Path, tmp_path: Path, codec: str) -> N
     assert page["status"] == "streaming" and page["transport"] == "ws"
     assert (page["offers"], page["answers"]) == (1, 0)
     assert page["stats"]["codec"].lower() == codec
+    # The page trickled its candidates (at least one, then the end) after one offer; aiortc answers
+    # with its candidates in the SDP, so none came back.
+    messages = result["messages"]
+    assert messages["cam-offer"] == 1 and messages["cam-answer"] == 1
+    assert messages["cam-ice"] >= 2
     # Steady: more frames for the whole run, all of one connection.
     assert len(result["frames"]) >= 30 and {f["attempt"] for f in result["frames"]} == {1}
 
