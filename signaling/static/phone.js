@@ -63,7 +63,7 @@ let signal = null;
 let peer = null;
 let disconnectedTimer = null;
 let lastRestart = 0;
-let wakeLock = null;
+let wakeLock = null; // the promise of the screen wake lock while one is held or asked for
 // Messages, offers and restarts run one at a time, in order: a message must not act on a
 // connection that an offer is still setting up.
 let work = Promise.resolve();
@@ -96,7 +96,7 @@ function giveUp(detail) {
   if (peer) peer.close();
   if (signal) signal.close();
   if (stream) stream.getTracks().forEach((track) => track.stop());
-  if (wakeLock) wakeLock.release();
+  if (wakeLock) wakeLock.then((lock) => lock && lock.release());
   peer = signal = stream = null;
   sessionStorage.removeItem(tokenKey(state.code));
   showCodeForm();
@@ -142,7 +142,7 @@ function useCamera(camera) {
   track.addEventListener("ended", () => serial(() => reopenCamera(track)));
   const video = $("preview");
   video.srcObject = stream;
-  video.play().catch(() => askForGesture(state.code, "tap to show the preview"));
+  video.play().catch(askToShowPreview);
 }
 
 /** The camera track ended: open the camera again and swap it into the running connection. */
@@ -171,26 +171,43 @@ function onVisible(callback) {
 }
 
 /** Keeps the phone's screen on while streaming: a sleeping phone stops its camera. */
-async function keepAwake() {
+function keepAwake() {
   if (!("wakeLock" in navigator) || wakeLock || document.hidden) return;
-  try {
-    wakeLock = await navigator.wakeLock.request("screen");
-    wakeLock.addEventListener("release", () => {
+  // Held as a promise from the request on, so that a second call does not take a second lock.
+  wakeLock = navigator.wakeLock.request("screen").then(
+    (lock) => {
+      lock.addEventListener("release", () => {
+        wakeLock = null;
+      });
+      return lock;
+    },
+    () => {
+      // Refused (battery saver, no user activation yet): the screen may sleep; nothing else to do.
       wakeLock = null;
-    });
-  } catch {
-    // Refused (battery saver, no user activation yet): the screen may sleep; nothing else to do.
-  }
+      return null;
+    },
+  );
 }
 
+/** Shows the start button: the browser wants a tap before it gives the camera. */
 function askForGesture(code, why) {
   setStatus("idle", why);
   const button = $("start");
   button.hidden = false;
   button.onclick = () => {
     button.hidden = true;
-    if (stream) $("preview").play();
-    else start(code);
+    start(code);
+  };
+}
+
+/** The preview would not play without a tap; the stream goes on meanwhile, only the preview waits. */
+function askToShowPreview() {
+  const button = $("start");
+  button.textContent = "Show the preview";
+  button.hidden = false;
+  button.onclick = () => {
+    button.hidden = true;
+    $("preview").play();
   };
 }
 
