@@ -126,6 +126,8 @@ def colour_strength(image: np.ndarray, h: np.ndarray) -> float:
 _DIGIT_WIDTH = {"1": 0.55}
 EXPECTED_WIDTH = np.array([sum(_DIGIT_WIDTH.get(d, 1.0) for d in str(n)) for n in board.SEGMENTS])
 UP_PRIOR_DEG = 300.0  # degrees from up that cost 1.0 of correlation: closeness to up only breaks ties
+# With fewer numbers in view, one hidden by a dart can make a wrong rotation read better than the right one.
+MIN_VISIBLE_NUMBERS = 8
 MAX_UP_DEVIATION = 60.0  # degrees: beyond the +-30 degree roll plus perspective, a candidate is implausible
 
 
@@ -147,7 +149,7 @@ def number_ink(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray
     # The numbers are white or silver: a coloured flight over the ring is not ink.
     neutral = brightest - colours.min(axis=2) < 0.4 * brightest + 10
     visible = inside.reshape(20, -1).mean(axis=1) > 0.9
-    if visible.sum() < 6:
+    if visible.sum() < MIN_VISIBLE_NUMBERS:
         return np.zeros(vals.shape, bool), pts, visible
     # Ink is what stands out from the slot's own black (against uneven light and glare) by half the
     # slot's contrast: far, foreshortened numbers are fainter. The floor keeps noise out of the ink.
@@ -199,7 +201,7 @@ def choose_twenty(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, float]:
         dev[k] = abs(np.degrees(np.arctan2(top[0], -top[1])))
     ink, pts, visible = number_ink(image, h)
     corr = np.zeros(10)
-    if visible.sum() >= 6:
+    if visible.sum() >= MIN_VISIBLE_NUMBERS:
         for k in range(10):
             if dev[k] > MAX_UP_DEVIATION:
                 continue
