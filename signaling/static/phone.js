@@ -25,6 +25,7 @@ const FINAL_ERRORS = new Set(["INVALID_CODE", "EXPIRED", "SESSION_TAKEN", "REPLA
 const STATUS_TEXT = {
   idle: "Enter the code shown on the desktop",
   camera: "Starting the camera…",
+  tap: "Tap “Start the camera”",
   joining: "Joining the desktop…",
   connecting: "Connecting…",
   streaming: "Streaming to the desktop",
@@ -191,7 +192,7 @@ function keepAwake() {
 
 /** Shows the start button: the browser wants a tap before it gives the camera. */
 function askForGesture(code, why) {
-  setStatus("idle", why);
+  setStatus("tap", why);
   const button = $("start");
   button.hidden = false;
   button.onclick = () => {
