@@ -35,7 +35,6 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
     "--allow-loopback-in-peer-connection",
 ]
@@ -113,12 +112,17 @@ def spki_hash(cert_pem: bytes) -> str:
 class Chromium:
     """Debian's Chromium, headless, with a clip as its camera; Playwright attaches over CDP."""
 
-    def __init__(self, clip: Path, out_dir: Path, extra_flags: list[str] | None = None) -> None:
+    def __init__(
+        self, clip: Path, out_dir: Path, extra_flags: list[str] | None = None, grant_camera: bool = True
+    ) -> None:
         if not Path(CHROMIUM).exists():
             raise RuntimeError(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
         self.profile = Path(tempfile.mkdtemp(prefix="dartcam-chromium-"))
         flags = [
             *CHROMIUM_FLAGS,
+            # Grants the camera without a prompt; without it, headless Chromium refuses the camera
+            # until the page is granted it (the permission case).
+            *(["--use-fake-ui-for-media-stream"] if grant_camera else []),
             f"--user-data-dir={self.profile}",
             f"--use-file-for-fake-video-capture={clip}",
             "--remote-debugging-address=127.0.0.1",

@@ -8,6 +8,8 @@ Prints one JSON object: what the agent received (events and every frame), the pa
 Cases:
   ws                   the page offers over the WebSocket
   typed-code           the page opens with a wrong code, shows the error; the right one is typed in
+  permission           the camera is refused at first: the page shows its start button, which works
+                       once the camera is allowed
   rest                 ?transport=rest
   ws-blocked           every WebSocket of the page is closed at once: it falls back to REST
   ws-failing           the first WebSocket works, then drops, and every new one is closed: REST
@@ -52,6 +54,7 @@ from tests.receiver.proxy import TcpProxy
 CASES = (
     "ws",
     "typed-code",
+    "permission",
     "rest",
     "ws-blocked",
     "ws-failing",
@@ -177,7 +180,8 @@ class Stage:
     async def open_browser(self, flags: list[str]) -> Page:
         """Starts Chromium and returns its page, phone-sized, with its console recorded."""
         run = self.run
-        self.chromium = Chromium(Path(self.args.clip), run.out, flags)
+        grant = self.args.case != "permission"
+        self.chromium = Chromium(Path(self.args.clip), run.out, flags, grant_camera=grant)
         run.info["chromium_pid"] = self.chromium.proc.pid
         self.playwright = await async_playwright().start()
         browser = await self.playwright.chromium.connect_over_cdp(await self.chromium.cdp_url())
@@ -221,6 +225,8 @@ async def play(args: argparse.Namespace, run: Run) -> None:
             run.mark("page-load")
             if args.case == "typed-code":
                 await type_code(run, page, base, code)
+            elif args.case == "permission":
+                await allow_camera(run, page)
             else:
                 await page.goto(run.info["url"])
             await agent.wait_for("frame", timeout=STEP_TIMEOUT)
@@ -285,6 +291,17 @@ async def camera_ended(args: argparse.Namespace, run: Run, page: Page, agent: Ag
     await stream_for(agent, 2.0)
     run.mark("end")
     await snapshot(page, run, "end")
+
+
+async def allow_camera(run: Run, page: Page) -> None:
+    """Opens the page with the camera refused, then allows it and taps the start button."""
+    await page.goto(run.info["url"])
+    await wait_page(page, "s.status === 'tap'")
+    await page.wait_for_selector("#start", state="visible")
+    await snapshot(page, run, "refused")
+    origin = run.info["url"].split("/mobile-cam.html")[0]
+    await page.context.grant_permissions(["camera"], origin=origin)
+    await page.click("#start")
 
 
 async def type_code(run: Run, page: Page, base: str, code: str) -> None:

@@ -92,6 +92,15 @@ def test_wrong_code_is_explained_and_typed_code_works(clip: Path, tmp_path: Path
     assert page["code"] == result["code"] and page["status"] == "streaming"
 
 
+def test_start_button_once_the_camera_is_allowed(clip: Path, tmp_path: Path) -> None:
+    result = play("permission", clip, tmp_path)
+    refused = result["pages"]["refused"]
+    assert refused["status"] == "tap" and "permission" in refused["detail"]
+    assert refused["transport"] is None  # nothing joined before the camera was there
+    assert_streamed(result)
+    assert result["pages"]["end"]["status"] == "streaming"
+
+
 def test_page_on_rest_only(clip: Path, tmp_path: Path) -> None:
     result = play("rest", clip, tmp_path)
     assert_streamed(result)
