@@ -57,6 +57,18 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
     scale = min(1.0, WORK_SIZE / max(h, w))
     # Bilinear is ten times faster than INTER_AREA at non-integer scales; colour_masks blurs anyway.
     small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    found = _search(small, scale)
+    if not found:
+        # A strong colour cast can make the cream segments look red or green: balance the whites (the
+        # brightest pixels: cream, numbers, wires) and look again.
+        white = np.percentile(small.reshape(-1, 3), 99, axis=0).astype(np.float32) + 1
+        balanced = np.clip(small * (white.mean() / white), 0, 255).astype(np.uint8)
+        found = _search(balanced, scale)
+    return found
+
+
+def _search(small: np.ndarray, scale: float) -> list[RingCandidate]:
+    """Candidates in the downscaled image; ``scale`` maps back to full resolution."""
     mask, diff = colour_masks(small)
     # Closing bridges the wires between segments so that the double ring becomes one annulus.
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
