@@ -17,7 +17,8 @@ from . import board
 from .detect import RingCandidate, find_rings
 from .edges import blur_sigma_px
 from .homography import project
-from .orient import choose_twenty, colour_strength, initial_homography, rotation
+from .numbers import choose_twenty
+from .orient import colour_strength, initial_homography, rotation
 from .refine import COARSE_SCHEDULE, FINE_SCHEDULE, Fit, point_jacobian, px_per_mm, refine
 from .result import CalibrationFailure, CalibrationResult
 

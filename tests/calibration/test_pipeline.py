@@ -9,6 +9,8 @@ import pytest
 
 from desktop_receiver.calibration import CalibrationFailure, CalibrationResult, board, calibrate
 from desktop_receiver.calibration.homography import board_error_mm, project
+from desktop_receiver.calibration.numbers import choose_twenty
+from desktop_receiver.calibration.orient import rotation
 
 # Tolerance on the board plane over r <= 170 mm: mean and worst point.
 MEAN_MM, MAX_MM = 1.0, 2.5
@@ -106,3 +108,12 @@ def test_no_confident_wrong_answer_on_random_frames(rb):
         result = calibrate(image)
         if result.ok:
             assert board_error_mm(result.H, h_true).mean() < 5.0, seed
+
+
+@pytest.mark.parametrize("roll", [-28.0, 0.0, 27.0])
+def test_the_twenty_is_read_from_the_number_ring(rb, roll):
+    # Every rotation by 36 degrees fits the red/green pattern; only the number ring tells the 20.
+    image, h_true = _board(rb, roll_deg=roll, fill=0.5, tilt_deg=35)
+    for k in range(10):
+        h, certainty = choose_twenty(image, h_true @ rotation(36.0 * k))
+        assert np.allclose(h / h[2, 2], h_true / h_true[2, 2], atol=1e-9) and certainty > 0.5
