@@ -3,7 +3,8 @@
 phone page and streams to the desktop agent, all on loopback inside a fresh network namespace (the
 browser tests' runner, tests/browser). For 1280x720 and 1920x1080 at 30 fps, with VP8 and H.264, it
 reports: time from page load to the agent's first frame, from `peer-joined` to the first frame, the
-fps the agent received and the frame sizes over the first 5 s, and the agent's CPU.
+fps the agent received and the frame sizes over the first 5 s, the agent's and Chromium's CPU, and the
+fps the page captured and sent (to tell a slow phone from a slow agent).
 
 Goals (issue 5): first frame <= 1.5 s after page load, full resolution from the first frame, 30 fps
 sustained at 1080p. Run as root (or where `unshare -rn` works); nothing leaves the namespace."""
@@ -50,6 +51,7 @@ def measure(result: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
         "full_res_from_first_frame": (first["w"], first["h"]) == size and full == len(window),
         "agent_cpu_percent": result.get("agent_cpu_percent"),
         "chromium_cpu_percent": result.get("chromium_cpu_percent"),
+        "page_capture_fps": page_stats.get("captureFps"),
         "page_sent_fps": page_stats.get("fps"),
         "loadavg_1min": round(result.get("loadavg", [0])[0], 2),
         "negotiated": next((e["codec"] for e in result["events"] if e["event"] == "connected"), None),
@@ -95,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(row), flush=True)
     print()
     header = (
-        "size   codec  load->1st  joined->1st  fps(5s)  fps(after)  full-res  sizes(5s)  agent CPU"
-        "  chromium CPU  load"
+        "size   codec  load->1st  joined->1st  fps(5s)  fps(after)  captured/sent  full-res  sizes(5s)"
+        "  agent CPU  chromium CPU  load"
     )
     print(header)
     for r in rows:
@@ -106,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{r['size']:6} {r['codec']:6} {r['load_to_first_frame_s']:8.2f}s "
             f"{r['joined_to_first_frame_s']:10.2f}s "
-            f"{r['fps_first_5s']:8} {r['fps_after_5s']!s:>10}  {r['full_res_from_first_frame']!s:8} "
+            f"{r['fps_first_5s']:8} {r['fps_after_5s']!s:>10}  "
+            f"{r['page_capture_fps']!s:>6}/{r['page_sent_fps']!s:<6}  {r['full_res_from_first_frame']!s:8} "
             f"{r['sizes_first_5s']}  {r['agent_cpu_percent']}%  {r['chromium_cpu_percent']}%"
             f"  {r['loadavg_1min']}"
         )

@@ -133,14 +133,16 @@ export class Peer extends EventTarget {
     for (const payload of early) await this.addCandidate(payload);
   }
 
-  /** Outbound video figures: {codec, width, height, fps, framesSent, bytesSent}. */
+  /** Outbound video figures: {codec, width, height, fps (sent), captureFps, framesSent, bytesSent}. */
   async stats() {
     const report = await this.pc.getStats();
     let out = null;
+    let source = null;
     const codecs = new Map();
     report.forEach((s) => {
       if (s.type === "codec") codecs.set(s.id, s.mimeType);
       if (s.type === "outbound-rtp" && s.kind === "video") out = s;
+      if (s.type === "media-source" && s.kind === "video") source = s;
     });
     if (!out) return null;
     return {
@@ -148,6 +150,7 @@ export class Peer extends EventTarget {
       width: out.frameWidth || null,
       height: out.frameHeight || null,
       fps: out.framesPerSecond || null,
+      captureFps: (source && source.framesPerSecond) || null,
       framesSent: out.framesSent || 0,
       bytesSent: out.bytesSent || 0,
       limitation: out.qualityLimitationReason || null,
