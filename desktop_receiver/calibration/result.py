@@ -43,11 +43,14 @@ class CalibrationResult:
         }
 
     def to_cam_calibration(self) -> dict:
-        """The ``cam-calibration`` payload of PROTOCOL.md: {H, imageSize, errorPx, createdAt (ms epoch)}."""
+        """The ``cam-calibration`` payload of PROTOCOL.md: {H, imageSize, errorPx, createdAt (ms epoch)},
+        plus ``errorMm``."""
         return {
             "H": [float(v) for v in self.H.ravel()],
             "imageSize": {"w": self.image_size[0], "h": self.image_size[1]},
             "errorPx": float(self.error_px),
+            # Extension (peers ignore unknown fields): the error on the board, which a player understands.
+            "errorMm": float(self.error_mm),
             "createdAt": int(self.created_at * 1000),
         }
 
