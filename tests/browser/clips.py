@@ -3,26 +3,11 @@ rendered by scripts/render_board.py, written once per size and reused."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@cache
-def _renderer() -> ModuleType:
-    # scripts/ is not a package: load the renderer from its file.
-    spec = importlib.util.spec_from_file_location("render_board", ROOT / "scripts" / "render_board.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+from tests.renderer import load_renderer as _renderer
 
 
 def _params(width: int, height: int) -> Any:

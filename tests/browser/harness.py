@@ -22,7 +22,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.browser.clips import ROOT
+from tests.renderer import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 # ARCHITECTURE.md: what headless Chromium needs here to act as a phone with a fake camera.

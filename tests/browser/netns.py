@@ -16,7 +16,7 @@ import sys
 from functools import cache
 from typing import Any
 
-from tests.browser.clips import ROOT
+from tests.renderer import ROOT
 
 LO_UP = "ip link set lo up"
 
