@@ -16,7 +16,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -332,19 +332,8 @@ class Agent(ClientListener):
             await asyncio.sleep(self.config.stats_interval)
             if self.sink.received == 0:
                 continue
-            s = self.sink.stats()
-            self.emit(
-                Stats(
-                    fps=s.fps,
-                    received=s.received,
-                    decoded=s.decoded,
-                    dropped=s.dropped,
-                    width=s.width,
-                    height=s.height,
-                    latency_p50_ms=s.latency_p50_ms,
-                    latency_p95_ms=s.latency_p95_ms,
-                )
-            )
+            # The event carries exactly the sink's snapshot.
+            self.emit(Stats(**asdict(self.sink.stats())))
 
     # -- signaling client callbacks -------------------------------------------------------------
 

@@ -9,7 +9,6 @@ aiortc has no backpressure (its decoded frames wait in an unbounded queue), so t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -24,6 +23,7 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from desktop_receiver import stamp
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +214,7 @@ class FrameSink:
     async def close(self) -> None:
         """Stops draining, fails pending waiters and stops the conversion thread."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.cancel()

@@ -6,7 +6,6 @@ connect time-out or a rejoin. Every input goes through one queue, so the steps n
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -21,6 +20,7 @@ from desktop_receiver.events import ErrorEvent, Event, PeerJoined, PeerLeft
 from desktop_receiver.ice import is_end_of_candidates
 from desktop_receiver.peer import PeerOptions, PeerSession
 from signaling.protocol import MsgType, ProtocolError, relayed, validate
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,7 @@ class Negotiator:
     async def stop(self) -> None:
         """Stops processing and closes the peer connection."""
         self._cancel_offer_timer()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self.peer is not None:
             await self.peer.close()
             self.peer = None

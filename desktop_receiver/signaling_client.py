@@ -7,7 +7,6 @@ without one is always allowed) and ignores message types it does not know (the b
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 from signaling.protocol import PHONE_PAGE_PATH, ErrorName, MsgType, message
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 KNOWN_TYPES = frozenset(t.value for t in MsgType)
@@ -111,10 +111,7 @@ class SignalingClient:
         self._cancel_resume_timer()
         if self._ws is not None:
             await self._ws.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self._http is not None:
             await self._http.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from signaling.rest import RestHandlers
 from signaling.service import SignalingService
 from signaling.store import MemoryStore, SessionStore, StoreUnavailable
 from signaling.store.redis import RedisStore
+from signaling.tasks import cancel_and_wait
 from signaling.ws import WebSocketHandler
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -97,9 +97,7 @@ def create_app(config: ServerConfig) -> web.Application:
         await hub.start()
         sweeper = asyncio.create_task(service.run_sweeper())
         yield
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        await cancel_and_wait(sweeper)
         await hub.close()
         await store.close()
 

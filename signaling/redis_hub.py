@@ -18,6 +18,7 @@ from signaling.logs import log_event
 from signaling.protocol import ErrorName, Role, error
 from signaling.store.base import StoreUnavailable
 from signaling.store.redis import RedisStore
+from signaling.tasks import cancel_and_wait
 
 PRESENCE_TTL = 15
 PRESENCE_REFRESH = 5.0
@@ -52,11 +53,7 @@ class RedisHub(Hub):
         ]
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         await super().close()
 
     def register(self, conn: Connection) -> None:

@@ -4,7 +4,6 @@ deployed phone page), trickles its ICE candidates one by one as a browser does, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from desktop_receiver.ice import candidate_payload, is_end_of_candidates, parse_
 from desktop_receiver.simphone.sources import SourceOptions, SyntheticCamera
 from desktop_receiver.simphone.transport import PhoneTransport, make_transport
 from signaling.protocol import MsgType, relayed
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -191,11 +191,8 @@ class SimulatedPhone:
 
     async def leave(self) -> None:
         """Closes the peer connection and the signaling connection."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self._close_pc()
         if self.transport is not None:
             await self.transport.close()

@@ -4,7 +4,6 @@ or REST only (POST to send, long-poll GET to receive), as PROTOCOL.md describes 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 from signaling.protocol import WS_PATH, MsgType, Role, message, relayed
+from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,7 @@ class PhoneTransport:
     async def close(self) -> None:
         """Leaves: closes the connection and stops reading."""
         self.closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self._http is not None:
             await self._http.close()
 
