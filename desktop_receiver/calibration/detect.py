@@ -45,7 +45,10 @@ def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     diff = r - g
     # Green rings border cream segments and lose chroma when blurred into them, while a colour cast
     # never makes cream very green: a lower threshold for green than for red.
-    red = (r - np.maximum(g, b)) * 10 > r * 3
+    # Red must also be red, not orange: a wooden cabinet or cork (hue 20-40 degrees) passes the first test
+    # and, touching the double ring, hides it; the board's red stays within about 10 degrees of pure red.
+    # Hue 18 degrees: (g - b) / (r - min(g, b)) = 18 / 60.
+    red = ((r - np.maximum(g, b)) * 10 > r * 3) & ((g - b) * 10 < (r - np.minimum(g, b)) * 3)
     green = (g - np.maximum(r, b)) * 10 > g * 2
     mask = (red | green) & (np.maximum(r, g) > 30) & (np.abs(diff) > 15)
     return mask.astype(np.uint8), diff

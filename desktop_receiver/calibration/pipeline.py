@@ -2,8 +2,8 @@
 
 Steps: find the double ring by colour (detect), initial homography from the double and treble ellipses
 with the rotation from the red/green pattern (orient), robust refinement on ring edges and wires (refine),
-choice of the 20 from the number ring, then checks that turn doubtful fits into failures: too small,
-partly outside the frame, too blurred, too little of the board's structure found where predicted.
+checks that turn doubtful fits into failures (too small, partly outside the frame, too blurred, too little
+of the board's structure found where predicted), then the choice of the 20 from the number ring.
 """
 
 from __future__ import annotations
@@ -89,17 +89,18 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
     rim = project(fit.H, board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 5.0)))
     if ((rim < -0.5) | (rim > [w_img - 0.5, h_img - 0.5])).any():
         return "board partly outside the frame" if colours > CONVINCING_COLOURS else "no board found"
+    # The fit first, the 20 then: the number ring says nothing about a fit that is off (whose failure,
+    # "no board found", lets calibrate() retry without the treble outline).
+    sigma = blur_sigma_px(image, fit.H)
+    if sigma > MAX_BLUR_PX or sigma / px_per_mm(fit.H) > MAX_BLUR_MM:
+        return "too blurred" if colours > CONVINCING_COLOURS else "no board found"
+    fit_confidence = _evidence(fit) * float(np.clip((colours - 0.3) / 0.4, 0, 1))
+    if fit_confidence < MIN_CONFIDENCE:
+        return "no board found"
     h, orientation_certainty = choose_twenty(image, fit.H)
     if orientation_certainty < MIN_ORIENTATION_CERTAINTY:
         return "cannot tell which segment is the 20"
-    scale = px_per_mm(h)
-    sigma = blur_sigma_px(image, h)
-    if sigma > MAX_BLUR_PX or sigma / scale > MAX_BLUR_MM:
-        return "too blurred" if colours > CONVINCING_COLOURS else "no board found"
-    evidence = _evidence(fit)
-    confidence = (
-        evidence * min(1.0, 0.25 + orientation_certainty) * float(np.clip((colours - 0.3) / 0.4, 0, 1))
-    )
+    confidence = fit_confidence * min(1.0, 0.25 + orientation_certainty)
     if confidence < MIN_CONFIDENCE:
         return "no board found"
     inliers = fit.weight > 0

@@ -9,7 +9,7 @@ import pytest
 
 from desktop_receiver.calibration import CalibrationFailure, CalibrationResult, board, calibrate
 from desktop_receiver.calibration.homography import board_error_mm, project
-from desktop_receiver.calibration.numbers import choose_twenty
+from desktop_receiver.calibration.numbers import choose_twenty, number_ink
 from desktop_receiver.calibration.orient import rotation
 
 # Tolerance on the board plane over r <= 170 mm: mean and worst point.
@@ -117,3 +117,19 @@ def test_the_twenty_is_read_from_the_number_ring(rb, roll):
     for k in range(10):
         h, certainty = choose_twenty(image, h_true @ rotation(36.0 * k))
         assert np.allclose(h / h[2, 2], h_true / h_true[2, 2], atol=1e-9) and certainty > 0.5
+
+
+def test_the_twenty_is_read_from_a_few_numbers(rb):
+    # A frame cut to the top of the number ring: about five numbers in view, too few for their widths,
+    # enough for their upright axes. At a roll of 28 degrees the candidate nearest to up is the wrong one.
+    image, h_true = _board(rb, roll_deg=28.0, fill=0.6, tilt_deg=20)
+    ring = board.polar_to_board(np.array([180.0, 215.0])[:, None], np.arange(-47, 48, 1.0)[None, :])
+    x0, y0 = np.floor(project(h_true, ring.reshape(-1, 2)).min(axis=0)).astype(int)
+    x1, y1 = np.ceil(project(h_true, ring.reshape(-1, 2)).max(axis=0)).astype(int)
+    assert x0 > 0 and y0 > 0  # the render holds the whole top of the ring
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    h_crop = np.array([[1.0, 0, -x0], [0, 1, -y0], [0, 0, 1]]) @ h_true
+    assert 4 <= number_ink(crop, h_crop)[2].sum() < 8
+    for k in range(10):
+        h, certainty = choose_twenty(crop, h_crop @ rotation(36.0 * k))
+        assert np.allclose(h / h[2, 2], h_crop / h_crop[2, 2], atol=1e-9) and certainty > 0.5
