@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import statistics
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 import aiohttp
+import orjson  # the generator shares the machine with the server: keep its own cost low
 import psutil
 
 OFFER_SDP = "v=0\r\n" + "a=x-bench:" + "o" * 6000 + "\r\n"
@@ -118,7 +120,7 @@ async def reader(ws: aiohttp.ClientWebSocketResponse, tally: Tally, stop: float)
             return
         if msg.type is not aiohttp.WSMsgType.TEXT:
             return
-        data = json.loads(msg.data)
+        data = orjson.loads(msg.data)
         if data.get("type") == "cam-data":
             tally.note(data["payload"]["t"])
         elif data.get("type") == "cam-error":
@@ -126,13 +128,16 @@ async def reader(ws: aiohttp.ClientWebSocketResponse, tally: Tally, stop: float)
 
 
 async def writer(ws: aiohttp.ClientWebSocketResponse, code: str, rate: float, stop: float) -> int:
-    sent, interval, next_at = 0, 1.0 / rate, time.monotonic()
+    # A random phase per socket: phones do not all send at the same instant, and a generator whose
+    # sockets do would measure its own bursts rather than the relay.
+    sent, interval = 0, 1.0 / rate
+    next_at = time.monotonic() + random.uniform(0, interval)
     while (now := time.monotonic()) < stop:
         if now < next_at:
             await asyncio.sleep(next_at - now)
         next_at += interval
         payload = {"t": time.monotonic(), "score": [20, 3, "T20"], "n": sent}
-        await ws.send_str(json.dumps({"type": "cam-data", "code": code, "payload": payload}))
+        await ws.send_str(orjson.dumps({"type": "cam-data", "code": code, "payload": payload}).decode())
         sent += 1
     return sent
 
@@ -220,7 +225,7 @@ async def bench_rest(
         stop = time.monotonic() + seconds
 
         async def rest_writer(base: str, code: str) -> int:
-            sent, next_at = 0, time.monotonic()
+            sent, next_at = 0, time.monotonic() + random.uniform(0, 1.0 / rate)
             while (now := time.monotonic()) < stop:
                 if now < next_at:
                     await asyncio.sleep(next_at - now)
