@@ -20,6 +20,7 @@ T = TypeVar("T")
 
 # A safety net: the sweeper ends sessions long before; the expiry only reclaims what a crash left.
 KEY_TTL_SECONDS = 3600
+MAX_CONNECTIONS = 2000
 # Atomic push: refuse past the limit, number the message, append it, keep the keys expiring.
 PUSH_SCRIPT = """
 if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
@@ -57,8 +58,14 @@ class RedisStore:
     """SessionStore on Redis. Session updates are optimistic transactions (WATCH/MULTI)."""
 
     def __init__(self, url: str, prefix: str = "dartcam") -> None:
+        # Connections are opened as concurrent requests need them (bounded well below Redis's own
+        # maxclients); a burst of pairings must not fail for want of a pooled connection.
         self.redis = aioredis.from_url(
-            url, decode_responses=True, socket_timeout=2.0, socket_connect_timeout=2.0, retry_on_timeout=False
+            url,
+            decode_responses=True,
+            socket_timeout=2.0,
+            socket_connect_timeout=2.0,
+            max_connections=MAX_CONNECTIONS,
         )
         self.prefix = prefix
         self._push = self.redis.register_script(PUSH_SCRIPT)
