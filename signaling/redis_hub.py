@@ -166,22 +166,28 @@ class RedisHub(Hub):
             await self._set_presence(list(self._connections))
 
     async def _check_local(self) -> None:
-        """Flushes what a lost doorbell left waiting, closes sockets another instance replaced, and
-        tells clients whose session was lost with the store (never silently)."""
+        """Flushes what a lost doorbell left waiting, and tells clients whose session was lost with
+        the store (never silently)."""
         while True:
             await asyncio.sleep(self.local_check_interval)
-            for conn in list(self._connections.values()):
-                # Read the binding once: the socket's own handler may change it while we await.
-                code, role = conn.client.code, conn.client.role
-                if code is None or role is None:
-                    continue
-                try:
-                    session = await self.store.get(code)
+            # Read each binding once: a socket's own handler may change it while we await.
+            bound = [
+                (conn, conn.client.code, conn.client.role)
+                for conn in list(self._connections.values())
+                if conn.client.code is not None and conn.client.role is not None
+            ]
+            if not bound:
+                continue
+            try:
+                # Two round trips for all connections, then work only where there is some.
+                sessions = await self.redis_store.get_many([code for _, code, _ in bound])
+                waiting = await self.redis_store.queue_lengths([(code, role) for _, code, role in bound])
+                for (conn, code, role), session, count in zip(bound, sessions, waiting, strict=True):
                     if session is None and not await self.store.ended(code):
                         conn.client.code = conn.client.role = None
                         text = f"the session {code} was lost by the session store; start a new one"
                         await self.send(conn.id, error(ErrorName.EXPIRED, text))
-                    elif session is not None and session.slot(role).conn_id == conn.id:
+                    elif session is not None and count and session.slot(role).conn_id == conn.id:
                         await self.flush(conn.id, code, role)
-                except StoreUnavailable:
-                    break
+            except StoreUnavailable:
+                continue

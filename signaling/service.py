@@ -337,7 +337,10 @@ class SignalingService:
             if overdue:
                 await self._end(session, f"the {overdue[0]} did not come back within {self.config.grace:g} s")
             elif session.phone.joined and present:
-                await self.store.update(code, lambda s: _extend(s, now, self.config.code_ttl))
+                # Extended once half the TTL is used, not on every sweep: a write per session per
+                # sweep is what a shared store feels most.
+                if session.expires_at - now * 1000 < self.config.code_ttl * 500:
+                    await self.store.update(code, lambda s: _extend(s, now, self.config.code_ttl))
                 live += 1
             elif now * 1000 > session.expires_at:
                 await self._end(session, "the code expired")

@@ -152,6 +152,20 @@ class RedisStore:
         return int(seq)
 
     @unavailable
+    async def get_many(self, codes: list[str]) -> list[Session | None]:
+        """The sessions of several codes in one round trip."""
+        raws = await self.redis.mget([self._session_key(code) for code in codes])
+        return [Session.from_dict(json.loads(raw)) if raw else None for raw in raws]
+
+    @unavailable
+    async def queue_lengths(self, keys: list[tuple[str, Role]]) -> list[int]:
+        """How many messages wait for each (code, role), in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code, role in keys:
+                pipe.llen(self._queue_keys(code, role)[0])
+            return [int(n) for n in await pipe.execute()]
+
+    @unavailable
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
         items = await self._pop_all(keys=self._queue_keys(code, role)[:1])
         return [json.loads(item) for item in items]
