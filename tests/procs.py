@@ -3,6 +3,7 @@ started by the test that needs it and stopped by its process id."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -88,14 +89,15 @@ class RedisProcess:
 
 
 class SignalingProcess:
-    """`python -m signaling` on a free loopback port."""
+    """`python -m signaling` on a free loopback port. Its log goes to a file (an unread pipe would fill
+    up and stall the server); `log()` reads it."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
+        fd, self.log_path = tempfile.mkstemp(prefix="dartcam-signaling-", suffix=".log")
         cmd = [sys.executable, "-m", "signaling", "--host", "127.0.0.1", "--port", str(self.port), *args]
-        self.proc = subprocess.Popen(
-            cmd, env={**os.environ, **(env or {})}, stderr=subprocess.PIPE, text=True
-        )
+        with os.fdopen(fd, "w") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stderr=log)
         wait_port(self.port, self.proc)
 
     @property
@@ -106,5 +108,14 @@ class SignalingProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def log(self) -> str:
+        """What the server has logged so far."""
+        with open(self.log_path, encoding="utf-8") as fh:
+            return fh.read()
+
+    def stop(self, sig: int = signal.SIGTERM, keep_log: bool = False) -> None:
+        """Stops the server by its pid; its log is removed unless kept for reading."""
         stop(self.proc, sig)
+        if not keep_log:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.log_path)
