@@ -15,6 +15,7 @@ from signaling.hub import Hub
 from signaling.logs import log_event
 from signaling.metrics import Metrics
 from signaling.protocol import (
+    PHONE_PAGE_PATH,
     RELAYED_TYPES,
     ErrorName,
     Message,
@@ -75,7 +76,7 @@ class SignalingService:
 
     def _phone_url(self, code: str) -> str | None:
         base = self.config.public_url
-        return f"{base.rstrip('/')}/mobile-cam.html?code={code}" if base else None
+        return f"{base.rstrip('/')}{PHONE_PAGE_PATH}?code={code}" if base else None
 
     async def _present(self, slot_conn: str | None, rest_seen: float | None) -> bool:
         """Whether a role has a client now: a live socket, or a REST client that polled recently."""
