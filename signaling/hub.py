@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from signaling.protocol import Role
-from signaling.store import SessionStore
+from signaling.store import Pushed, SessionStore
 
 if TYPE_CHECKING:
     from signaling.service import Client
@@ -64,10 +64,17 @@ class Hub:
     def open_connections(self) -> int:
         return len(self._connections)
 
+    def _is_open(self, conn_id: str) -> bool:
+        conn = self._connections.get(conn_id)
+        return conn is not None and not conn.closed
+
     async def is_live(self, conn_id: str | None) -> bool:
         """True if the connection is open (on this instance; the Redis hub also asks the others)."""
-        conn = self._connections.get(conn_id) if conn_id else None
-        return conn is not None and not conn.closed
+        return conn_id is not None and self._is_open(conn_id)
+
+    async def live_among(self, conn_ids: list[str]) -> set[str]:
+        """Which of these connections are open (the sweep asks for all of them at once)."""
+        return {conn_id for conn_id in conn_ids if self._is_open(conn_id)}
 
     async def send(self, conn_id: str, message: dict[str, Any]) -> bool:
         """Sends a message straight to a connection of this instance (replies, errors)."""
@@ -103,8 +110,15 @@ class Hub:
 
             yield send
 
+    async def deliver(self, code: str, role: Role, message: dict[str, Any], limit: int) -> Pushed:
+        """Queues a message for a role and flushes the queue to the role's live connection (QueueFull
+        past limit)."""
+        pushed = await self.store.push(code, role, message, limit)
+        await self.notify(code, role, pushed.conn_id)
+        return pushed
+
     async def notify(self, code: str, role: Role, conn_id: str | None) -> None:
-        """Something was queued for a role: wake its long-polls and flush to its connection."""
+        """Something was queued for a role: wake its long-polls here and flush to its connection."""
         event = self._waiters.get((code, role))
         if event is not None:
             event.set()

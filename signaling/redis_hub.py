@@ -9,20 +9,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import time
 from collections.abc import Coroutine
+from typing import Any
+
+import orjson
 
 from signaling.hub import Connection, Hub
 from signaling.logs import log_event
 from signaling.protocol import ErrorName, Role, error
-from signaling.store.base import StoreUnavailable
-from signaling.store.redis import RedisStore
+from signaling.store.base import Pushed, StoreUnavailable
+from signaling.store.redis import PUSH_LUA, RedisStore, unavailable
 from signaling.tasks import cancel_and_wait
 
 PRESENCE_TTL = 15
 PRESENCE_REFRESH = 5.0
 RESUBSCRIBE_DELAY = 0.5
+# A connection of another instance seen alive is trusted this long without asking Redis again. Its
+# session binding is what a relay follows; presence only detects a dead instance, which PRESENCE_TTL
+# already leaves unnoticed for longer.
+REMOTE_LIVE_CACHE = 2.0
+# The push, then the doorbell of the instance that owns the bound connection (or, with no socket
+# bound, of the instance where a REST long-poll waits for the role): one round trip per relay.
+# KEYS[4] is the role's waiter key; ARGV[5] this instance, ARGV[6] the channel prefix, ARGV[7] the code.
+DELIVER_SCRIPT = (
+    PUSH_LUA
+    + """
+local owner, note
+if conn ~= '' then
+  owner = string.match(conn, '^([^-]*)-')
+  note = cjson.encode({op = 'flush', conn = conn, code = ARGV[7], role = ARGV[4]})
+else
+  owner = redis.call('GET', KEYS[4])
+  note = cjson.encode({op = 'wake', code = ARGV[7], role = ARGV[4]})
+end
+if owner and owner ~= ARGV[5] then redis.call('PUBLISH', ARGV[6] .. owner, note) end
+return {seq, conn}
+"""
+)
 
 
 class RedisHub(Hub):
@@ -33,8 +58,11 @@ class RedisHub(Hub):
         self.redis_store = store
         self.local_check_interval = local_check_interval
         self._tasks: list[asyncio.Task[None]] = []
-        # Fire-and-forget presence writes, kept referenced so they are not collected mid-flight.
-        self._writes: set[asyncio.Task[None]] = set()
+        # Fire-and-forget work (presence writes, doorbells), kept referenced so that it is not
+        # collected mid-flight.
+        self._background: set[asyncio.Task[None]] = set()
+        self._remote_live: dict[str, float] = {}
+        self._deliver = store.redis.register_script(DELIVER_SCRIPT)
 
     def _channel(self, instance_id: str) -> str:
         return self.redis_store.key("instance", instance_id)
@@ -67,8 +95,8 @@ class RedisHub(Hub):
 
     def _spawn(self, coro: Coroutine[None, None, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _set_presence(self, conn_ids: list[str]) -> None:
         with contextlib.suppress(Exception):  # Redis down: the refresher writes it again later
@@ -86,33 +114,49 @@ class RedisHub(Hub):
             return False
         if self.is_local(conn_id):
             return await super().is_live(conn_id)
-        try:
-            return bool(await self.redis_store.redis.exists(self._presence(conn_id)))
-        except Exception as exc:
-            raise StoreUnavailable(f"Redis unreachable ({exc.__class__.__name__})") from exc
+        if self._remote_live.get(conn_id, 0.0) > time.monotonic():
+            return True
+        return bool(await self._remote_among([conn_id]))
+
+    async def live_among(self, conn_ids: list[str]) -> set[str]:
+        live = await super().live_among([c for c in conn_ids if self.is_local(c)])
+        return live | await self._remote_among([c for c in conn_ids if not self.is_local(c)])
+
+    @unavailable
+    async def _remote_among(self, conn_ids: list[str]) -> set[str]:
+        """Which connections of other instances have presence keys, in one round trip."""
+        if not conn_ids:
+            return set()
+        async with self.redis_store.redis.pipeline(transaction=False) as pipe:
+            for conn_id in conn_ids:
+                pipe.exists(self._presence(conn_id))
+            found = await pipe.execute()
+        live = {conn_id for conn_id, n in zip(conn_ids, found, strict=True) if n}
+        now = time.monotonic()
+        if len(self._remote_live) > 10_000:
+            self._remote_live = {c: t for c, t in self._remote_live.items() if t > now}
+        self._remote_live.update(dict.fromkeys(live, now + REMOTE_LIVE_CACHE))
+        return live
 
     def is_local(self, conn_id: str) -> bool:
         """True if the connection id names this instance."""
         return conn_id.startswith(self.instance_id + "-")
 
+    @unavailable
     async def _publish(self, instance_id: str, note: dict[str, str]) -> None:
-        try:
-            await self.redis_store.redis.publish(self._channel(instance_id), json.dumps(note))
-        except Exception as exc:
-            raise StoreUnavailable(f"Redis unreachable ({exc.__class__.__name__})") from exc
+        await self.redis_store.redis.publish(self._channel(instance_id), orjson.dumps(note))
 
-    async def notify(self, code: str, role: Role, conn_id: str | None) -> None:
-        if conn_id is not None and not self.is_local(conn_id):
-            await self._publish(
-                conn_id.split("-", 1)[0], {"op": "flush", "conn": conn_id, "code": code, "role": role}
-            )
-            return
-        await super().notify(code, role, conn_id)
-        if conn_id is None:
-            # A REST long-poll for this role may be waiting on another instance.
-            owner = await self.redis_store.redis.get(self._waiter(code, role))
-            if owner and owner != self.instance_id:
-                await self._publish(owner, {"op": "wake", "code": code, "role": role})
+    @unavailable
+    async def deliver(self, code: str, role: Role, message: dict[str, Any], limit: int) -> Pushed:
+        store = self.redis_store
+        reply = await self._deliver(
+            keys=[*store.queue_keys(code, role), self._waiter(code, role)],
+            args=[*store.push_args(role, message, limit), self.instance_id, self._channel(""), code],
+        )
+        pushed = store.pushed(reply, role, limit)
+        if pushed.conn_id is None or self.is_local(pushed.conn_id):
+            await self.notify(code, role, pushed.conn_id)
+        return pushed
 
     async def wait(self, code: str, role: Role, seconds: float) -> None:
         await self.redis_store.redis.set(
@@ -131,11 +175,17 @@ class RedisHub(Hub):
                 )
 
     async def _on_note(self, note: dict[str, str]) -> None:
+        try:
+            await self._act_on(note)
+        except StoreUnavailable as exc:
+            log_event("doorbell-failed", logging.WARNING, error=str(exc))
+
+    async def _act_on(self, note: dict[str, str]) -> None:
         op = note.get("op")
         if op == "flush":
             await self.flush(note["conn"], note["code"], Role(note["role"]))
         elif op == "wake":
-            await Hub.notify(self, note["code"], Role(note["role"]), None)
+            await self.notify(note["code"], Role(note["role"]), None)
         elif op == "close":
             await super().close_connection(note["conn"], int(note["code"]), note["reason"])
 
@@ -147,10 +197,9 @@ class RedisHub(Hub):
                 await pubsub.subscribe(self._channel(self.instance_id))
                 async for item in pubsub.listen():
                     if item.get("type") == "message":
-                        try:
-                            await self._on_note(json.loads(item["data"]))
-                        except StoreUnavailable as exc:
-                            log_event("doorbell-failed", logging.WARNING, error=str(exc))
+                        # Each doorbell in a task of its own: the next one need not wait for this
+                        # flush's round trip (a connection's lock keeps its messages in order).
+                        self._spawn(self._on_note(orjson.loads(item["data"])))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

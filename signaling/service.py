@@ -27,7 +27,7 @@ from signaling.protocol import (
     relayed,
 )
 from signaling.protocol import error as error_message
-from signaling.session import Session
+from signaling.session import Session, Slot
 from signaling.store import QueueFull, SessionStore
 
 # How long an ended code answers EXPIRED rather than INVALID_CODE.
@@ -78,12 +78,19 @@ class SignalingService:
         base = self.config.public_url
         return f"{base.rstrip('/')}{PHONE_PAGE_PATH}?code={code}" if base else None
 
-    async def _present(self, slot_conn: str | None, rest_seen: float | None) -> bool:
+    async def _present(self, slot: Slot) -> bool:
         """Whether a role has a client now: a live socket, or a REST client that polled recently."""
-        if slot_conn is not None:
-            return await self.hub.is_live(slot_conn)
+        if slot.conn_id is not None:
+            return await self.hub.is_live(slot.conn_id)
+        return self._polled_lately(slot)
+
+    def _polled_lately(self, slot: Slot) -> bool:
         window = self.config.long_poll_max + 10.0
-        return rest_seen is not None and time.time() - rest_seen <= window
+        return slot.rest_seen is not None and time.time() - slot.rest_seen <= window
+
+    def _held(self, slot: Slot, open_conns: set[str]) -> bool:
+        """`_present`, given which connections are open."""
+        return slot.conn_id in open_conns if slot.conn_id is not None else self._polled_lately(slot)
 
     # ---- session lifecycle ---------------------------------------------------------------------
 
@@ -127,7 +134,7 @@ class SignalingService:
         session = await self._session(code, client)
         holder = session.phone
         owns = token is not None and token == holder.token
-        if not owns and await self._present(holder.conn_id, holder.rest_seen):
+        if not owns and await self._present(holder):
             raise ProtocolError(ErrorName.SESSION_TAKEN, "a phone is already connected to this session")
         if holder.joined and not owns:
             # A new phone must not receive what was addressed to the one it replaces.
@@ -227,15 +234,11 @@ class SignalingService:
     async def _deliver(self, code: str, role: Role, msg: dict[str, Any]) -> str:
         """Queues a message for a role and flushes it to the role's live connection, wherever it is."""
         try:
-            seq = await self.store.push(code, role, msg, self.config.queue_limit)
+            pushed = await self.hub.deliver(code, role, msg, self.config.queue_limit)
         except QueueFull as exc:
             raise ProtocolError(ErrorName.QUEUE_FULL, str(exc)) from None
-        # Read the binding after the push: a resume that binds later flushes this message itself.
-        session = await self.store.get(code)
-        conn_id = session.slot(role).conn_id if session else None
-        await self.hub.notify(code, role, conn_id)
-        outcome = "relayed" if conn_id is not None else "queued"
-        log_event(f"message-{outcome}", 10, code=code, role=str(role), type=msg.get("type"), seq=seq)
+        outcome = "relayed" if pushed.conn_id is not None else "queued"
+        log_event(f"message-{outcome}", 10, code=code, role=str(role), type=msg.get("type"), seq=pushed.seq)
         return outcome
 
     async def relay(self, client: Client, msg: Message, role: Role | None = None) -> str:
@@ -252,7 +255,7 @@ class SignalingService:
         target = session.slot(sender.other)
         if msg.type is MsgType.CALIBRATION:
             await self.store_calibration(code, msg.payload)
-        if msg.type is MsgType.DATA and not await self._present(target.conn_id, target.rest_seen):
+        if msg.type is MsgType.DATA and not await self._present(target):
             raise ProtocolError(ErrorName.PEER_ABSENT, f"the {sender.other} is not connected", ref="cam-data")
         outcome = await self._deliver(code, sender.other, relayed(msg.type, code, msg.payload))
         self.metrics.count(str(msg.type), outcome)
@@ -322,13 +325,13 @@ class SignalingService:
             return  # another instance sweeps this round
         now = time.time()
         live = 0
-        for code in await self.store.codes():
-            session = await self.store.get(code)
-            if session is None:
-                continue
-            present = [
-                r for r in Role if await self._present(session.slot(r).conn_id, session.slot(r).rest_seen)
-            ]
+        # Every session and every connection in a few round trips, not a few per session.
+        sessions = [s for s in await self.store.get_many(await self.store.codes()) if s is not None]
+        bound = [s.slot(r).conn_id for s in sessions for r in Role]
+        open_conns = await self.hub.live_among([c for c in bound if c is not None])
+        for session in sessions:
+            code = session.code
+            present = [r for r in Role if self._held(session.slot(r), open_conns)]
             for role in Role:
                 slot = session.slot(role)
                 if slot.joined and slot.left_at is None and role not in present:

@@ -1,7 +1,7 @@
 """Where sessions, per-role queues and counters live: in this process, or in Redis for several
 instances. Both backends implement `SessionStore`."""
 
-from signaling.store.base import QueueFull, SessionStore, StoreUnavailable
+from signaling.store.base import Pushed, QueueFull, SessionStore, StoreUnavailable
 from signaling.store.memory import MemoryStore
 
-__all__ = ["MemoryStore", "QueueFull", "SessionStore", "StoreUnavailable"]
+__all__ = ["MemoryStore", "Pushed", "QueueFull", "SessionStore", "StoreUnavailable"]

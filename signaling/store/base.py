@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from signaling.protocol import Role
 from signaling.session import Session
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A queued message's sequence number, and the connection that held the role right after the
+    push (None: no socket holds it). Reading the binding after the push matters: a resume that binds
+    later flushes the message itself."""
+
+    seq: int
+    conn_id: str | None
 
 
 class QueueFull(Exception):
@@ -31,6 +42,10 @@ class SessionStore(Protocol):
         """The session of a code, or None."""
         ...
 
+    async def get_many(self, codes: list[str]) -> list[Session | None]:
+        """The sessions of several codes, in order (one round trip on Redis)."""
+        ...
+
     async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
         """Applies fn to the session and stores the result; None (fn not called) if there is none.
         An exception raised by fn leaves the session unchanged."""
@@ -48,8 +63,8 @@ class SessionStore(Protocol):
         """Every live code (for the sweeper)."""
         ...
 
-    async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> int:
-        """Appends a message to a role's queue and returns its sequence number; QueueFull past limit."""
+    async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> Pushed:
+        """Appends a message to a role's queue; QueueFull past limit."""
         ...
 
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from signaling.protocol import Role
 from signaling.session import Session
-from signaling.store.base import QueueFull
+from signaling.store.base import Pushed, QueueFull
 
 T = TypeVar("T")
 
@@ -34,6 +34,9 @@ class MemoryStore:
 
     async def get(self, code: str) -> Session | None:
         return self._sessions.get(code)
+
+    async def get_many(self, codes: list[str]) -> list[Session | None]:
+        return [self._sessions.get(code) for code in codes]
 
     async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
         session = self._sessions.get(code)
@@ -63,14 +66,15 @@ class MemoryStore:
     async def codes(self) -> list[str]:
         return list(self._sessions)
 
-    async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> int:
+    async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> Pushed:
         queue = self._queues.setdefault((code, role), deque())
         if len(queue) >= limit:
             raise QueueFull(f"{len(queue)} messages are already waiting for the {role}")
         seq = self._seq.get((code, role), 0) + 1
         self._seq[(code, role)] = seq
         queue.append(message)
-        return seq
+        session = self._sessions.get(code)
+        return Pushed(seq, session.slot(role).conn_id if session else None)
 
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
         queue = self._queues.get((code, role))

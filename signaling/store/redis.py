@@ -3,10 +3,10 @@ shared by every instance of a deployment. Every key expires, so nothing leaks wh
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
@@ -14,21 +14,28 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from signaling.protocol import Role
 from signaling.session import Session
-from signaling.store.base import QueueFull, StoreUnavailable
+from signaling.store.base import Pushed, QueueFull, StoreUnavailable
 
 T = TypeVar("T")
 
 # A safety net: the sweeper ends sessions long before; the expiry only reclaims what a crash left.
 KEY_TTL_SECONDS = 3600
 MAX_CONNECTIONS = 2000
-# Atomic push: refuse past the limit, number the message, append it, keep the keys expiring.
-PUSH_SCRIPT = """
-if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+# Atomic push: refuse past the limit, number the message, append it, keep the keys expiring; then
+# read which connection holds the role (KEYS[3] is the session, ARGV[4] the role; '' for none).
+# A fragment: the Redis hub appends its doorbell to it, so a relay is one round trip.
+PUSH_LUA = """
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {-1, ''} end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-return seq
+local conn = ''
+local raw = redis.call('GET', KEYS[3])
+if raw then
+  local bound = cjson.decode(raw)[ARGV[4]]['conn_id']
+  if type(bound) == 'string' then conn = bound end
+end
 """
 # Atomic pop of a whole queue.
 POP_ALL_SCRIPT = """
@@ -68,7 +75,7 @@ class RedisStore:
             max_connections=MAX_CONNECTIONS,
         )
         self.prefix = prefix
-        self._push = self.redis.register_script(PUSH_SCRIPT)
+        self._push = self.redis.register_script(PUSH_LUA + "return {seq, conn}")
         self._pop_all = self.redis.register_script(POP_ALL_SCRIPT)
 
     def key(self, *parts: str) -> str:
@@ -78,8 +85,22 @@ class RedisStore:
     def _session_key(self, code: str) -> str:
         return self.key("session", code)
 
-    def _queue_keys(self, code: str, role: Role) -> list[str]:
-        return [self.key("queue", code, str(role)), self.key("seq", code, str(role))]
+    def queue_keys(self, code: str, role: Role) -> list[str]:
+        """The keys PUSH_LUA takes: the role's queue, its sequence counter, the session."""
+        return [self.key("queue", code, str(role)), self.key("seq", code, str(role)), self._session_key(code)]
+
+    @staticmethod
+    def push_args(role: Role, message: dict[str, Any], limit: int) -> list[Any]:
+        """The arguments PUSH_LUA takes."""
+        return [orjson.dumps(message), limit, KEY_TTL_SECONDS, str(role)]
+
+    @staticmethod
+    def pushed(reply: list[Any], role: Role, limit: int) -> Pushed:
+        """The result of PUSH_LUA; QueueFull if it refused."""
+        seq, conn = int(reply[0]), reply[1]
+        if seq < 0:
+            raise QueueFull(f"{limit} messages are already waiting for the {role}")
+        return Pushed(seq, conn or None)
 
     @unavailable
     async def ping(self) -> bool:
@@ -89,7 +110,7 @@ class RedisStore:
     @unavailable
     async def create(self, session: Session) -> bool:
         created = await self.redis.set(
-            self._session_key(session.code), json.dumps(session.to_dict()), nx=True, ex=KEY_TTL_SECONDS
+            self._session_key(session.code), orjson.dumps(session.to_dict()), nx=True, ex=KEY_TTL_SECONDS
         )
         if created:
             await self.redis.delete(self.key("ended", session.code))
@@ -98,7 +119,7 @@ class RedisStore:
     @unavailable
     async def get(self, code: str) -> Session | None:
         raw = await self.redis.get(self._session_key(code))
-        return Session.from_dict(json.loads(raw)) if raw else None
+        return Session.from_dict(orjson.loads(raw)) if raw else None
 
     @unavailable
     async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
@@ -111,10 +132,10 @@ class RedisStore:
                     if not raw:
                         await pipe.reset()
                         return None
-                    session = Session.from_dict(json.loads(raw))
+                    session = Session.from_dict(orjson.loads(raw))
                     result = fn(session)
                     pipe.multi()
-                    pipe.set(key, json.dumps(session.to_dict()), ex=KEY_TTL_SECONDS)
+                    pipe.set(key, orjson.dumps(session.to_dict()), ex=KEY_TTL_SECONDS)
                     await pipe.execute()
                     return result
                 except WatchError:
@@ -125,8 +146,8 @@ class RedisStore:
     async def end(self, code: str, tombstone_ttl: float) -> None:
         keys = [
             self._session_key(code),
-            *self._queue_keys(code, Role.DESKTOP),
-            *self._queue_keys(code, Role.PHONE),
+            *self.queue_keys(code, Role.DESKTOP)[:2],
+            *self.queue_keys(code, Role.PHONE)[:2],
         ]
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(*keys)
@@ -143,38 +164,35 @@ class RedisStore:
         return [key[start:] async for key in self.redis.scan_iter(match=self._session_key("*"), count=500)]
 
     @unavailable
-    async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> int:
-        seq = await self._push(
-            keys=self._queue_keys(code, role), args=[json.dumps(message), limit, KEY_TTL_SECONDS]
-        )
-        if int(seq) < 0:
-            raise QueueFull(f"{limit} messages are already waiting for the {role}")
-        return int(seq)
+    async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> Pushed:
+        reply = await self._push(keys=self.queue_keys(code, role), args=self.push_args(role, message, limit))
+        return self.pushed(reply, role, limit)
 
     @unavailable
     async def get_many(self, codes: list[str]) -> list[Session | None]:
-        """The sessions of several codes in one round trip."""
+        if not codes:
+            return []
         raws = await self.redis.mget([self._session_key(code) for code in codes])
-        return [Session.from_dict(json.loads(raw)) if raw else None for raw in raws]
+        return [Session.from_dict(orjson.loads(raw)) if raw else None for raw in raws]
 
     @unavailable
     async def queue_lengths(self, keys: list[tuple[str, Role]]) -> list[int]:
         """How many messages wait for each (code, role), in one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for code, role in keys:
-                pipe.llen(self._queue_keys(code, role)[0])
+                pipe.llen(self.queue_keys(code, role)[0])
             return [int(n) for n in await pipe.execute()]
 
     @unavailable
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
-        items = await self._pop_all(keys=self._queue_keys(code, role)[:1])
-        return [json.loads(item) for item in items]
+        items = await self._pop_all(keys=self.queue_keys(code, role)[:1])
+        return [orjson.loads(item) for item in items]
 
     @unavailable
     async def requeue(self, code: str, role: Role, messages: list[dict[str, Any]]) -> None:
         if messages and await self.redis.exists(self._session_key(code)):
-            key = self._queue_keys(code, role)[0]
-            await self.redis.lpush(key, *[json.dumps(m) for m in reversed(messages)])
+            key = self.queue_keys(code, role)[0]
+            await self.redis.lpush(key, *[orjson.dumps(m) for m in reversed(messages)])
 
     @unavailable
     async def hit(self, key: str, limit: int, window: float, peek: bool = False) -> bool:
