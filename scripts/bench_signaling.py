@@ -26,6 +26,8 @@ import aiohttp
 import orjson  # the generator shares the machine with the server: keep its own cost low
 import psutil
 
+from signaling.gc_tuning import tune_gc
+
 OFFER_SDP = "v=0\r\n" + "a=x-bench:" + "o" * 6000 + "\r\n"
 ANSWER_SDP = "v=0\r\n" + "a=x-bench:" + "a" * 4000 + "\r\n"
 CANDIDATE = "candidate:{i} 1 udp 2122260223 127.0.0.1 {port} typ host generation 0 ufrag abcd"
@@ -177,6 +179,9 @@ async def bench_ws(
                 return await handshake(desktop, phone)
 
         codes = await asyncio.gather(*(paced(d, p) for d, p in sockets))
+        # The generator's own full collections stalled every socket at once and were measured as
+        # relay latency; it gets the server's settings.
+        tune_gc()
         setup = time.monotonic() - t0
         print(
             f"[ws] {pairs} pairs connected and handshaken in {setup:.2f} s "

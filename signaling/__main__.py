@@ -7,6 +7,7 @@ from aiohttp import web
 from signaling import tls
 from signaling.app import create_app
 from signaling.cli import parse_config
+from signaling.gc_tuning import tune_gc
 from signaling.logs import log_event, setup_logging
 
 
@@ -24,8 +25,10 @@ def main(argv: list[str] | None = None) -> None:
         tls=config.tls,
         public_url=config.public_url,
     )
+    app = create_app(config)
+    tune_gc()
     web.run_app(
-        create_app(config),
+        app,
         host=config.host,
         port=config.port,
         ssl_context=ssl_context,

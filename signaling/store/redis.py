@@ -20,7 +20,9 @@ T = TypeVar("T")
 
 # A safety net: the sweeper ends sessions long before; the expiry only reclaims what a crash left.
 KEY_TTL_SECONDS = 3600
-MAX_CONNECTIONS = 2000
+MAX_CONNECTIONS = 64
+POOL_WAIT_SECONDS = 5.0
+GET_BATCH = 100
 # Atomic push: refuse past the limit, number the message, append it, keep the keys expiring; then
 # read which connection holds the role (KEYS[3] is the session, ARGV[4] the role; '' for none).
 # A fragment: the Redis hub appends its doorbell to it, so a relay is one round trip.
@@ -65,15 +67,18 @@ class RedisStore:
     """SessionStore on Redis. Session updates are optimistic transactions (WATCH/MULTI)."""
 
     def __init__(self, url: str, prefix: str = "dartcam") -> None:
-        # Connections are opened as concurrent requests need them (bounded well below Redis's own
-        # maxclients); a burst of pairings must not fail for want of a pooled connection.
-        self.redis = aioredis.from_url(
+        # A bounded pool whose callers wait for a free connection. An unbounded one opens a new
+        # connection for every request of a burst, and opening one costs more than the request: a
+        # burst then snowballed into seconds of latency.
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
             decode_responses=True,
             socket_timeout=2.0,
             socket_connect_timeout=2.0,
             max_connections=MAX_CONNECTIONS,
+            timeout=POOL_WAIT_SECONDS,
         )
+        self.redis = aioredis.Redis.from_pool(pool)
         self.prefix = prefix
         self._push = self.redis.register_script(PUSH_LUA + "return {seq, conn}")
         self._pop_all = self.redis.register_script(POP_ALL_SCRIPT)
@@ -170,18 +175,13 @@ class RedisStore:
 
     @unavailable
     async def get_many(self, codes: list[str]) -> list[Session | None]:
-        if not codes:
-            return []
-        raws = await self.redis.mget([self._session_key(code) for code in codes])
-        return [Session.from_dict(orjson.loads(raw)) if raw else None for raw in raws]
-
-    @unavailable
-    async def queue_lengths(self, keys: list[tuple[str, Role]]) -> list[int]:
-        """How many messages wait for each (code, role), in one round trip."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for code, role in keys:
-                pipe.llen(self.queue_keys(code, role)[0])
-            return [int(n) for n in await pipe.execute()]
+        sessions: list[Session | None] = []
+        # In batches, so that parsing hundreds of sessions never holds the event loop for long.
+        for start in range(0, len(codes), GET_BATCH):
+            batch = codes[start : start + GET_BATCH]
+            raws = await self.redis.mget([self._session_key(code) for code in batch])
+            sessions += [Session.from_dict(orjson.loads(raw)) if raw else None for raw in raws]
+        return sessions
 
     @unavailable
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:

@@ -1,0 +1,97 @@
+"""Which connections are alive across instances. Each instance keeps one Redis set of its open
+connection ids and refreshes its expiry; an instance that dies stops refreshing, its set expires, and
+every other instance then sees its connections as gone (and the sweep lets their roles resume)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import defaultdict
+
+from signaling.store.redis import RedisStore, unavailable
+
+PRESENCE_TTL = 15
+PRESENCE_REFRESH = 5.0
+# A connection of another instance seen alive is trusted this long without asking Redis again. Its
+# session binding is what a relay follows; presence only detects a dead instance, which PRESENCE_TTL
+# already leaves unnoticed for longer.
+REMOTE_LIVE_CACHE = 2.0
+
+
+def owner_of(conn_id: str) -> str:
+    """The instance a connection id names (ids are `<instance>-<n>`)."""
+    return conn_id.split("-", 1)[0]
+
+
+class Presence:
+    """This instance's presence set, and lookups in the others'."""
+
+    def __init__(self, instance_id: str, store: RedisStore) -> None:
+        self.instance_id = instance_id
+        self.store = store
+        self._remote_live: dict[str, float] = {}
+        # Ids whose removal failed (Redis down): removed again at the next refresh.
+        self._unremoved: set[str] = set()
+
+    def _key(self, instance_id: str) -> str:
+        return self.store.key("conns", instance_id)
+
+    async def add(self, conn_id: str) -> None:
+        """Announces a new connection of this instance."""
+        with contextlib.suppress(Exception):  # Redis down: the next refresh writes it
+            async with self.store.redis.pipeline(transaction=True) as pipe:
+                pipe.sadd(self._key(self.instance_id), conn_id)
+                pipe.expire(self._key(self.instance_id), PRESENCE_TTL)
+                await pipe.execute()
+
+    async def drop(self, conn_id: str) -> None:
+        """Withdraws a closed connection of this instance."""
+        try:
+            await self.store.redis.srem(self._key(self.instance_id), conn_id)
+        except Exception:
+            self._unremoved.add(conn_id)
+
+    async def refresh(self, open_conns: list[str]) -> None:
+        """Re-announces every open connection and keeps the set from expiring. Members are only ever
+        added here, never replaced: a connection registered meanwhile must not vanish from the set."""
+        key = self._key(self.instance_id)
+        unremoved = set(self._unremoved)
+        with contextlib.suppress(Exception):
+            async with self.store.redis.pipeline(transaction=True) as pipe:
+                if open_conns:
+                    pipe.sadd(key, *open_conns)
+                if unremoved:
+                    pipe.srem(key, *unremoved)
+                pipe.expire(key, PRESENCE_TTL)
+                await pipe.execute()
+            self._unremoved -= unremoved
+
+    async def is_live(self, conn_id: str) -> bool:
+        """True if a connection of another instance is open."""
+        if self._remote_live.get(conn_id, 0.0) > time.monotonic():
+            return True
+        return bool(await self.live_among([conn_id]))
+
+    @unavailable
+    async def live_among(self, conn_ids: list[str]) -> set[str]:
+        """Which connections of other instances are open: one command per instance, one round trip."""
+        if not conn_ids:
+            return set()
+        by_owner: dict[str, list[str]] = defaultdict(list)
+        for conn_id in conn_ids:
+            by_owner[owner_of(conn_id)].append(conn_id)
+        async with self.store.redis.pipeline(transaction=False) as pipe:
+            for owner, ids in by_owner.items():
+                pipe.smismember(self._key(owner), ids)
+            replies = await pipe.execute()
+        live = {
+            conn_id
+            for ids, found in zip(by_owner.values(), replies, strict=True)
+            for conn_id, member in zip(ids, found, strict=True)
+            if member
+        }
+        now = time.monotonic()
+        if len(self._remote_live) > 10_000:
+            self._remote_live = {c: t for c, t in self._remote_live.items() if t > now}
+        self._remote_live.update(dict.fromkeys(live, now + REMOTE_LIVE_CACHE))
+        return live
