@@ -117,6 +117,14 @@ class Hub:
         await self.notify(code, role, pushed.conn_id)
         return pushed
 
+    async def deliver_if_present(
+        self, code: str, role: Role, message: dict[str, Any], limit: int
+    ) -> Pushed | None:
+        """A fast path for a relay: delivers if the session is live and the role's socket is plainly
+        open, in one step; None if it cannot tell (then the caller reads the session and decides). A
+        store in this process is fast to read anyway: here it always declines."""
+        return None
+
     async def notify(self, code: str, role: Role, conn_id: str | None) -> None:
         """Something was queued for a role: wake its long-polls here and flush to its connection."""
         event = self._waiters.get((code, role))

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
 
 import orjson
+from redis.commands.core import AsyncScript
 
 from signaling.hub import Connection, Hub
 from signaling.logs import log_event
@@ -24,6 +26,7 @@ from signaling.store.redis import PUSH_LUA, RedisStore, unavailable
 from signaling.tasks import cancel_and_wait
 
 RESUBSCRIBE_DELAY = 0.5
+DECLINED = -2
 # The push, then the doorbell of the instance that owns the bound connection (or, with no socket
 # bound, of the instance where a REST long-poll waits for the role): one round trip per relay.
 # KEYS[4] is the role's waiter key; ARGV[5] this instance, ARGV[6] the channel prefix, ARGV[7] the code.
@@ -41,6 +44,22 @@ end
 if owner and owner ~= ARGV[5] then redis.call('PUBLISH', ARGV[6] .. owner, note) end
 return {seq, conn}
 """
+)
+# The relay's fast path: DELIVER_SCRIPT, but only if the session is live (ARGV[8]: now, epoch ms) and
+# the role's connection is in its instance's presence set (ARGV[9]: the sets' prefix; a key computed
+# here, which a single Redis allows). Otherwise it returns -2 and pushes nothing: the service then
+# reads the session and applies its rules (and errors) itself.
+DELIVER_IF_PRESENT_SCRIPT = (
+    """
+local raw = redis.call('GET', KEYS[3])
+if not raw then return {-2, ''} end
+local session = cjson.decode(raw)
+local target = session[ARGV[4]]['conn_id']
+if tonumber(ARGV[8]) > session['expires_at'] or type(target) ~= 'string' then return {-2, ''} end
+local owner_set = ARGV[9] .. string.match(target, '^([^-]*)-')
+if redis.call('SISMEMBER', owner_set, target) == 0 then return {-2, ''} end
+"""
+    + DELIVER_SCRIPT
 )
 # The periodic check of this instance's connections, in Redis: per connection (KEYS session and
 # queue, ARGV role and connection id) -1 if the session is gone, 1 if messages wait for it and the
@@ -76,6 +95,7 @@ class RedisHub(Hub):
         # collected mid-flight.
         self._background: set[asyncio.Task[None]] = set()
         self._deliver = store.redis.register_script(DELIVER_SCRIPT)
+        self._deliver_if_present = store.redis.register_script(DELIVER_IF_PRESENT_SCRIPT)
         self._check = store.redis.register_script(CHECK_SCRIPT)
 
     def _channel(self, instance_id: str) -> str:
@@ -121,14 +141,37 @@ class RedisHub(Hub):
         """True if the connection id names this instance."""
         return owner_of(conn_id) == self.instance_id
 
-    @unavailable
     async def deliver(self, code: str, role: Role, message: dict[str, Any], limit: int) -> Pushed:
+        reply = await self._run(self._deliver, code, role, message, limit, [])
+        return await self._pushed(reply, code, role, limit)
+
+    async def deliver_if_present(
+        self, code: str, role: Role, message: dict[str, Any], limit: int
+    ) -> Pushed | None:
+        extra = [int(time.time() * 1000), self.presence.key("")]
+        reply = await self._run(self._deliver_if_present, code, role, message, limit, extra)
+        return None if int(reply[0]) == DECLINED else await self._pushed(reply, code, role, limit)
+
+    @unavailable
+    async def _run(
+        self,
+        script: AsyncScript,
+        code: str,
+        role: Role,
+        message: dict[str, Any],
+        limit: int,
+        extra: list[Any],
+    ) -> list[Any]:
         store = self.redis_store
-        reply = await self._deliver(
+        return await script(
             keys=[*store.queue_keys(code, role), self._waiter(code, role)],
-            args=[*store.push_args(role, message, limit), self.instance_id, self._channel(""), code],
+            args=[*store.push_args(role, message, limit), self.instance_id, self._channel(""), code, *extra],
         )
-        pushed = store.pushed(reply, role, limit)
+
+    async def _pushed(self, reply: list[Any], code: str, role: Role, limit: int) -> Pushed:
+        """The script's result; the doorbell of another instance has rung already, a connection of
+        this instance is flushed here."""
+        pushed = self.redis_store.pushed(reply, role, limit)
         if pushed.conn_id is None or self.is_local(pushed.conn_id):
             await self.notify(code, role, pushed.conn_id)
         return pushed

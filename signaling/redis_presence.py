@@ -33,28 +33,29 @@ class Presence:
         # Ids whose removal failed (Redis down): removed again at the next refresh.
         self._unremoved: set[str] = set()
 
-    def _key(self, instance_id: str) -> str:
+    def key(self, instance_id: str) -> str:
+        """The presence set of an instance."""
         return self.store.key("conns", instance_id)
 
     async def add(self, conn_id: str) -> None:
         """Announces a new connection of this instance."""
         with contextlib.suppress(Exception):  # Redis down: the next refresh writes it
             async with self.store.redis.pipeline(transaction=True) as pipe:
-                pipe.sadd(self._key(self.instance_id), conn_id)
-                pipe.expire(self._key(self.instance_id), PRESENCE_TTL)
+                pipe.sadd(self.key(self.instance_id), conn_id)
+                pipe.expire(self.key(self.instance_id), PRESENCE_TTL)
                 await pipe.execute()
 
     async def drop(self, conn_id: str) -> None:
         """Withdraws a closed connection of this instance."""
         try:
-            await self.store.redis.srem(self._key(self.instance_id), conn_id)
+            await self.store.redis.srem(self.key(self.instance_id), conn_id)
         except Exception:
             self._unremoved.add(conn_id)
 
     async def refresh(self, open_conns: list[str]) -> None:
         """Re-announces every open connection and keeps the set from expiring. Members are only ever
         added here, never replaced: a connection registered meanwhile must not vanish from the set."""
-        key = self._key(self.instance_id)
+        key = self.key(self.instance_id)
         unremoved = set(self._unremoved)
         with contextlib.suppress(Exception):
             async with self.store.redis.pipeline(transaction=True) as pipe:
@@ -82,7 +83,7 @@ class Presence:
             by_owner[owner_of(conn_id)].append(conn_id)
         async with self.store.redis.pipeline(transaction=False) as pipe:
             for owner, ids in by_owner.items():
-                pipe.smismember(self._key(owner), ids)
+                pipe.smismember(self.key(owner), ids)
             replies = await pipe.execute()
         live = {
             conn_id

@@ -4,8 +4,9 @@ The WebSocket and REST handlers only translate to and from these calls; errors a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from signaling.protocol import (
 )
 from signaling.protocol import error as error_message
 from signaling.session import Session, Slot
-from signaling.store import QueueFull, SessionStore
+from signaling.store import Pushed, QueueFull, SessionStore
 
 # How long an ended code answers EXPIRED rather than INVALID_CODE.
 TOMBSTONE_SECONDS = 600.0
@@ -233,10 +234,18 @@ class SignalingService:
 
     async def _deliver(self, code: str, role: Role, msg: dict[str, Any]) -> str:
         """Queues a message for a role and flushes it to the role's live connection, wherever it is."""
-        try:
+        with _queue_full_as_error():
             pushed = await self.hub.deliver(code, role, msg, self.config.queue_limit)
-        except QueueFull as exc:
-            raise ProtocolError(ErrorName.QUEUE_FULL, str(exc)) from None
+        return self._delivered(code, role, msg, pushed)
+
+    async def _deliver_if_present(self, code: str, role: Role, msg: dict[str, Any]) -> str | None:
+        """`_deliver`, if the hub can tell at once that the session is live and the role's socket
+        open; None (and nothing queued) if it cannot."""
+        with _queue_full_as_error():
+            pushed = await self.hub.deliver_if_present(code, role, msg, self.config.queue_limit)
+        return None if pushed is None else self._delivered(code, role, msg, pushed)
+
+    def _delivered(self, code: str, role: Role, msg: dict[str, Any], pushed: Pushed) -> str:
         outcome = "relayed" if pushed.conn_id is not None else "queued"
         log_event(f"message-{outcome}", 10, code=code, role=str(role), type=msg.get("type"), seq=pushed.seq)
         return outcome
@@ -251,13 +260,20 @@ class SignalingService:
             raise ProtocolError(ErrorName.NOT_JOINED, f"this socket belongs to {client.code}, not {code}")
         if client.conn_id is not None and client.code is None:
             raise ProtocolError(ErrorName.NOT_JOINED, "send cam-create or cam-join first", ref=str(msg.type))
+        out = relayed(msg.type, code, msg.payload)
+        # cam-data is most of the traffic: on Redis, one round trip when the peer is plainly there.
+        if msg.type is MsgType.DATA and client.code == code:
+            outcome = await self._deliver_if_present(code, sender.other, out)
+            if outcome is not None:
+                self.metrics.count(str(msg.type), outcome)
+                return outcome
         session = await self._session(code, client)
         target = session.slot(sender.other)
         if msg.type is MsgType.CALIBRATION:
             await self.store_calibration(code, msg.payload)
         if msg.type is MsgType.DATA and not await self._present(target):
             raise ProtocolError(ErrorName.PEER_ABSENT, f"the {sender.other} is not connected", ref="cam-data")
-        outcome = await self._deliver(code, sender.other, relayed(msg.type, code, msg.payload))
+        outcome = await self._deliver(code, sender.other, out)
         self.metrics.count(str(msg.type), outcome)
         return outcome
 
@@ -377,6 +393,14 @@ class SignalingService:
                 await self.sweep()
             except Exception as exc:  # a failed sweep must not stop the next one
                 log_event("sweep-failed", 40, error=repr(exc))
+
+
+@contextlib.contextmanager
+def _queue_full_as_error() -> Iterator[None]:
+    try:
+        yield
+    except QueueFull as exc:
+        raise ProtocolError(ErrorName.QUEUE_FULL, str(exc)) from None
 
 
 def _extend(session: Session, now: float, ttl: float) -> bool:

@@ -67,6 +67,25 @@ async def test_data_relayed_only_when_peer_connected(srv: Harness) -> None:
     phone, _ = await srv.phone(code)
     await desktop.send({"type": "cam-data", "code": code, "payload": {"x": 2}})
     assert (await phone.recv("cam-data"))["payload"] == {"x": 2}
+    # Once the phone's socket is gone, cam-data is refused again, not queued.
+    await phone.close()
+    await desktop.recv("cam-peer-left")
+    await desktop.send({"type": "cam-data", "code": code, "payload": {"x": 3}})
+    assert (await desktop.recv("cam-error"))["code"] == "PEER_ABSENT"
+
+
+async def test_data_on_an_expired_session_is_refused(make_server) -> None:
+    # No sweep in this test, so nothing extends the paired session past its TTL.
+    srv = await make_server(code_ttl=0.5, sweep_interval=60.0)
+    desktop, code_msg = await srv.desktop()
+    code = code_msg["code"]
+    phone, _ = await srv.phone(code)
+    await desktop.send({"type": "cam-data", "code": code, "payload": {"x": 1}})
+    assert (await phone.recv("cam-data"))["payload"] == {"x": 1}
+    await asyncio.sleep(0.8)
+    await desktop.send({"type": "cam-data", "code": code, "payload": {"x": 2}})
+    assert (await desktop.recv("cam-error"))["code"] == "EXPIRED"
+    assert (await phone.recv("cam-error"))["code"] == "EXPIRED"
 
 
 async def test_diagnostic_is_never_answered(srv: Harness) -> None:

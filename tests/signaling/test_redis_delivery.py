@@ -1,0 +1,69 @@
+"""The Redis hub's delivery scripts on a real redis-server: the relay's fast path delivers only when
+the session is live and the peer's socket is announced by its instance, and rings that instance."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+import redis
+
+from signaling.protocol import Role
+from signaling.redis_hub import RedisHub
+from signaling.session import Session
+from signaling.store.redis import RedisStore
+from tests.procs import RedisProcess
+
+LIMIT = 10
+
+
+@pytest.fixture
+async def hub(redis_server: RedisProcess) -> AsyncIterator[RedisHub]:
+    redis.Redis.from_url(redis_server.url).flushall()
+    store = RedisStore(redis_server.url)
+    # Not started: no refresher re-announces anything behind the test's back.
+    yield RedisHub("here", store)
+    await store.close()
+
+
+async def paired_session(store: RedisStore, phone_conn: str, ttl: float = 60.0) -> str:
+    now = time.time()
+    session = Session(code="FAST01", created_at=now, expires_at=(now + ttl) * 1000)
+    session.desktop.conn_id, session.phone.conn_id = "here-1", phone_conn
+    session.desktop.joined = session.phone.joined = True
+    assert await store.create(session)
+    return session.code
+
+
+async def test_fast_path_declines_a_peer_whose_instance_is_gone(hub: RedisHub) -> None:
+    code = await paired_session(hub.redis_store, "there-7")
+    msg = {"type": "cam-data", "code": code, "payload": {"n": 1}}
+    # "there" announces nothing (it died and its presence set expired): nothing is queued.
+    assert await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT) is None
+    assert await hub.redis_store.pop_all(code, Role.PHONE) == []
+    # Once "there" announces the socket, the message is queued and "there" is rung.
+    await hub.redis_store.redis.sadd(hub.presence.key("there"), "there-7")
+    pubsub = hub.redis_store.redis.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(hub.redis_store.key("instance", "there"))
+    pushed = await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT)
+    assert pushed is not None and pushed.conn_id == "there-7" and pushed.seq == 1
+    note, deadline = None, time.monotonic() + 2.0
+    while note is None and time.monotonic() < deadline:  # the first read takes the confirmation
+        note = await pubsub.get_message(timeout=0.1)
+    assert note is not None
+    assert orjson.loads(note["data"]) == {"op": "flush", "conn": "there-7", "code": code, "role": "phone"}
+    assert await hub.redis_store.pop_all(code, Role.PHONE) == [msg]
+    await pubsub.aclose()
+
+
+async def test_fast_path_declines_an_expired_session(hub: RedisHub) -> None:
+    code = await paired_session(hub.redis_store, "there-7", ttl=0.2)
+    await hub.redis_store.redis.sadd(hub.presence.key("there"), "there-7")
+    msg = {"type": "cam-data", "code": code, "payload": {}}
+    assert await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT) is not None
+    await asyncio.sleep(0.3)
+    assert await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT) is None
+    assert await hub.redis_store.pop_all(code, Role.PHONE) == [msg]  # only the first
