@@ -285,8 +285,8 @@ def report(label: str, tally: Tally, sent: int, elapsed: float, rss0: float, rss
     )
     print(f"[{label}] relayed messages/s: {tally.received / elapsed:.0f}")
     print(
-        f"[{label}] relay latency p50 {p(0.50):.1f} ms, p99 {p(0.99):.1f} ms, "
-        f"mean {statistics.fmean(lat) * 1000 if lat else float('nan'):.1f} ms"
+        f"[{label}] relay latency p50 {p(0.50):.1f} ms, p99 {p(0.99):.1f} ms, p99.9 {p(0.999):.1f} ms, "
+        f"max {p(1.0):.1f} ms, mean {statistics.fmean(lat) * 1000 if lat else float('nan'):.1f} ms"
     )
     print(f"[{label}] server RSS {rss0:.1f} MB at start of the stream, {rss1:.1f} MB at the end")
     if samples:
