@@ -226,7 +226,7 @@ class RedisHub(Hub):
     async def _refresh_presence(self) -> None:
         while True:
             await asyncio.sleep(PRESENCE_REFRESH)
-            await self.presence.refresh(list(self._connections))
+            await self.presence.refresh(self._connections.keys())
 
     async def _check_local(self) -> None:
         """Flushes what a lost doorbell left waiting, and tells clients whose session was lost with

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import defaultdict
+from collections.abc import Collection
 
 from signaling.store.redis import RedisStore, unavailable
 
@@ -30,8 +31,6 @@ class Presence:
         self.instance_id = instance_id
         self.store = store
         self._remote_live: dict[str, float] = {}
-        # Ids whose removal failed (Redis down): removed again at the next refresh.
-        self._unremoved: set[str] = set()
 
     def key(self, instance_id: str) -> str:
         """The presence set of an instance."""
@@ -47,25 +46,26 @@ class Presence:
 
     async def drop(self, conn_id: str) -> None:
         """Withdraws a closed connection of this instance."""
-        try:
+        with contextlib.suppress(Exception):  # Redis down: the next refresh removes it
             await self.store.redis.srem(self.key(self.instance_id), conn_id)
-        except Exception:
-            self._unremoved.add(conn_id)
 
-    async def refresh(self, open_conns: list[str]) -> None:
-        """Re-announces every open connection and keeps the set from expiring. Members are only ever
-        added here, never replaced: a connection registered meanwhile must not vanish from the set."""
+    async def refresh(self, open_conns: Collection[str]) -> None:
+        """Makes the set match this instance's open connections (a live view, read after the set:
+        ids are never reused, so a member missing from it is closed for good; one registered
+        meanwhile is in it) and keeps the set from expiring. Repairs what a failed write or an add
+        that ran after its drop left behind."""
         key = self.key(self.instance_id)
-        unremoved = set(self._unremoved)
         with contextlib.suppress(Exception):
+            members = await self.store.redis.smembers(key)
+            current = list(open_conns)
+            stale = members.difference(current)
             async with self.store.redis.pipeline(transaction=True) as pipe:
-                if open_conns:
-                    pipe.sadd(key, *open_conns)
-                if unremoved:
-                    pipe.srem(key, *unremoved)
+                if current:
+                    pipe.sadd(key, *current)
+                if stale:
+                    pipe.srem(key, *stale)
                 pipe.expire(key, PRESENCE_TTL)
                 await pipe.execute()
-            self._unremoved -= unremoved
 
     async def is_live(self, conn_id: str) -> bool:
         """True if a connection of another instance is open."""

@@ -1,5 +1,6 @@
-"""The Redis hub's delivery scripts on a real redis-server: the relay's fast path delivers only when
-the session is live and the peer's socket is announced by its instance, and rings that instance."""
+"""The Redis hub's parts on a real redis-server: the relay's fast path delivers only when the session
+is live and the peer's socket is announced by its instance, and rings that instance; the presence set
+of an instance follows its open sockets and expires with it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import redis
 
 from signaling.protocol import Role
 from signaling.redis_hub import RedisHub
+from signaling.redis_presence import PRESENCE_TTL, Presence
 from signaling.session import Session
 from signaling.store.redis import RedisStore
 from tests.procs import RedisProcess
@@ -67,3 +69,18 @@ async def test_fast_path_declines_an_expired_session(hub: RedisHub) -> None:
     await asyncio.sleep(0.3)
     assert await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT) is None
     assert await hub.redis_store.pop_all(code, Role.PHONE) == [msg]  # only the first
+
+
+async def test_presence_refresh_repairs_the_set_and_keeps_it_expiring(hub: RedisHub) -> None:
+    redis_client = hub.redis_store.redis
+    here, there = hub.presence, Presence("there", hub.redis_store)
+    await here.add("here-1")
+    await here.add("here-2")
+    # here-2 closed but its removal never reached Redis; here-3 opened but was not announced yet.
+    await here.refresh({"here-1": None, "here-3": None}.keys())
+    assert await redis_client.smembers(here.key("here")) == {"here-1", "here-3"}
+    assert 0 < await redis_client.ttl(here.key("here")) <= PRESENCE_TTL
+    assert await there.live_among(["here-1", "here-2", "here-3"]) == {"here-1", "here-3"}
+    # An instance that stops refreshing disappears with its set.
+    await redis_client.delete(here.key("here"))
+    assert await there.live_among(["here-1", "here-3"]) == set()
