@@ -117,12 +117,13 @@ class Hub:
         await self.notify(code, role, pushed.conn_id)
         return pushed
 
-    async def deliver_if_present(
-        self, code: str, role: Role, message: dict[str, Any], limit: int
+    async def deliver_if_live(
+        self, code: str, role: Role, message: dict[str, Any], limit: int, *, peer_present: bool
     ) -> Pushed | None:
-        """A fast path for a relay: delivers if the session is live and the role's socket is plainly
-        open, in one step; None if it cannot tell (then the caller reads the session and decides). A
-        store in this process is fast to read anyway: here it always declines."""
+        """A fast path for a relay: delivers in one step if the session is plainly live (and, with
+        peer_present, the role's socket plainly open); None if it cannot tell, and then the caller
+        reads the session and decides. A store in this process is fast to read anyway: here it
+        always declines."""
         return None
 
     async def notify(self, code: str, role: Role, conn_id: str | None) -> None:

@@ -45,19 +45,22 @@ if owner and owner ~= ARGV[5] then redis.call('PUBLISH', ARGV[6] .. owner, note)
 return {seq, conn}
 """
 )
-# The relay's fast path: DELIVER_SCRIPT, but only if the session is live (ARGV[8]: now, epoch ms) and
-# the role's connection is in its instance's presence set (ARGV[9]: the sets' prefix; a key computed
-# here, which a single Redis allows). Otherwise it returns -2 and pushes nothing: the service then
-# reads the session and applies its rules (and errors) itself.
-DELIVER_IF_PRESENT_SCRIPT = (
+# The relay's fast path: DELIVER_SCRIPT, but only if the session is live (ARGV[8]: now, epoch ms)
+# and, when ARGV[10] is '1', the role's connection is in its instance's presence set (ARGV[9]: the
+# sets' prefix; a key computed here, which a single Redis allows). Otherwise it returns -2 and pushes
+# nothing: the service then reads the session and applies its rules (and errors) itself.
+DELIVER_IF_LIVE_SCRIPT = (
     """
 local raw = redis.call('GET', KEYS[3])
 if not raw then return {-2, ''} end
 local session = cjson.decode(raw)
-local target = session[ARGV[4]]['conn_id']
-if tonumber(ARGV[8]) > session['expires_at'] or type(target) ~= 'string' then return {-2, ''} end
-local owner_set = ARGV[9] .. string.match(target, '^([^-]*)-')
-if redis.call('SISMEMBER', owner_set, target) == 0 then return {-2, ''} end
+if tonumber(ARGV[8]) > session['expires_at'] then return {-2, ''} end
+if ARGV[10] == '1' then
+  local target = session[ARGV[4]]['conn_id']
+  if type(target) ~= 'string' then return {-2, ''} end
+  local owner_set = ARGV[9] .. string.match(target, '^([^-]*)-')
+  if redis.call('SISMEMBER', owner_set, target) == 0 then return {-2, ''} end
+end
 """
     + DELIVER_SCRIPT
 )
@@ -95,7 +98,7 @@ class RedisHub(Hub):
         # collected mid-flight.
         self._background: set[asyncio.Task[None]] = set()
         self._deliver = store.redis.register_script(DELIVER_SCRIPT)
-        self._deliver_if_present = store.redis.register_script(DELIVER_IF_PRESENT_SCRIPT)
+        self._deliver_if_live = store.redis.register_script(DELIVER_IF_LIVE_SCRIPT)
         self._check = store.redis.register_script(CHECK_SCRIPT)
 
     def _channel(self, instance_id: str) -> str:
@@ -145,11 +148,11 @@ class RedisHub(Hub):
         reply = await self._run(self._deliver, code, role, message, limit, [])
         return await self._pushed(reply, code, role, limit)
 
-    async def deliver_if_present(
-        self, code: str, role: Role, message: dict[str, Any], limit: int
+    async def deliver_if_live(
+        self, code: str, role: Role, message: dict[str, Any], limit: int, *, peer_present: bool
     ) -> Pushed | None:
-        extra = [int(time.time() * 1000), self.presence.key("")]
-        reply = await self._run(self._deliver_if_present, code, role, message, limit, extra)
+        extra = [int(time.time() * 1000), self.presence.key(""), "1" if peer_present else "0"]
+        reply = await self._run(self._deliver_if_live, code, role, message, limit, extra)
         return None if int(reply[0]) == DECLINED else await self._pushed(reply, code, role, limit)
 
     @unavailable

@@ -238,11 +238,15 @@ class SignalingService:
             pushed = await self.hub.deliver(code, role, msg, self.config.queue_limit)
         return self._delivered(code, role, msg, pushed)
 
-    async def _deliver_if_present(self, code: str, role: Role, msg: dict[str, Any]) -> str | None:
-        """`_deliver`, if the hub can tell at once that the session is live and the role's socket
-        open; None (and nothing queued) if it cannot."""
+    async def _deliver_if_live(
+        self, code: str, role: Role, msg: dict[str, Any], *, peer_present: bool
+    ) -> str | None:
+        """`_deliver`, if the hub can tell at once that the session is live (and, with peer_present,
+        that the role's socket is open); None, and nothing queued, if it cannot."""
         with _queue_full_as_error():
-            pushed = await self.hub.deliver_if_present(code, role, msg, self.config.queue_limit)
+            pushed = await self.hub.deliver_if_live(
+                code, role, msg, self.config.queue_limit, peer_present=peer_present
+            )
         return None if pushed is None else self._delivered(code, role, msg, pushed)
 
     def _delivered(self, code: str, role: Role, msg: dict[str, Any], pushed: Pushed) -> str:
@@ -261,9 +265,11 @@ class SignalingService:
         if client.conn_id is not None and client.code is None:
             raise ProtocolError(ErrorName.NOT_JOINED, "send cam-create or cam-join first", ref=str(msg.type))
         out = relayed(msg.type, code, msg.payload)
-        # cam-data is most of the traffic: on Redis, one round trip when the peer is plainly there.
-        if msg.type is MsgType.DATA and client.code == code:
-            outcome = await self._deliver_if_present(code, sender.other, out)
+        # On Redis, one round trip when the session is plainly live (and for cam-data, most of the
+        # traffic, the peer plainly there). A calibration is also stored, so it takes the full way.
+        if client.code == code and msg.type is not MsgType.CALIBRATION:
+            peer_present = msg.type is MsgType.DATA
+            outcome = await self._deliver_if_live(code, sender.other, out, peer_present=peer_present)
             if outcome is not None:
                 self.metrics.count(str(msg.type), outcome)
                 return outcome

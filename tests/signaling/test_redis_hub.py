@@ -44,14 +44,19 @@ async def test_fast_path_declines_a_peer_whose_instance_is_gone(hub: RedisHub) -
     code = await paired_session(hub.redis_store, "there-7")
     msg = {"type": "cam-data", "code": code, "payload": {"n": 1}}
     # "there" announces nothing (it died and its presence set expired): nothing is queued.
-    assert await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT) is None
+    assert await hub.deliver_if_live(code, Role.PHONE, msg, LIMIT, peer_present=True) is None
     assert await hub.redis_store.pop_all(code, Role.PHONE) == []
+    # A message that waits for an absent peer (an offer, a candidate) is queued all the same.
+    offer = {"type": "cam-offer", "code": code, "payload": {"type": "offer", "sdp": "v=0"}}
+    queued = await hub.deliver_if_live(code, Role.PHONE, offer, LIMIT, peer_present=False)
+    assert queued is not None and queued.seq == 1
+    assert await hub.redis_store.pop_all(code, Role.PHONE) == [offer]
     # Once "there" announces the socket, the message is queued and "there" is rung.
     await hub.redis_store.redis.sadd(hub.presence.key("there"), "there-7")
     pubsub = hub.redis_store.redis.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(hub.redis_store.key("instance", "there"))
-    pushed = await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT)
-    assert pushed is not None and pushed.conn_id == "there-7" and pushed.seq == 1
+    pushed = await hub.deliver_if_live(code, Role.PHONE, msg, LIMIT, peer_present=True)
+    assert pushed is not None and pushed.conn_id == "there-7" and pushed.seq == 2
     note, deadline = None, time.monotonic() + 2.0
     while note is None and time.monotonic() < deadline:  # the first read takes the confirmation
         note = await pubsub.get_message(timeout=0.1)
@@ -65,9 +70,10 @@ async def test_fast_path_declines_an_expired_session(hub: RedisHub) -> None:
     code = await paired_session(hub.redis_store, "there-7", ttl=0.2)
     await hub.redis_store.redis.sadd(hub.presence.key("there"), "there-7")
     msg = {"type": "cam-data", "code": code, "payload": {}}
-    assert await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT) is not None
+    assert await hub.deliver_if_live(code, Role.PHONE, msg, LIMIT, peer_present=True) is not None
     await asyncio.sleep(0.3)
-    assert await hub.deliver_if_present(code, Role.PHONE, msg, LIMIT) is None
+    for peer_present in (True, False):
+        assert await hub.deliver_if_live(code, Role.PHONE, msg, LIMIT, peer_present=peer_present) is None
     assert await hub.redis_store.pop_all(code, Role.PHONE) == [msg]  # only the first
 
 
