@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -39,7 +40,7 @@ class Tally:
 
     latencies: list[float] = field(default_factory=list)
     received: int = 0
-    errors: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
 
     def note(self, sent_at: float) -> None:
         self.received += 1
@@ -128,7 +129,7 @@ async def reader(ws: aiohttp.ClientWebSocketResponse, tally: Tally, stop: float)
         if data.get("type") == "cam-data":
             tally.note(data["payload"]["t"])
         elif data.get("type") == "cam-error":
-            tally.errors += 1
+            tally.errors[data.get("code", "?")] += 1
 
 
 async def writer(ws: aiohttp.ClientWebSocketResponse, code: str, rate: float, stop: float) -> int:
@@ -249,7 +250,7 @@ async def bench_rest(
                 body = {"type": "cam-data", "payload": {"t": time.monotonic()}, "source": "phone"}
                 async with http.post(f"{base}/cam/signal/{code}", json=body) as r:
                     if r.status != 200:
-                        tally.errors += 1
+                        tally.errors[f"HTTP {r.status}"] += 1
                 sent += 1
             return sent
 
@@ -281,7 +282,7 @@ def report(label: str, tally: Tally, sent: int, elapsed: float, rss0: float, rss
     p = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: float("nan"))
     print(
         f"[{label}] sent {sent}, relayed {tally.received} ({tally.received / max(sent, 1):.2%}), "
-        f"errors {tally.errors}"
+        f"errors {sum(tally.errors.values())} {dict(tally.errors) or ''}"
     )
     print(f"[{label}] relayed messages/s: {tally.received / elapsed:.0f}")
     print(

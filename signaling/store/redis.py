@@ -3,6 +3,7 @@ shared by every instance of a deployment. Every key expires, so nothing leaks wh
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -50,16 +51,18 @@ return items
 def unavailable(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
     """Turns Redis connection failures into StoreUnavailable, which clients see as UNAVAILABLE."""
 
+    @functools.wraps(fn)
     async def wrapped(*args: Any, **kwargs: Any) -> T:
         try:
             return await fn(*args, **kwargs)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(f"Redis unreachable ({exc.__class__.__name__})") from exc
+            # Also what an overloaded server says when no pooled connection frees up in time.
+            raise StoreUnavailable(
+                f"Redis unreachable or busy ({exc.__class__.__name__}: {exc}); try again"
+            ) from exc
         except RedisError as exc:
             raise StoreUnavailable(f"Redis error: {exc}") from exc
 
-    wrapped.__name__ = fn.__name__
-    wrapped.__doc__ = fn.__doc__
     return wrapped
 
 
