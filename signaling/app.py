@@ -19,6 +19,7 @@ from signaling.rest import RestHandlers
 from signaling.service import SignalingService
 from signaling.store import MemoryStore, SessionStore, StoreUnavailable
 from signaling.store.redis import RedisStore
+from signaling.sweeper import Sweeper
 from signaling.tasks import cancel_and_wait
 from signaling.ws import WebSocketHandler
 
@@ -95,7 +96,7 @@ def create_app(config: ServerConfig) -> web.Application:
 
     async def background(_: web.Application) -> AsyncIterator[None]:
         await hub.start()
-        sweeper = asyncio.create_task(service.run_sweeper())
+        sweeper = asyncio.create_task(Sweeper(service).run())
         yield
         await cancel_and_wait(sweeper)
         await hub.close()

@@ -1,9 +1,8 @@
-"""The pairing logic, independent of transport: create, join, resume, relay, leave, poll, sweep.
+"""The pairing logic, independent of transport: create, join, resume, relay, leave, poll.
 The WebSocket and REST handlers only translate to and from these calls; errors are ProtocolErrors."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
@@ -71,7 +70,7 @@ class SignalingService:
             await self.store.hit(limit_key, limit, 60.0)
             raise ProtocolError(ErrorName.INVALID_CODE, f"no session has the code {code!r}")
         if time.time() * 1000 > session.expires_at:
-            await self._end(session, "the code expired")
+            await self.end_session(session, "the code expired")
             raise ProtocolError(ErrorName.EXPIRED, f"the code {code} expired")
         return session
 
@@ -89,8 +88,8 @@ class SignalingService:
         window = self.config.long_poll_max + 10.0
         return slot.rest_seen is not None and time.time() - slot.rest_seen <= window
 
-    def _held(self, slot: Slot, open_conns: set[str]) -> bool:
-        """`_present`, given which connections are open."""
+    def present_among(self, slot: Slot, open_conns: set[str]) -> bool:
+        """Whether a role has a client now, given which connections are open (the sweep's way)."""
         return slot.conn_id in open_conns if slot.conn_id is not None else self._polled_lately(slot)
 
     # ---- session lifecycle ---------------------------------------------------------------------
@@ -217,9 +216,9 @@ class SignalingService:
         client.code = client.role = None
         if code is None or role is None or conn_id is None:
             return
-        await self._mark_left(code, role, conn_id)
+        await self.mark_left(code, role, conn_id)
 
-    async def _end(self, session: Session, reason: str) -> None:
+    async def end_session(self, session: Session, reason: str) -> None:
         """Ends a session: tells its live sockets, forgets it, and remembers that the code existed."""
         await self.store.end(session.code, TOMBSTONE_SECONDS)
         log_event("session-expired", code=session.code, reason=reason)
@@ -337,44 +336,9 @@ class SignalingService:
 
         await self.store.update(code, seen)
 
-    # ---- background sweep ----------------------------------------------------------------------
+    # ---- leaving -------------------------------------------------------------------------------
 
-    async def sweep(self) -> None:
-        """Ends expired sessions and those whose absent role outlived the grace period; marks roles
-        whose client vanished without a close (dead instance, silent REST phone) as left; keeps paired
-        sessions alive while a role is present (the code's TTL bounds pairing, not a running stream)."""
-        if not await self.store.try_lock("sweep", self.config.sweep_interval * 0.8):
-            return  # another instance sweeps this round
-        now = time.time()
-        live = 0
-        # Every session and every connection in a few round trips, not a few per session.
-        sessions = [s for s in await self.store.get_many(await self.store.codes()) if s is not None]
-        bound = [s.slot(r).conn_id for s in sessions for r in Role]
-        open_conns = await self.hub.live_among([c for c in bound if c is not None])
-        for session in sessions:
-            code = session.code
-            present = [r for r in Role if self._held(session.slot(r), open_conns)]
-            for role in Role:
-                slot = session.slot(role)
-                if slot.joined and slot.left_at is None and role not in present:
-                    await self._mark_left(code, role, slot.conn_id)
-                    slot.left_at = now
-            overdue = [r for r in Role if now - (session.slot(r).left_at or now) > self.config.grace]
-            if overdue:
-                await self._end(session, f"the {overdue[0]} did not come back within {self.config.grace:g} s")
-            elif session.phone.joined and present:
-                # Extended once half the TTL is used, not on every sweep: a write per session per
-                # sweep is what a shared store feels most.
-                if session.expires_at - now * 1000 < self.config.code_ttl * 500:
-                    await self.store.update(code, lambda s: _extend(s, now, self.config.code_ttl))
-                live += 1
-            elif now * 1000 > session.expires_at:
-                await self._end(session, "the code expired")
-            else:
-                live += 1
-        self.metrics.sessions.set(live)
-
-    async def _mark_left(self, code: str, role: Role, conn_id: str | None) -> None:
+    async def mark_left(self, code: str, role: Role, conn_id: str | None) -> None:
         """A role whose client is gone (socket closed, instance died, REST phone stopped polling) has
         left: it may resume until the grace period ends. Only the connection that holds the role may
         release it, not an older socket that a resume replaced."""
@@ -391,15 +355,6 @@ class SignalingService:
             log_event("peer-left", code=code, role=str(role), conn=conn_id)
             await self._deliver(code, role.other, message(MsgType.PEER_LEFT, code=code, role=str(role)))
 
-    async def run_sweeper(self) -> None:
-        """Sweeps forever, every sweep_interval seconds (cancelled at shutdown)."""
-        while True:
-            await asyncio.sleep(self.config.sweep_interval)
-            try:
-                await self.sweep()
-            except Exception as exc:  # a failed sweep must not stop the next one
-                log_event("sweep-failed", 40, error=repr(exc))
-
 
 @contextlib.contextmanager
 def _queue_full_as_error() -> Iterator[None]:
@@ -407,8 +362,3 @@ def _queue_full_as_error() -> Iterator[None]:
         yield
     except QueueFull as exc:
         raise ProtocolError(ErrorName.QUEUE_FULL, str(exc)) from None
-
-
-def _extend(session: Session, now: float, ttl: float) -> bool:
-    session.expires_at = max(session.expires_at, (now + ttl) * 1000)
-    return True
