@@ -121,6 +121,47 @@ async def test_instance_killed_desktop_resumes_on_other(redis_url: str) -> None:
         b.stop()
 
 
+async def test_instances_added_and_removed_while_a_session_lives(redis_url: str) -> None:
+    a = SignalingProcess("--redis", redis_url, "--sweep-interval", "0.5")
+    b = SignalingProcess("--redis", redis_url, "--sweep-interval", "0.5")
+    c: SignalingProcess | None = None
+    try:
+        async with aiohttp.ClientSession() as http:
+            desktop = await _ws(http, a.ws_url)
+            await desktop.send({"type": "cam-create"})
+            code_msg = await desktop.recv("cam-code")
+            code = code_msg["code"]
+            phone = await _ws(http, b.ws_url)
+            await phone.send({"type": "cam-join", "code": code, "payload": None})
+            joined_token = (await phone.recv("cam-joined"))["resumeToken"]
+            await desktop.recv("cam-peer-joined")
+            # C joins the deployment mid-session; the phone moves to it.
+            c = SignalingProcess("--redis", redis_url, "--sweep-interval", "0.5")
+            await phone.close()
+            await desktop.recv("cam-peer-left")
+            phone = await _ws(http, c.ws_url)
+            await phone.send({"type": "cam-resume", "code": code, "resumeToken": joined_token})
+            assert (await phone.recv())["type"] == "cam-resumed"
+            await desktop.send({"type": "cam-offer", "code": code, "payload": offer(5)})
+            assert (await phone.recv("cam-offer"))["payload"] == offer(5)
+            # A leaves the deployment (stopped the normal way): its desktop resumes on B and gets
+            # what the phone sent meanwhile, in order.
+            a.stop()
+            assert (await phone.recv("cam-peer-left"))["role"] == "desktop"
+            sent = [candidate(i) for i in range(3)]
+            for cand in sent:
+                await phone.send({"type": "cam-ice", "code": code, "payload": cand})
+            again = await _ws(http, b.ws_url)
+            await again.send({"type": "cam-resume", "code": code, "resumeToken": code_msg["resumeToken"]})
+            assert (await again.recv())["type"] == "cam-resumed"
+            assert [(await again.recv("cam-ice"))["payload"] for _ in sent] == sent
+            await again.expect_silence(0.3)
+    finally:
+        for proc in (a, b, c):
+            if proc is not None:
+                proc.stop()
+
+
 @contextlib.contextmanager
 def server_on_own_redis(persistent: bool) -> Iterator[tuple[RedisProcess, SignalingProcess]]:
     """A redis-server that the test may stop and restart, and a server process on it."""
