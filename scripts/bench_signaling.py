@@ -282,7 +282,7 @@ def report(label: str, tally: Tally, sent: int, elapsed: float, rss0: float, rss
     p = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000) if lat else (lambda q: float("nan"))
     print(
         f"[{label}] sent {sent}, relayed {tally.received} ({tally.received / max(sent, 1):.2%}), "
-        f"errors {sum(tally.errors.values())} {dict(tally.errors) or ''}"
+        f"errors {sum(tally.errors.values())}" + (f" {dict(tally.errors)}" if tally.errors else "")
     )
     print(f"[{label}] relayed messages/s: {tally.received / elapsed:.0f}")
     print(
