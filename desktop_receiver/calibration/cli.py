@@ -4,7 +4,9 @@ Run as ``python -m desktop_receiver.calibration.cli calibrate IMAGE ...`` (the l
 optional, so that ``python -m desktop_receiver calibrate ...`` can hand its arguments over). With
 ``--json`` every image gives exactly one JSON object on its own line; the exit code is 2 if any image
 failed to calibrate, 0 otherwise. With several images and ``--overlay``, the image's index is added to
-the overlay's file name.
+the overlay's file name. An overlay that cannot be written (no such directory, a file name without an
+image extension OpenCV can write, a write error) is reported on stderr and makes the exit code 3; a bad
+``--overlay`` path is refused before any image is calibrated.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from .overlay import draw_overlay
 from .pipeline import calibrate
 from .result import CalibrationFailure, CalibrationResult
 
 EXIT_FAILED = 2
+EXIT_OVERLAY = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
     parser.add_argument("--overlay", metavar="OUT.png", help="write the frame with the fitted board drawn")
     args = parser.parse_args(argv)
-    failed = False
+    if args.overlay:
+        problem = _overlay_problem(_overlay_path(args.overlay, 0, len(args.images)))
+        if problem:
+            print(f"calibrate: cannot write the overlay {args.overlay}: {problem}", file=sys.stderr)
+            return EXIT_OVERLAY
+    failed = overlay_failed = False
     for index, name in enumerate(args.images):
         image = cv2.imread(name, cv2.IMREAD_COLOR) if Path(name).is_file() else None
         if image is None:
@@ -41,12 +50,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             outcome = calibrate(image)
             if args.overlay:
-                cv2.imwrite(
-                    _overlay_path(args.overlay, index, len(args.images)), draw_overlay(image, outcome)
-                )
+                path = _overlay_path(args.overlay, index, len(args.images))
+                problem = _write_image(path, draw_overlay(image, outcome))
+                if problem:
+                    print(f"calibrate: cannot write the overlay {path}: {problem}", file=sys.stderr)
+                    overlay_failed = True
         failed |= not outcome.ok
         print(json.dumps(outcome.to_json()) if args.json else _describe(name, outcome), flush=True)
-    return EXIT_FAILED if failed else 0
+    return EXIT_OVERLAY if overlay_failed else EXIT_FAILED if failed else 0
 
 
 def _overlay_path(template: str, index: int, count: int) -> str:
@@ -54,6 +65,25 @@ def _overlay_path(template: str, index: int, count: int) -> str:
         return template
     path = Path(template)
     return str(path.with_name(f"{path.stem}_{index}{path.suffix or '.png'}"))
+
+
+def _overlay_problem(path: str) -> str | None:
+    """Why an overlay cannot be written to ``path`` (checked before calibrating), or None."""
+    parent = Path(path).parent
+    if not parent.is_dir():
+        return f"no such directory {parent}"
+    if not cv2.haveImageWriter(path):
+        return "the file name needs an image extension such as .png or .jpg"
+    return None
+
+
+def _write_image(path: str, image: np.ndarray) -> str | None:
+    """Write ``image`` to ``path``; the reason if that failed (cv2.imwrite only returns False)."""
+    try:
+        ok = cv2.imwrite(path, image)
+    except cv2.error as exc:
+        return str(exc).strip().splitlines()[-1]
+    return None if ok else "OpenCV could not write the file"
 
 
 def _describe(name: str, outcome: CalibrationResult | CalibrationFailure) -> str:

@@ -109,3 +109,42 @@ def test_subprocess(board_png, tmp_path):
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["ok"] is False
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("overlay", "message"),
+    [("no_such_dir/overlay.png", "no such directory"), ("overlay.notanimage", "image extension")],
+)
+def test_bad_overlay_path_is_a_clear_error(board_png, tmp_path, capsys, overlay, message):
+    path, _ = board_png
+    out = tmp_path / overlay
+    assert main(["calibrate", str(path), "--overlay", str(out)]) == 3
+    captured = capsys.readouterr()
+    assert f"cannot write the overlay {out}" in captured.err and message in captured.err
+    assert captured.out == "" and not out.exists()
+
+
+def test_bad_overlay_path_in_a_subprocess(board_png, tmp_path):
+    path, _ = board_png
+    out = tmp_path / "missing" / "o.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "desktop_receiver.calibration.cli", str(path), "--overlay", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 3
+    assert "cannot write the overlay" in proc.stderr and "no such directory" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_overlay_write_error_after_calibrating(board_png, tmp_path, capsys, monkeypatch):
+    # The path looked writable, but the write itself fails (disk full, permissions): said, not swallowed.
+    path, _ = board_png
+    monkeypatch.setattr(cv2, "imwrite", lambda *args, **kwargs: False)
+    assert main(["calibrate", str(path), "--json", "--overlay", str(tmp_path / "o.png")]) == 3
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["ok"] is True
+    assert "cannot write the overlay" in captured.err
