@@ -77,10 +77,13 @@ class RestHandlers:
         too_large = ProtocolError(ErrorName.TOO_LARGE, f"body larger than {limit} bytes")
         if request.content_length is not None and request.content_length > limit:
             raise too_large
-        raw = await request.content.read(limit + 1)
+        # read(n) returns what has arrived so far; a body in several packets needs the loop.
+        raw = bytearray()
+        while len(raw) <= limit and (chunk := await request.content.readany()):
+            raw += chunk
         if len(raw) > limit:
             raise too_large
-        return parse_text(raw)
+        return parse_text(bytes(raw))
 
     def _client(self, request: web.Request) -> Client:
         if not origin_allowed(request, self.config.allowed_origins):

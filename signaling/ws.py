@@ -72,7 +72,6 @@ class WebSocketHandler:
         conn = WsConnection(conn_id, ws, client)
         bucket = TokenBucket(self.config.rate_per_second, self.config.rate_burst)
         self.hub.register(conn)
-        self.metrics.connections.inc()
         log_event("socket-opened", conn=conn.id, remote=client.address)
         try:
             async for frame in ws:
@@ -82,7 +81,6 @@ class WebSocketHandler:
                     await self._reject(conn, ErrorName.BAD_MESSAGE, "binary frames are not supported", None)
         finally:
             self.hub.unregister(conn)
-            self.metrics.connections.dec()
             log_event(
                 "socket-closed", conn=conn.id, code=client.code, role=client.role, ws_code=ws.close_code
             )
@@ -93,17 +91,16 @@ class WebSocketHandler:
         return ws
 
     async def _on_text(self, client: Client, conn: WsConnection, text: str, bucket: TokenBucket) -> None:
-        type_hint = None
+        # A page that answers every error with a diagnostic must not be answered even when its
+        # diagnostic is broken or too large: that would start the loop PROTOCOL.md warns of.
+        type_hint = MsgType.DIAGNOSTIC.value if MsgType.DIAGNOSTIC.value in text else None
         try:
             if _utf8_size_exceeds(text, self.config.max_message_bytes):
                 raise ProtocolError(
                     ErrorName.TOO_LARGE, f"message larger than {self.config.max_message_bytes} bytes"
                 )
-            # A page that answers every error with a diagnostic must not be answered even when its
-            # diagnostic is broken: that would start the loop PROTOCOL.md warns of.
-            type_hint = MsgType.DIAGNOSTIC.value if MsgType.DIAGNOSTIC.value in text else None
             data = parse_text(text)
-            type_hint = data.get("type")
+            type_hint = _str_or_none(data.get("type"))
             if type_hint == MsgType.ERROR.value:
                 return  # never answer an error
             if not bucket.allow():
@@ -115,6 +112,9 @@ class WebSocketHandler:
             await self._reject(conn, exc.name, exc.message, exc.ref or _str_or_none(type_hint))
         except StoreUnavailable as exc:
             await self._reject(conn, ErrorName.UNAVAILABLE, f"session store unavailable: {exc}", None)
+        except Exception as exc:  # a bug here must cost one message, not the socket
+            log_event("internal-error", 40, conn=conn.id, error=repr(exc))
+            await self._reject(conn, ErrorName.BAD_MESSAGE, "the server could not handle this message", None)
 
     async def _reject(self, conn: WsConnection, name: ErrorName, text: str, ref: str | None) -> None:
         self.metrics.count(ref or "?", "rejected")

@@ -13,6 +13,7 @@ BAD_FRAMES = [
     ('"cam-create"', "BAD_MESSAGE", "JSON object"),
     ('{"code": "ABC"}', "BAD_MESSAGE", "type"),
     ('{"type": 5}', "BAD_MESSAGE", "type"),
+    ('{"type": ["cam-create"]}', "BAD_MESSAGE", "type"),
     ('{"type": "cam-teleport"}', "UNKNOWN_TYPE", "cam-teleport"),
     ('{"type": "cam-join"}', "BAD_MESSAGE", "code"),
     ('{"type": "cam-join", "code": 42}', "BAD_MESSAGE", "code"),
@@ -52,6 +53,13 @@ async def test_oversized_frame(make_server) -> None:
     assert err["code"] == "TOO_LARGE" and "1024" in err["message"]
     await desktop.send({"type": "cam-create"})
     assert (await desktop.recv("cam-code"))["code"]
+
+
+async def test_oversized_diagnostic_is_not_answered_either(make_server) -> None:
+    srv = await make_server(max_message_bytes=1024)
+    phone = await srv.ws()
+    await phone.send({"type": "cam-diagnostic", "msg": "x" * 2000})
+    await phone.expect_silence(0.5)
 
 
 async def test_binary_frame_rejected(srv: Harness) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
 
 from tests.signaling.conftest import Harness, answer, candidate, offer
 
@@ -137,3 +139,18 @@ async def test_healthz_and_metrics(srv: Harness) -> None:
     assert "dartcam_live_sessions 1.0" in text
     assert 'dartcam_messages_total{outcome="relayed",type="cam-offer"} 1.0' in text
     assert 'dartcam_messages_total{outcome="rejected",type="unknown"} 1.0' in text
+
+
+async def test_body_arriving_in_several_parts(srv: Harness) -> None:
+    desktop, code_msg = await srv.desktop()
+    code = code_msg["code"]
+    body = json.dumps({"type": "cam-offer", "payload": offer(4), "source": "phone"}).encode()
+
+    async def in_two_parts() -> AsyncIterator[bytes]:
+        yield body[: len(body) // 2]
+        await asyncio.sleep(0.2)  # the second half arrives later, as packets on a network do
+        yield body[len(body) // 2 :]
+
+    async with srv.http.post(f"{srv.url}/cam/signal/{code}", data=in_two_parts()) as resp:
+        assert resp.status == 200, await resp.text()
+    assert (await desktop.recv("cam-offer"))["payload"] == offer(4)
