@@ -43,6 +43,7 @@ from desktop_receiver.frames import Frame, FrameConsumer, FrameSink
 from desktop_receiver.negotiation import NegotiationOptions, Negotiator
 from desktop_receiver.peer import PeerOptions, PeerSession
 from desktop_receiver.signaling_client import ClientListener, ClientOptions, SessionInfo, SignalingClient
+from signaling.config import WILDCARD_HOSTS
 from signaling.protocol import MsgType, relayed
 
 log = logging.getLogger(__name__)
@@ -263,7 +264,7 @@ class Agent(ClientListener):
             raise AgentError(f"cannot start the signaling server on {cfg.host}:{cfg.port}: {exc}") from exc
         host = self.config.listen_host
         # Talk to our own server over loopback whatever address it listens on.
-        connect_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        connect_host = "127.0.0.1" if host in WILDCARD_HOSTS else host
         scheme = "wss" if cfg.tls else "ws"
         # Our own server over loopback: trust exactly the certificate it serves.
         files = self.server.cert_files

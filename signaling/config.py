@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 
+# Host values that mean "every interface": a client on this machine reaches such a server at 127.0.0.1.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
 
 def _opt(default: object, text: str) -> object:
     if isinstance(default, tuple):

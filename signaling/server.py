@@ -8,7 +8,8 @@ from aiohttp import web
 
 from signaling import tls
 from signaling.app import create_app
-from signaling.config import ServerConfig
+from signaling.config import WILDCARD_HOSTS, ServerConfig
+from signaling.protocol import WS_PATH
 
 
 class SignalingServer:
@@ -38,14 +39,14 @@ class SignalingServer:
     @property
     def http_url(self) -> str:
         """The server's base URL as a local client reaches it."""
-        host = "127.0.0.1" if self.config.host in ("0.0.0.0", "") else self.config.host
+        host = "127.0.0.1" if self.config.host in WILDCARD_HOSTS else self.config.host
         scheme = "https" if self.config.tls else "http"
         return f"{scheme}://{host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
         """The WebSocket URL as a local client reaches it."""
-        return self.http_url.replace("http", "ws", 1) + "/ws"
+        return self.http_url.replace("http", "ws", 1) + WS_PATH
 
     async def stop(self) -> None:
         """Closes every socket and stops serving."""

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from signaling.config import ServerConfig
+from signaling.config import WILDCARD_HOSTS, ServerConfig
 
 CERT_NAME = "tls-cert.pem"
 KEY_NAME = "tls-key.pem"
@@ -163,6 +163,6 @@ def with_public_url(config: ServerConfig, port: int) -> ServerConfig:
     the LAN address when the server listens on every interface."""
     if not config.tls or config.public_url:
         return config
-    host = lan_address() if config.host in ("0.0.0.0", "", "::") else config.host
+    host = lan_address() if config.host in WILDCARD_HOSTS else config.host
     host = f"[{host}]" if ":" in host else host
     return replace(config, public_url=f"https://{host}:{port}")
