@@ -29,7 +29,7 @@ subcommands:
 
 The agent prints the pairing code and the phone's URL (with a QR code), answers the phone's WebRTC offer
 (or offers itself to a phone that only answers), and turns every received frame into a BGR numpy array.
-Without --server it runs the signaling server in its own process on --listen-host:--listen-port.
+Without --server it runs the signaling server inside the agent's process on --listen-host:--listen-port.
 Exit codes: 0 after --max-frames/--duration or an interrupt; 1 on an unrecoverable error; 2 on bad options.
 """
 
