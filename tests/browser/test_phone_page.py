@@ -206,7 +206,8 @@ def test_https_on_the_agents_embedded_server(clip: Path, tmp_path: Path) -> None
     assert_streamed(result)
     page = result["pages"]["end"]
     assert page["transport"] == "ws" and page["status"] == "streaming"
-    # The whole product path over TLS: the calibration reached the page and the server's copy.
+    # The whole product path over TLS: the calibration reached the page and the agent reported no
+    # error. Whether the server stored its copy (POST /cam/calibration) is not checked here.
     assert page["calibration"] and not events(result, "error")
 
 
