@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.browser.clips import board_clip  # noqa: E402
-from tests.browser.netns import run_module  # noqa: E402
+from tests.browser.netns import ScenarioFailed, run_module  # noqa: E402
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 WINDOW = 5.0
@@ -37,13 +37,14 @@ def measure(result: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
     window = [f for f in frames if f["t"] < first["t"] + WINDOW]
     sizes = Counter(f"{f['w']}x{f['h']}" for f in window)
     full = sum(1 for f in window if (f["w"], f["h"]) == size)
-    (joined,) = [e for e in result["events"] if e["event"] == "first-frame"][:1]
-    load = result["pages"]["streaming"]["loadedAt"] / 1000.0
+    # The agent's first-frame event carries the time since the join; without it that figure is unknown.
+    joined = next((e for e in result["events"] if e["event"] == "first-frame"), None)
+    loaded_at = result["pages"].get("streaming", {}).get("loadedAt")
     intervals = [b["t"] - a["t"] for a, b in zip(window, window[1:], strict=False)]
     page_stats = result["pages"].get("end", {}).get("stats") or {}
     return {
-        "load_to_first_frame_s": round(first["t"] - load, 3),
-        "joined_to_first_frame_s": round(joined["ms_since_join"] / 1000.0, 3),
+        "load_to_first_frame_s": None if loaded_at is None else round(first["t"] - loaded_at / 1000.0, 3),
+        "joined_to_first_frame_s": _seconds(joined["ms_since_join"] if joined else None),
         "fps_first_5s": round((len(window) - 1) / (window[-1]["t"] - first["t"]), 1),
         "fps_after_5s": _fps([f for f in frames if f["t"] >= first["t"] + WINDOW]),
         "frame_interval_p95_ms": round(1000 * _p95(intervals), 1) if intervals else None,
@@ -57,6 +58,14 @@ def measure(result: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
         "negotiated": next((e["codec"] for e in result["events"] if e["event"] == "connected"), None),
         "sender_limitation": page_stats.get("limitation"),
     }
+
+
+def _seconds(ms: float | None) -> float | None:
+    return None if ms is None else round(ms / 1000.0, 3)
+
+
+def _fmt(value: float | None, width: int) -> str:
+    return f"{value:{width}.2f}s" if value is not None else f"{'n/a':>{width}} "
 
 
 def _fps(frames: list[dict[str, Any]]) -> float | None:
@@ -91,8 +100,14 @@ def main(argv: list[str] | None = None) -> int:
                 scenario_args = ["--case", "ws", "--clip", str(clip), "--out", str(out)]
                 scenario_args += ["--codec", codec, "--page-codec", codec, "--res", size_name]
                 scenario_args += ["--seconds", str(max(args.seconds, WINDOW + 1))]
-                result = run_module("tests.browser.scenario", scenario_args, timeout=240)
-                row = {"size": size_name, "codec": codec, "run": run, **measure(result, (width, height))}
+                row: dict[str, Any] = {"size": size_name, "codec": codec, "run": run}
+                try:
+                    result = run_module("tests.browser.scenario", scenario_args, timeout=240)
+                except ScenarioFailed as exc:
+                    # One failed run is a row of the report, not the end of the benchmark.
+                    row["error"] = str(exc)
+                else:
+                    row.update(measure(result, (width, height)))
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     print()
@@ -103,11 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     for r in rows:
         if "error" in r:
-            print(f"{r['size']:6} {r['codec']:6} error: {r['error']}")
+            first_line = (str(r["error"]).splitlines() or [""])[0]
+            print(f"{r['size']:6} {r['codec']:6} error: {first_line}")
             continue
         print(
-            f"{r['size']:6} {r['codec']:6} {r['load_to_first_frame_s']:8.2f}s "
-            f"{r['joined_to_first_frame_s']:10.2f}s "
+            f"{r['size']:6} {r['codec']:6} {_fmt(r['load_to_first_frame_s'], 8)} "
+            f"{_fmt(r['joined_to_first_frame_s'], 10)} "
             f"{r['fps_first_5s']:8} {r['fps_after_5s']!s:>10}  "
             f"{r['page_capture_fps']!s:>6}/{r['page_sent_fps']!s:<6}  {r['full_res_from_first_frame']!s:8} "
             f"{r['sizes_first_5s']}  {r['agent_cpu_percent']}%  {r['chromium_cpu_percent']}%"
