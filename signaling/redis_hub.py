@@ -186,21 +186,36 @@ class RedisHub(Hub):
         )
         await super().wait(code, role, seconds)
 
+    async def send(self, conn_id: str, message: dict[str, Any]) -> bool:
+        """Sends straight to a connection, on this instance or, through its doorbell, on another (a
+        notice such as the end of a session; True there means only that the note was published)."""
+        if self.is_local(conn_id):
+            return await super().send(conn_id, message)
+        return await self._note(conn_id, {"op": "send", "conn": conn_id, "message": message})
+
     async def close_connection(self, conn_id: str, code: int, reason: str) -> None:
         if self.is_local(conn_id):
             await super().close_connection(conn_id, code, reason)
-            return
-        note = {"op": "close", "conn": conn_id, "code": str(code), "reason": reason}
-        with contextlib.suppress(Exception):  # Redis down: the old socket is closed when its instance
-            await self.redis_store.redis.publish(self._channel(owner_of(conn_id)), orjson.dumps(note))
+        else:
+            await self._note(conn_id, {"op": "close", "conn": conn_id, "code": code, "reason": reason})
 
-    async def _on_note(self, note: dict[str, str]) -> None:
+    async def _note(self, conn_id: str, note: dict[str, Any]) -> bool:
+        """Publishes a note to the instance that owns a connection; False if Redis is unreachable."""
+        try:
+            await self.redis_store.redis.publish(self._channel(owner_of(conn_id)), orjson.dumps(note))
+        except Exception:
+            return False
+        return True
+
+    async def _on_note(self, note: dict[str, Any]) -> None:
         try:
             op = note.get("op")
             if op == "flush":
                 await self.flush(note["conn"], note["code"], Role(note["role"]))
             elif op == "wake":
                 await self.notify(note["code"], Role(note["role"]), None)
+            elif op == "send":
+                await super().send(note["conn"], note["message"])
             elif op == "close":
                 await super().close_connection(note["conn"], int(note["code"]), note["reason"])
         except StoreUnavailable as exc:
