@@ -398,6 +398,10 @@ class Agent(ClientListener):
         if self.negotiator is not None:
             self.negotiator.feed(msg)
 
+    def on_bad_message(self, reason: str) -> None:
+        """The server sent something the client could not handle (skipped; the session goes on)."""
+        self.emit(ErrorEvent(message=reason, where="signaling"))
+
     def on_fatal(self, reason: str) -> None:
         """The server is unreachable: stop with an error."""
         self.fatal = reason

@@ -73,6 +73,9 @@ class ClientListener:
     def on_fatal(self, reason: str) -> None:
         """The server cannot be reached at all: the agent should stop."""
 
+    def on_bad_message(self, reason: str) -> None:
+        """The server sent a message that could not be handled; it was skipped, the client goes on."""
+
 
 def phone_url_for(ws_url: str, code: str) -> str:
     """The phone page URL on the same server as a `ws://host:port/ws` URL (for servers that send none)."""
@@ -221,7 +224,18 @@ class SignalingClient:
                 log.warning("ignoring a non-JSON frame from the server")
                 continue
             if isinstance(msg, dict):
-                await self._handle(msg)
+                await self._handle_one(msg)
+
+    async def _handle_one(self, msg: dict[str, Any]) -> None:
+        """Handles one message; a message that cannot be handled costs that message, not the client."""
+        try:
+            await self._handle(msg)
+        except (ConnectionError, aiohttp.ClientError, RuntimeError):
+            raise  # a send on a socket that had just died: the connection loop reconnects
+        except Exception as exc:
+            log.exception("handling %r from the server failed", msg)
+            reason = f"{type(exc).__name__}: {exc}"
+            self.listener.on_bad_message(f"cannot handle a message from the server: {reason}")
 
     def _fall_back(self, reason: str) -> None:
         """The old session is gone: forget it, and report the next code as renewed."""
@@ -253,6 +267,9 @@ class SignalingClient:
 
     async def _handle(self, msg: dict[str, Any]) -> None:
         type_ = msg.get("type")
+        if not isinstance(type_, str):
+            self.listener.on_bad_message(f"ignoring a message from the server whose type is {type_!r}")
+            return
         if type_ not in KNOWN_TYPES:
             log.debug("ignoring unrelated push %r", type_)
             return

@@ -52,6 +52,11 @@ class BaseProtocolServer:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    async def push(self, msg: object) -> None:
+        """Sends `msg` (any JSON) to every open socket, as the base server pushes its own messages."""
+        for ws in list(self.sockets):
+            await ws.send_json(msg)
+
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)

@@ -73,3 +73,18 @@ async def test_phone_leaving_the_base_server_gives_a_new_code(base_server, make_
     assert renewed.code != old and "base protocol" in renewed.reason
     await make_phone(base_server.ws_url, renewed.code, answer_only=True)
     assert (await frames_from(agent, 3, after_attempt=1))[-1].image.shape == (240, 320, 3)
+
+
+async def test_a_message_with_a_non_string_type_costs_only_that_message(base_server, make_agent, make_phone):
+    agent, events = await make_agent(
+        agent_config(base_server.ws_url, negotiation=NegotiationOptions(offer_grace=0.3))
+    )
+    code = agent.code
+    for bad in ({"type": ["x"]}, {"type": {"a": 1}}, {"type": None}, ["not", "an", "object"]):
+        await base_server.push(bad)
+    await events.wait("error", lambda e: "type" in e.message, count=3)
+    # The same socket and session go on: a phone still pairs with the same code.
+    await make_phone(base_server.ws_url, code, answer_only=True)
+    assert (await frames_from(agent, 3))[-1].image.shape == (240, 320, 3)
+    assert agent.client is not None and agent.client.connected and agent.code == code
+    assert not events.of("reconnecting") and not any(e.fatal for e in events.of("error"))
