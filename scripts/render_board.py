@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from desktop_receiver.calibration import board  # noqa: E402
+from desktop_receiver.calibration.homography import project  # noqa: E402
 
 TEXTURE_PX_PER_MM = 4.0
 TEXTURE_EXTENT_MM = 232.0
@@ -89,8 +90,7 @@ def _texture_levels() -> tuple[np.ndarray, ...]:
     c = (n - 1) / 2
     v, u = np.mgrid[0:n, 0:n].astype(np.float32)
     x, y = (u - c) / TEXTURE_PX_PER_MM, (v - c) / TEXTURE_PX_PER_MM
-    r = np.hypot(x, y)
-    ang = np.degrees(np.arctan2(x, -y)) % 360.0
+    r, ang = board.board_to_polar(np.stack([x, y], axis=-1))
     seg = board.segment_index(ang)
     red = board.is_red_segment(seg)
     img = np.empty((n, n, 3), np.float32)
@@ -113,8 +113,7 @@ def _texture_levels() -> tuple[np.ndarray, ...]:
     # Round silver wires: brightest along their centre line.
     half = board.WIRE_WIDTH_MM / 2
     dist = np.min(np.abs(r[..., None] - np.array(board.RING_RADII + (board.R_NUMBER_INNER,))), axis=-1)
-    off_boundary = (ang + board.SEGMENT_DEG / 2) % board.SEGMENT_DEG - board.SEGMENT_DEG / 2
-    radial = np.abs(np.radians(off_boundary - board.SEGMENT_DEG / 2 * np.sign(off_boundary))) * r
+    radial = np.radians(board.degrees_from_wire(ang)) * r
     radial[(r < board.R_OUTER_BULL) | (r > board.R_DOUBLE_OUTER)] = np.inf
     dist = np.minimum(dist, radial)
     wire = dist < half
@@ -169,12 +168,6 @@ def camera_homography(p: RenderParams) -> np.ndarray:
     return h / h[2, 2]
 
 
-def project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Apply homography ``h`` to points (N, 2)."""
-    q = np.column_stack([pts, np.ones(len(pts))]) @ h.T
-    return q[:, :2] / q[:, 2:3]
-
-
 def _wall(p: RenderParams, rng: np.random.Generator) -> np.ndarray:
     """A painted wall with clutter (posters, shelves, cables, text) behind the board."""
     w, h = p.width, p.height
@@ -212,9 +205,9 @@ def _wall(p: RenderParams, rng: np.random.Generator) -> np.ndarray:
 
 def _draw_darts(img: np.ndarray, h: np.ndarray, p: RenderParams, rng: np.random.Generator) -> None:
     """Darts stuck in the board: a steel barrel, a shaft and a coloured flight, seen from the camera."""
-    scale = p.fill * p.height / 340.0  # px per mm, roughly
+    scale = p.fill * p.height / (2 * board.R_DOUBLE_OUTER)  # px per mm, roughly (see RenderParams.fill)
     for _ in range(p.n_darts):
-        r, a = rng.uniform(0, 170), rng.uniform(0, 360)
+        r, a = rng.uniform(0, board.R_DOUBLE_OUTER), rng.uniform(0, 360)
         tip = project(h, board.polar_to_board(r, a)[None])[0]
         direction = rng.uniform(-150, -30)  # darts point up and outwards towards the camera
         d = np.array([math.cos(math.radians(direction)), math.sin(math.radians(direction))])

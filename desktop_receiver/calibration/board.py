@@ -18,6 +18,9 @@ R_TREBLE_OUTER = 107.0
 R_DOUBLE_INNER = 162.0
 R_DOUBLE_OUTER = 170.0
 RING_RADII = (R_INNER_BULL, R_OUTER_BULL, R_TREBLE_INNER, R_TREBLE_OUTER, R_DOUBLE_INNER, R_DOUBLE_OUTER)
+# The middles of the coloured rings (103 and 166 mm): where their colour is read, clear of both wires.
+R_TREBLE_MIDDLE = (R_TREBLE_INNER + R_TREBLE_OUTER) / 2
+R_DOUBLE_MIDDLE = (R_DOUBLE_INNER + R_DOUBLE_OUTER) / 2
 
 # Beyond the scoring area: the number ring (a wire ring carrying the numbers) and the board's edge.
 R_NUMBER_INNER = 183.0
@@ -26,7 +29,13 @@ R_BOARD_EDGE = 225.5
 WIRE_WIDTH_MM = 1.2
 
 SEGMENTS = (20, 1, 18, 4, 13, 6, 10, 15, 2, 17, 3, 19, 7, 16, 8, 11, 14, 9, 12, 5)
-SEGMENT_DEG = 18.0
+N_SEGMENTS = len(SEGMENTS)
+SEGMENT_DEG = 360.0 / N_SEGMENTS  # 18; segment k is centred on board angle k * SEGMENT_DEG
+# The red/green (and black/cream) pattern repeats every two segments, so it fixes the board's rotation
+# only modulo 36 degrees: COLOUR_ROTATIONS rotations of the board look alike in colour.
+COLOUR_PERIOD_SEGMENTS = 2
+COLOUR_PERIOD_DEG = COLOUR_PERIOD_SEGMENTS * SEGMENT_DEG
+COLOUR_ROTATIONS = N_SEGMENTS // COLOUR_PERIOD_SEGMENTS
 
 # BGR colours of a typical board under neutral light. Even segment indices (20, 18, 13, ...) are black
 # with red double/treble; odd ones (1, 4, 6, ...) are cream with green double/treble.
@@ -50,8 +59,11 @@ def polar_to_board(r: np.ndarray | float, angle_deg: np.ndarray | float) -> np.n
 
 
 def board_to_polar(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Radius (mm) and board angle in [0, 360) of board point(s) ``xy`` (..., 2)."""
-    xy = np.asarray(xy, dtype=np.float64)
+    """Radius (mm) and board angle in [0, 360) of board point(s) ``xy`` (..., 2), in float64 unless ``xy``
+    is already a floating-point array (a float32 texture grid stays float32)."""
+    xy = np.asarray(xy)
+    if not np.issubdtype(xy.dtype, np.floating):
+        xy = xy.astype(np.float64)
     r = np.hypot(xy[..., 0], xy[..., 1])
     angle = np.degrees(np.arctan2(xy[..., 0], -xy[..., 1])) % 360.0
     return r, angle
@@ -59,16 +71,30 @@ def board_to_polar(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def segment_index(angle_deg: np.ndarray | float) -> np.ndarray:
     """Index into SEGMENTS of the segment containing board angle ``angle_deg`` (20 spans -9..+9 degrees)."""
-    return (np.floor((np.asarray(angle_deg) + SEGMENT_DEG / 2) / SEGMENT_DEG).astype(int)) % len(SEGMENTS)
+    return (np.floor((np.asarray(angle_deg) + SEGMENT_DEG / 2) / SEGMENT_DEG).astype(int)) % N_SEGMENTS
+
+
+def wire_angle(index: np.ndarray | int) -> np.ndarray:
+    """Board angle of the radial wire between segment ``index`` (into SEGMENTS) and the next one clockwise.
+
+    Not reduced modulo 360: wire_angle(19) is 351, wire_angle(20) 369.
+    """
+    return (np.asarray(index) + 0.5) * SEGMENT_DEG
+
+
+def degrees_from_wire(angle_deg: np.ndarray | float) -> np.ndarray:
+    """Angle (degrees, in [0, SEGMENT_DEG / 2]) from board angle ``angle_deg`` to the nearest radial wire."""
+    from_centre = (np.asarray(angle_deg) + SEGMENT_DEG / 2) % SEGMENT_DEG - SEGMENT_DEG / 2
+    return SEGMENT_DEG / 2 - np.abs(from_centre)
 
 
 def boundary_angle(left: int, right: int) -> float:
     """Board angle of the wire between two neighbouring segments, e.g. (5, 20) -> -9 (i.e. 351) degrees."""
     i, j = SEGMENTS.index(left), SEGMENTS.index(right)
-    if (i + 1) % len(SEGMENTS) == j:
-        return ((i + 0.5) * SEGMENT_DEG) % 360.0
-    if (j + 1) % len(SEGMENTS) == i:
-        return ((j + 0.5) * SEGMENT_DEG) % 360.0
+    if (i + 1) % N_SEGMENTS == j:
+        return float(wire_angle(i) % 360.0)
+    if (j + 1) % N_SEGMENTS == i:
+        return float(wire_angle(j) % 360.0)
     raise ValueError(f"segments {left} and {right} are not neighbours")
 
 
@@ -82,4 +108,4 @@ def calibration_points() -> dict[str, np.ndarray]:
 
 def is_red_segment(index: np.ndarray | int) -> np.ndarray:
     """True where the segment (index into SEGMENTS) is black with a red double/treble."""
-    return np.asarray(index) % 2 == 0
+    return np.asarray(index) % COLOUR_PERIOD_SEGMENTS == 0

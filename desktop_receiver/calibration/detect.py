@@ -17,7 +17,6 @@ from . import board
 
 WORK_SIZE = 800  # longest side of the downscaled copy used for detection
 MIN_CONTOUR_POINTS = 24
-TREBLE_MIDDLE = (board.R_TREBLE_INNER + board.R_TREBLE_OUTER) / 2
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ def _candidates(regions: np.ndarray, mask: np.ndarray, diff: np.ndarray, scale: 
         treble = _find_treble(ellipse, [e for e in ellipses if e is not ellipse], mask)
         radius = board.R_TREBLE_OUTER
         if treble is None:
-            treble, radius = _treble_from_band(ellipse, every_outline), TREBLE_MIDDLE
+            treble, radius = _treble_from_band(ellipse, every_outline), board.R_TREBLE_MIDDLE
         candidates.append(
             RingCandidate(
                 *_scaled(ellipse, 1 / scale),
@@ -184,7 +183,9 @@ def _find_treble(double: tuple, others: list[tuple], mask: np.ndarray) -> tuple 
         off = np.hypot(ex - cx, ey - cy) / size
         if off > 0.25 or abs(ratio - board.R_TREBLE_OUTER / board.R_DOUBLE_OUTER) > 0.12:
             continue
-        on, ok = _lookup(mask, ellipse_points(e, np.array([101, 104]) / board.R_TREBLE_OUTER))
+        # Two radii within the treble ring, either side of its middle (101, 104 mm); ``e`` is its outer edge.
+        inside_ring = board.R_TREBLE_MIDDLE + np.array([-2.0, 1.0])
+        on, ok = _lookup(mask, ellipse_points(e, inside_ring / board.R_TREBLE_OUTER))
         cover = on.max(axis=0)[ok.all(axis=0)].mean() if ok.all(axis=0).any() else 0.0
         if cover > best_cover:
             best, best_cover = e, cover
@@ -211,7 +212,7 @@ def _treble_from_band(double: tuple, outlines: list[np.ndarray]) -> tuple | None
     if ellipse is None:
         return None
     ratio = np.sqrt(ellipse[1][0] * ellipse[1][1] / (a * b))
-    return ellipse if abs(ratio - TREBLE_MIDDLE / board.R_DOUBLE_OUTER) < 0.1 else None
+    return ellipse if abs(ratio - board.R_TREBLE_MIDDLE / board.R_DOUBLE_OUTER) < 0.1 else None
 
 
 def _robust_ellipse(pts: np.ndarray) -> tuple | None:
@@ -277,10 +278,10 @@ def _ring_score(mask: np.ndarray, diff: np.ndarray, ellipse: tuple) -> float:
     treble, _ = _lookup(mask, ellipse_points(ellipse, treble_s))
     treble_on = treble.max(axis=0)[visible].mean()
     # Red/green alternation along the rim: sign changes of R - G where the rim is coloured.
-    d, _ = _lookup(diff, ellipse_points(ellipse, 166 / board.R_DOUBLE_OUTER))
+    d, _ = _lookup(diff, ellipse_points(ellipse, board.R_DOUBLE_MIDDLE / board.R_DOUBLE_OUTER))
     colour = np.sign(d[visible & (rim.max(axis=0) > 0)])
     changes = int(np.count_nonzero(colour != np.roll(colour, 1))) if len(colour) > 10 else 0
-    expected = 20 * visible.mean()
+    expected = board.N_SEGMENTS * visible.mean()
     if treble_on < 0.3 or not 0.6 * expected <= changes <= 1.6 * expected:
         return 0.0
     return float(rim_on * treble_on * (1 - singles_on) * min(1.0, changes / expected))

@@ -44,7 +44,7 @@ class Samples:
 def board_samples() -> Samples:
     """All samples used to fit the homography: ring edges between wires, and radial wires between rings."""
     pts, dirs, chans, signs, groups = [], [], [], [], []
-    centres = np.arange(20) * board.SEGMENT_DEG
+    centres = np.arange(board.N_SEGMENTS) * board.SEGMENT_DEG
     # Ring edges: (radius, channel, sign going outward, angles per segment).
     rings = [
         (board.R_INNER_BULL, CH_RED_GREEN, -1, np.arange(0, 360, 30.0)),
@@ -64,18 +64,18 @@ def board_samples() -> Samples:
         groups.append(np.full(len(angles), k))
     # Radial wires between segment i and i + 1 (clockwise): black -> cream if i is even, red -> green in
     # the rings; the search direction is clockwise.
-    boundary = centres + board.SEGMENT_DEG / 2
-    even = board.is_red_segment(np.arange(20))
+    boundary = board.wire_angle(np.arange(board.N_SEGMENTS))
+    even = board.is_red_segment(np.arange(board.N_SEGMENTS))
     for radii, channel, flip, group in (
         ((30.0, 45.0, 60.0, 75.0, 90.0, 117.0, 130.0, 143.0, 154.0), CH_LUMA, 1, 6),
-        ((103.0, 166.0), CH_RED_GREEN, -1, 7),
+        ((board.R_TREBLE_MIDDLE, board.R_DOUBLE_MIDDLE), CH_RED_GREEN, -1, 7),
     ):
         for radius in radii:
             pts.append(board.polar_to_board(radius, boundary))
             dirs.append(board.polar_to_board(1.0, boundary + 90.0))
-            chans.append(np.full(20, channel))
+            chans.append(np.full(board.N_SEGMENTS, channel))
             signs.append(np.where(even, flip, -flip))
-            groups.append(np.full(20, group))
+            groups.append(np.full(board.N_SEGMENTS, group))
     return Samples(
         np.concatenate(pts),
         np.concatenate(dirs),
@@ -149,9 +149,10 @@ def blur_sigma_px(image: np.ndarray, h: np.ndarray) -> float:
     Averages brightness profiles across the radial wires in the outer singles (wide flat areas on both
     sides, unlike the rings) and converts their 10-90 % rise distance (2.56 sigma for a Gaussian edge).
     """
-    boundary = np.arange(20) * board.SEGMENT_DEG + board.SEGMENT_DEG / 2
+    n = board.N_SEGMENTS
+    boundary = board.wire_angle(np.arange(n))
     angles = np.concatenate([boundary, boundary])
-    radii = np.repeat([125.0, 140.0], 20)
+    radii = np.repeat([125.0, 140.0], n)
     base = board.polar_to_board(radii, angles)
     tangent = board.polar_to_board(1.0, angles + 90.0)
     scale = np.linalg.norm(project(h, base + 0.5 * tangent) - project(h, base - 0.5 * tangent), axis=1)
@@ -160,7 +161,7 @@ def blur_sigma_px(image: np.ndarray, h: np.ndarray) -> float:
     luma = sample(image, project(h, base[:, None, :] + t_mm[..., None] * tangent[:, None, :])).mean(axis=2)
     # Boundaries after even segments go black -> cream clockwise; flip the others to match.
     luma[1::2] = luma[1::2, ::-1]
-    luma[21::2] = luma[21::2, ::-1]
+    luma[n + 1 :: 2] = luma[n + 1 :: 2, ::-1]
     mean = np.median(luma, axis=0)
     quarter = len(t_px) // 5
     lo, hi = mean[:quarter].mean(), mean[-quarter:].mean()

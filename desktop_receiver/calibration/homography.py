@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from . import board
+
 
 def project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Apply homography ``h`` to points (..., 2)."""
@@ -19,14 +21,14 @@ def normalize(h: np.ndarray) -> np.ndarray:
     return h if h[2, 2] >= 0 else -h
 
 
-def board_error_mm(h_est: np.ndarray, h_true: np.ndarray, radius: float = 170.0) -> np.ndarray:
-    """Distances (mm, on the board plane) between where two homographies put board points up to ``radius``.
+def board_error_mm(h_est: np.ndarray, h_true: np.ndarray, radius: float = board.R_DOUBLE_OUTER) -> np.ndarray:
+    """Distances (mm, on the board plane) between where two homographies put board points up to ``radius``
+    (by default the scoring area's edge, the outer double wire).
 
     Points of the board are mapped to the image by ``h_est`` and back by ``h_true``'s inverse.
     """
-    r = np.linspace(0, radius, 18)[:, None]
-    a = np.radians(np.arange(0, 360, 10.0))[None, :]
-    pts = np.stack([r * np.sin(a), -r * np.cos(a)], axis=-1).reshape(-1, 2)
+    r = np.linspace(0, radius, 18)
+    pts = board.polar_to_board(r[:, None], np.arange(0, 360, 10.0)[None, :]).reshape(-1, 2)
     back = project(np.linalg.inv(h_true), project(h_est, pts))
     return np.linalg.norm(back - pts, axis=1)
 

@@ -38,21 +38,23 @@ MAX_UP_DEVIATION = 60.0  # degrees: beyond the +-30 degree roll plus perspective
 def number_ink(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ink, points, visible) on the number ring, per segment slot of ``h``.
 
-    ``ink`` (20, M) marks bright samples, ``points`` (20, M, 2) their board positions in ``h``'s frame.
+    ``ink`` (N_SEGMENTS, M) marks bright samples, ``points`` (N_SEGMENTS, M, 2) their board positions in
+    ``h``'s frame.
     """
+    n = board.N_SEGMENTS
     radii = np.linspace(board.R_NUMBER_INNER + 3, board.R_NUMBER_OUTER + 6, 15)
     offsets = np.linspace(-8.5, 8.5, 35)
-    angles = np.arange(20)[:, None] * board.SEGMENT_DEG + offsets[None, :]
-    pts = board.polar_to_board(radii[None, None, :], angles[..., None]).reshape(20, -1, 2)
+    angles = np.arange(n)[:, None] * board.SEGMENT_DEG + offsets[None, :]
+    pts = board.polar_to_board(radii[None, None, :], angles[..., None]).reshape(n, -1, 2)
     img_pts = project(h, pts.reshape(-1, 2))
     hgt, wid = image.shape[:2]
     inside = (img_pts[:, 0] >= 0) & (img_pts[:, 1] >= 0) & (img_pts[:, 0] < wid) & (img_pts[:, 1] < hgt)
-    colours = sample(image, img_pts).reshape(20, -1, 3)
+    colours = sample(image, img_pts).reshape(n, -1, 3)
     vals = colours.mean(axis=2)
     brightest = colours.max(axis=2)
     # The numbers are white or silver: a coloured flight over the ring is not ink.
     neutral = brightest - colours.min(axis=2) < 0.4 * brightest + 10
-    visible = inside.reshape(20, -1).mean(axis=1) > 0.9
+    visible = inside.reshape(n, -1).mean(axis=1) > 0.9
     if visible.sum() < MIN_NUMBERS_FOR_AXES:
         return np.zeros(vals.shape, bool), pts, visible
     # Ink is what stands out from the slot's own black (against uneven light and glare) by half the
@@ -92,8 +94,8 @@ def _rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _upright_score(ink: np.ndarray, pts: np.ndarray, visible: np.ndarray) -> np.ndarray:
-    """Per candidate k (board x axis at 36k degrees in ``h``'s frame), how well the numbers' principal
-    axes line up with that candidate's x and y axes, in [-1, 1].
+    """Per candidate k (board x axis at k * COLOUR_PERIOD_DEG, i.e. 36k degrees, in ``h``'s frame), how
+    well the numbers' principal axes line up with that candidate's x and y axes, in [-1, 1].
 
     A slot's ink covariance (sxx, syy, sxy) gives z = sxx - syy + 2i sxy, whose argument is twice its
     principal axis' angle; squaring z forgets whether the number is wide or tall, leaving four times the
@@ -102,14 +104,14 @@ def _upright_score(ink: np.ndarray, pts: np.ndarray, visible: np.ndarray) -> np.
     """
     used = visible & (ink.sum(axis=1) >= MIN_INK_SAMPLES)
     if used.sum() < MIN_NUMBERS_FOR_AXES:
-        return np.zeros(10)
+        return np.zeros(board.COLOUR_ROTATIONS)
     w = ink[used].astype(float)
     w /= w.sum(axis=1, keepdims=True)
     d = pts[used] - np.einsum("sm,smc->sc", w, pts[used])[:, None, :]
     sxx, syy, sxy = (np.sum(w * d[..., i] * d[..., j], axis=1) for i, j in ((0, 0), (1, 1), (0, 1)))
     z = (sxx - syy) + 2j * sxy
     votes = (z / np.maximum(np.abs(z), 1e-9)) ** 2
-    candidates = np.exp(-4j * np.radians(36.0 * np.arange(10)))
+    candidates = np.exp(-4j * np.radians(board.COLOUR_PERIOD_DEG * np.arange(board.COLOUR_ROTATIONS)))
     return (votes[:, None] * candidates[None, :]).real.mean(axis=0)
 
 
@@ -122,19 +124,20 @@ def choose_twenty(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, float]:
     candidate closest to up wins. Returns (H, certainty in [0, 1]).
     """
     centre = project(h, np.zeros((1, 2)))[0]
-    dev = np.empty(10)
-    for k in range(10):
-        top = project(h @ rotation(36.0 * k), np.array([[0.0, -board.R_TREBLE_OUTER]]))[0] - centre
+    dev = np.empty(board.COLOUR_ROTATIONS)
+    for k in range(board.COLOUR_ROTATIONS):
+        top = project(h @ rotation(board.COLOUR_PERIOD_DEG * k), np.array([[0.0, -board.R_TREBLE_OUTER]]))
+        top = top[0] - centre
         dev[k] = abs(np.degrees(np.arctan2(top[0], -top[1])))
     ink, pts, visible = number_ink(image, h)
     score = _upright_score(ink, pts, visible)
     if visible.sum() >= MIN_NUMBERS_FOR_WIDTHS:
-        for k in range(10):
+        for k in range(board.COLOUR_ROTATIONS):
             if dev[k] > MAX_UP_DEVIATION:
                 continue
-            a = np.radians(36.0 * k)
+            a = np.radians(board.COLOUR_PERIOD_DEG * k)
             widths = _widths(ink, pts, np.array([np.cos(a), np.sin(a)]))[visible]
-            expected = np.roll(EXPECTED_WIDTH, 2 * k)[visible]
+            expected = np.roll(EXPECTED_WIDTH, board.COLOUR_PERIOD_SEGMENTS * k)[visible]
             score[k] += _rank_correlation(widths, expected)
     # Closeness to up only breaks ties (UP_PRIOR_DEG).
     score -= dev / UP_PRIOR_DEG
@@ -143,4 +146,4 @@ def choose_twenty(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, float]:
     best = int(order[0])
     margin = score[best] - score[order[1]] if np.isfinite(score[order[1]]) else CERTAIN_MARGIN
     certainty = float(np.clip(margin / CERTAIN_MARGIN, 0.0, 1.0))
-    return h @ rotation(36.0 * best), certainty
+    return h @ rotation(board.COLOUR_PERIOD_DEG * best), certainty

@@ -98,11 +98,16 @@ def _colour_phase(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndar
     """(phases, normalised correlation per phase) of the rings' red-minus-green signal with the board's
     pattern, for board rotations in [0, 36) degrees relative to ``h``."""
     angles = np.arange(0, 360, 1.0)
-    pts = np.concatenate([board.polar_to_board(166.0, angles), board.polar_to_board(103.0, angles)])
+    pts = np.concatenate(
+        [
+            board.polar_to_board(board.R_DOUBLE_MIDDLE, angles),
+            board.polar_to_board(board.R_TREBLE_MIDDLE, angles),
+        ]
+    )
     vals = sample(image, project(h, pts))
     signal = (vals[:, 2] - vals[:, 1]).reshape(2, -1).sum(axis=0)
     signal -= signal.mean()
-    phases = np.arange(0, 36, 0.5)
+    phases = np.arange(0, board.COLOUR_PERIOD_DEG, 0.5)
     shifted = (angles[None, :] - phases[:, None]) % 360
     template = np.where(board.is_red_segment(board.segment_index(shifted)), 1.0, -1.0)
     return phases, template @ signal / (np.linalg.norm(signal) * np.sqrt(len(angles)) + 1e-9)

@@ -35,9 +35,9 @@ def draw_overlay(image_bgr: np.ndarray, result: CalibrationResult | CalibrationF
     for radius in board.RING_RADII:
         pts = project(h, board.polar_to_board(radius, angles))
         cv2.polylines(out, [_int(pts)], False, RING_COLOUR, 1, cv2.LINE_AA)
-    for k in range(20):
-        a = (k + 0.5) * board.SEGMENT_DEG
-        pts = project(h, board.polar_to_board(np.array([board.R_OUTER_BULL, board.R_DOUBLE_OUTER]), a))
+    for k in range(board.N_SEGMENTS):
+        radii = np.array([board.R_OUTER_BULL, board.R_DOUBLE_OUTER])
+        pts = project(h, board.polar_to_board(radii, board.wire_angle(k)))
         cv2.line(out, *map(tuple, _int(pts)), WIRE_COLOUR, 1, cv2.LINE_AA)
         centre = project(
             h, board.polar_to_board(np.array([board.R_DOUBLE_OUTER + 12.0]), k * board.SEGMENT_DEG)
