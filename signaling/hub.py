@@ -43,7 +43,8 @@ class Hub:
         self.store = store
         self._connections: dict[str, Connection] = {}
         self._ids = itertools.count(1)
-        self._waiters: dict[tuple[str, Role], asyncio.Event] = defaultdict(asyncio.Event)
+        # One event per waiting REST long-poll, by role.
+        self._waiters: dict[tuple[str, Role], set[asyncio.Event]] = defaultdict(set)
 
     def new_conn_id(self) -> str:
         """A connection id that names this instance (so other instances know where it lives)."""
@@ -128,8 +129,7 @@ class Hub:
 
     async def notify(self, code: str, role: Role, conn_id: str | None) -> None:
         """Something was queued for a role: wake its long-polls here and flush to its connection."""
-        event = self._waiters.get((code, role))
-        if event is not None:
+        for event in self._waiters.get((code, role), ()):
             event.set()
         if conn_id is not None and conn_id in self._connections:
             await self.flush(conn_id, code, role)
@@ -149,18 +149,33 @@ class Hub:
                     return i
             return len(messages)
 
-    async def wait(self, code: str, role: Role, seconds: float) -> None:
-        """Waits until something is queued for the role, or the given seconds passed."""
+    async def poll(self, code: str, role: Role, seconds: float) -> list[dict[str, Any]]:
+        """Takes what is queued for a role; if nothing is, waits up to `seconds` for something. The
+        waiter is registered before the queue is read, so a message pushed in between wakes it."""
         key = (code, role)
-        event = self._waiters[key]
+        event = asyncio.Event()
+        self._waiters[key].add(event)
         try:
-            async with asyncio.timeout(seconds):
-                await event.wait()
-        except TimeoutError:
-            pass
+            if seconds > 0:
+                await self._expect(code, role, seconds)
+            deadline = asyncio.get_running_loop().time() + seconds
+            while True:
+                event.clear()
+                messages = await self.store.pop_all(code, role)
+                left = deadline - asyncio.get_running_loop().time()
+                if messages or left <= 0:
+                    return messages
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(left):
+                        await event.wait()
         finally:
-            event.clear()
-            self._waiters.pop(key, None)
+            self._waiters[key].discard(event)
+            if not self._waiters[key]:
+                del self._waiters[key]
+
+    async def _expect(self, code: str, role: Role, seconds: float) -> None:
+        """Lets the instances that queue for a role know that a long-poll waits here (none to tell
+        on one instance)."""
 
     async def close_connection(self, conn_id: str, code: int, reason: str) -> None:
         """Closes a connection of this instance (a socket replaced by a resume, an ended session)."""

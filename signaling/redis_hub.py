@@ -180,11 +180,10 @@ class RedisHub(Hub):
         return pushed
 
     @unavailable
-    async def wait(self, code: str, role: Role, seconds: float) -> None:
+    async def _expect(self, code: str, role: Role, seconds: float) -> None:
         await self.redis_store.redis.set(
             self._waiter(code, role), self.instance_id, ex=max(1, int(seconds) + 1)
         )
-        await super().wait(code, role, seconds)
 
     async def send(self, conn_id: str, message: dict[str, Any]) -> bool:
         """Sends straight to a connection, on this instance or, through its doorbell, on another (a

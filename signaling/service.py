@@ -316,22 +316,19 @@ class SignalingService:
 
     async def poll(self, client: Client, code: str, role: Role, wait: float) -> list[dict[str, Any]]:
         """Returns and removes what is queued for a role; with wait, holds until something arrives."""
-        await self._session(code, client)
-        await self._mark_rest_seen(code, role)
-        messages = await self.store.pop_all(code, role)
-        if not messages and wait > 0:
-            await self.hub.wait(code, role, min(wait, self.config.long_poll_max))
-            messages = await self.store.pop_all(code, role)
-        return messages
+        session = await self._session(code, client)
+        if session.slot(role).conn_id is None:
+            await self._mark_rest_seen(code, role)
+        return await self.hub.poll(code, role, min(wait, self.config.long_poll_max))
 
     async def _mark_rest_seen(self, code: str, role: Role) -> None:
-        session = await self.store.get(code)
-        if session is None or session.slot(role).conn_id is not None:
-            return
+        """A REST client polled: it is present, and back if the sweep had marked it as left."""
         now = time.time()
 
         def seen(s: Session) -> bool:
-            s.slot(role).rest_seen = now
+            slot = s.slot(role)
+            if slot.conn_id is None:
+                slot.rest_seen, slot.left_at = now, None
             return True
 
         await self.store.update(code, seen)

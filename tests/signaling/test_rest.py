@@ -154,3 +154,20 @@ async def test_body_arriving_in_several_parts(srv: Harness) -> None:
     async with srv.http.post(f"{srv.url}/cam/signal/{code}", data=in_two_parts()) as resp:
         assert resp.status == 200, await resp.text()
     assert (await desktop.recv("cam-offer"))["payload"] == offer(4)
+
+
+async def test_rest_phone_that_polls_again_is_back(make_server) -> None:
+    # A REST phone counts as present for long_poll_max + 10 s after its last poll.
+    srv = await make_server(long_poll_max=0.1, grace=1.0)
+    desktop, code_msg = await srv.desktop()
+    code = code_msg["code"]
+    await srv.post(f"/cam/signal/{code}", {"type": "cam-join", "payload": None, "source": "phone"})
+    await desktop.recv("cam-peer-joined")
+    assert (await desktop.recv("cam-peer-left", timeout=15))["role"] == "phone"
+    status, _ = await srv.get(f"/cam/signal/{code}?source=phone")
+    assert status == 200
+    # Past the grace period the session lives on, because the phone came back.
+    await asyncio.sleep(1.5)
+    await desktop.send({"type": "cam-offer", "code": code, "payload": offer(6)})
+    status, body = await srv.get(f"/cam/signal/{code}?source=phone")
+    assert status == 200 and [m["payload"] for m in body["messages"]] == [offer(6)]
