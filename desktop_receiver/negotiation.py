@@ -197,8 +197,7 @@ class Negotiator:
         try:
             await peer.accept_answer(sdp)
         except Exception as exc:
-            await self._close_peer()
-            self._emit(ErrorEvent(message=f"cannot apply the phone's answer: {exc}", where="answer"))
+            await self._end_attempt(f"cannot apply the phone's answer: {exc}", "answer")
             return
         await self._apply_early(peer)
 
@@ -243,7 +242,11 @@ class Negotiator:
     async def _offer(self) -> None:
         await self._close_peer()
         peer = self._new_peer()
-        sdp = await peer.offer()
+        try:
+            sdp = await peer.offer()
+        except Exception as exc:
+            await self._end_attempt(f"cannot make an offer (attempt {peer.attempt}): {exc}", "offer")
+            return
         await self._send(relayed(MsgType.OFFER, self._code() or "", {"type": "offer", "sdp": sdp}))
 
     async def _close_peer(self) -> None:
@@ -265,20 +268,24 @@ class Negotiator:
         peer = self.peer
         if peer is None or peer.attempt != item.attempt:
             return  # about an attempt that was replaced meanwhile
-        was_connected = peer.connected_at is not None
-        await self._close_peer()
         if item.kind == "timeout":
-            self._emit(
-                ErrorEvent(
-                    message=f"connection attempt {item.attempt} not up after "
-                    f"{self.peer_options.connect_timeout:g} s; starting a new attempt",
-                    where="ice",
-                )
+            await self._end_attempt(
+                f"connection attempt {item.attempt} not up after "
+                f"{self.peer_options.connect_timeout:g} s; starting a new attempt",
+                "ice",
             )
-        elif was_connected:
+        elif peer.connected_at is not None:
+            await self._end_attempt(None, "ice")
             self._left(f"peer connection {item.kind}")
         else:
-            self._emit(ErrorEvent(message=f"connection attempt {item.attempt} {item.kind}", where="ice"))
+            await self._end_attempt(f"connection attempt {item.attempt} {item.kind}", "ice")
+
+    async def _end_attempt(self, error: str | None, where: str) -> None:
+        """The current attempt failed (broken answer, failed offer, time-out, connection lost): close
+        it, report `error`, and offer again after `retry_delay` if the phone is still there."""
+        await self._close_peer()
+        if error is not None:
+            self._emit(ErrorEvent(message=error, where=where))
         if self.phone_present and self.options.offer_mode is not OfferMode.NEVER:
             self._schedule_offer(self.options.retry_delay)
 
