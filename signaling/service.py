@@ -187,6 +187,8 @@ class SignalingService:
     ) -> dict[str, Any]:
         """Binds a role to the client, answers it, then flushes what waits for the role. The reply
         goes first: no flush reaches the connection until the reply has been sent."""
+        if client.code is not None and (client.code, client.role) != (code, role):
+            await self.leave(client)  # a socket holds one role of one session at a time
         old: list[str | None] = []
 
         def bind_and_remember(s: Session) -> str:

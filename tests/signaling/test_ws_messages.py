@@ -183,3 +183,17 @@ async def test_desktop_cannot_join_its_own_session(srv: Harness) -> None:
     await desktop.send({"type": "cam-join", "code": code_msg["code"], "payload": None})
     assert (await desktop.recv("cam-error"))["code"] == "WRONG_ROLE"
     phone, _ = await srv.phone(code_msg["code"])  # the phone slot is still free
+
+
+async def test_a_socket_that_joins_another_session_leaves_the_first(srv: Harness) -> None:
+    first_desktop, first = await srv.desktop()
+    second_desktop, second = await srv.desktop()
+    phone, _ = await srv.phone(first["code"])
+    await first_desktop.recv("cam-peer-joined")
+    await phone.send({"type": "cam-join", "code": second["code"], "payload": None})
+    await phone.recv("cam-joined")
+    await second_desktop.recv("cam-peer-joined")
+    assert (await first_desktop.recv("cam-peer-left"))["role"] == "phone"
+    # Messages of the first session no longer reach the socket.
+    await first_desktop.send({"type": "cam-offer", "code": first["code"], "payload": offer(1)})
+    await phone.expect_silence(0.3)
