@@ -14,13 +14,13 @@ from dataclasses import replace
 import numpy as np
 
 from . import board
-from .detect import RingCandidate, find_rings
+from .detect import RingCandidate, ellipse_points, find_rings
 from .edges import blur_sigma_px
 from .homography import project
 from .numbers import choose_twenty
 from .orient import colour_strength, initial_homography, rotation
 from .refine import COARSE_SCHEDULE, FINE_SCHEDULE, Fit, point_jacobian, px_per_mm, refine
-from .result import CalibrationFailure, CalibrationResult
+from .result import CalibrationFailure, CalibrationResult, homography_fields
 
 MIN_IMAGE_SIDE = 64
 # The double ring's mean diameter (geometric mean of the axes); below, the rings are under 2 px wide.
@@ -105,15 +105,8 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
         return "no board found"
     inliers = fit.weight > 0
     error_px = float(np.sqrt(np.mean(fit.residual_px[inliers] ** 2)))
-    h_inv = np.linalg.inv(h)
-    names, points = zip(*board.calibration_points().items(), strict=True)
-    keypoints = {
-        n: (float(x), float(y)) for n, (x, y) in zip(names, project(h, np.array(points)), strict=True)
-    }
     return CalibrationResult(
-        H=h / h[2, 2],
-        H_inv=h_inv / h_inv[2, 2],
-        keypoints=keypoints,
+        **homography_fields(h),
         error_px=error_px,
         error_mm=_error_mm(fit, h),
         confidence=float(np.clip(confidence, 0.0, 1.0)),
@@ -123,13 +116,8 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
 
 
 def _outside_fraction(ring: RingCandidate, w: int, h: int) -> float:
-    """Fraction of the double ring's ellipse that lies outside the image."""
-    t = np.radians(np.arange(0, 360, 5.0))
-    a, b = ring.axes
-    th = np.radians(ring.angle_deg)
-    x, y = a * np.cos(t), b * np.sin(t)
-    px = ring.centre[0] + x * np.cos(th) - y * np.sin(th)
-    py = ring.centre[1] + x * np.sin(th) + y * np.cos(th)
+    """Fraction of the double ring's ellipse (72 points, every 5 degrees) that lies outside the image."""
+    px, py = ellipse_points((ring.centre, ring.axes, ring.angle_deg), 1.0, n=72).T
     return float(np.mean((px < 0) | (py < 0) | (px > w - 1) | (py > h - 1)))
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from . import board
+from .homography import project
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,17 @@ class CalibrationResult:
             "errorMm": float(self.error_mm),
             "createdAt": int(self.created_at * 1000),
         }
+
+
+def homography_fields(h: np.ndarray) -> dict[str, Any]:
+    """A CalibrationResult's ``H``, ``H_inv`` (both scaled to a last element of 1) and ``keypoints`` (image
+    points of board.calibration_points()) for the board -> image homography ``h``."""
+    h_inv = np.linalg.inv(h)
+    names, points = zip(*board.calibration_points().items(), strict=True)
+    keypoints = {
+        n: (float(x), float(y)) for n, (x, y) in zip(names, project(h, np.array(points)), strict=True)
+    }
+    return {"H": h / h[2, 2], "H_inv": h_inv / h_inv[2, 2], "keypoints": keypoints}
 
 
 @dataclass(frozen=True)

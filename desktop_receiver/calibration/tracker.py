@@ -17,7 +17,7 @@ import numpy as np
 
 from . import board
 from .homography import project
-from .result import CalibrationFailure, CalibrationResult
+from .result import CalibrationFailure, CalibrationResult, homography_fields
 
 # Board points whose image positions are averaged: the bull and two rings.
 _TRACK_POINTS = np.vstack(
@@ -123,13 +123,7 @@ class CalibrationTracker:
     def _from_points(self, latest: CalibrationResult) -> CalibrationResult:
         """The latest result with H re-fitted to the averaged points (errors and timing kept)."""
         h, _ = cv2.findHomography(_TRACK_POINTS, self._points, 0)
-        h = h / h[2, 2]
-        h_inv = np.linalg.inv(h)
-        names, pts = zip(*board.calibration_points().items(), strict=True)
-        keypoints = {
-            n: (float(x), float(y)) for n, (x, y) in zip(names, project(h, np.array(pts)), strict=True)
-        }
-        return replace(latest, H=h, H_inv=h_inv / h_inv[2, 2], keypoints=keypoints, created_at=time.time())
+        return replace(latest, **homography_fields(h), created_at=time.time())
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
