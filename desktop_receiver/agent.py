@@ -15,7 +15,7 @@ import contextlib
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -188,7 +188,9 @@ class Agent(ClientListener):
 
     async def send_to_phone(self, type_: MsgType, payload: Any) -> None:
         """Relays a message to the phone of the current session (e.g. `cam-calibration` with
-        {H, imageSize, errorPx, createdAt}); queued while the signaling socket is down. From a consumer
+        {H, imageSize, errorPx, createdAt}); queued while the signaling socket is down and sent once the
+        session is resumed (dropped if the server gives a new code instead: nobody is left to get it;
+        the agent re-sends its calibration for the new code itself). From a consumer
         thread: `asyncio.run_coroutine_threadsafe(agent.send_to_phone(...), loop)`."""
         if type_ not in (MsgType.CALIBRATION, MsgType.DATA):
             raise ValueError(f"only cam-calibration and cam-data go to the phone this way, not {type_}")
@@ -286,11 +288,22 @@ class Agent(ClientListener):
             )
         )
         if result is not None and self.code is not None:
-            task = asyncio.get_running_loop().create_task(
-                self._publish_calibration(result.to_cam_calibration())
-            )
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(self._publish_calibration(result.to_cam_calibration()), "publishing the calibration")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        """Runs `coro` in the background: the task is kept until it ends, and an exception it ends with
+        is logged and reported as an error event instead of vanishing."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._background.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                exc = task.exception()
+                log.error("%s failed", what, exc_info=exc)
+                self.emit(ErrorEvent(message=f"{what} failed: {type(exc).__name__}: {exc}"))
+
+        task.add_done_callback(done)
 
     async def _publish_calibration(self, payload: dict[str, Any]) -> None:
         try:
@@ -343,6 +356,11 @@ class Agent(ClientListener):
         self.info = info
         if renewed and self.negotiator is not None:
             self.negotiator.forget_session()
+        current = self.calibrator.current if self.calibrator is not None else None
+        if renewed and current is not None:
+            # What was queued for the old code was dropped with it: the new session needs the
+            # calibration too, and the tracker publishes again only when the camera moves.
+            self._spawn(self._publish_calibration(current.to_cam_calibration()), "re-sending the calibration")
         self.emit(
             CodeEvent(
                 code=info.code, url=info.phone_url, expires_at=info.expires_at, renewed=renewed, reason=reason
@@ -366,7 +384,7 @@ class Agent(ClientListener):
         self._expiry = None
         negotiator = self.negotiator
         if self.code == code and self.client is not None and not (negotiator and negotiator.joined_at):
-            asyncio.get_running_loop().create_task(self.client.renew("the code expired with no phone"))
+            self._spawn(self.client.renew("the code expired with no phone"), "renewing the code")
 
     def _watch_departures(self, event: Event) -> None:
         # The base-protocol server (no resume token) deletes a session when any of its sockets closes
@@ -383,7 +401,7 @@ class Agent(ClientListener):
         if peer is not None and peer.connected_at is not None and not peer.closed:
             return  # the phone came back on this session (a new offer that connected)
         reason = "the server forgets a session once the phone leaves (base protocol)"
-        asyncio.get_running_loop().create_task(self.client.renew(reason))
+        self._spawn(self.client.renew(reason), "renewing the code")
 
     def on_resumed(self, info: SessionInfo) -> None:
         """The session survived the socket drop."""
@@ -406,5 +424,5 @@ class Agent(ClientListener):
         """The server is unreachable: stop with an error."""
         self.fatal = reason
         self.emit(ErrorEvent(message=reason, where="signaling", fatal=True))
-        with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop().create_task(self.stop(reason=reason))
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing left to stop
+            self._spawn(self.stop(reason=reason), "stopping")

@@ -259,11 +259,14 @@ class SignalingClient:
     async def _flush(self) -> None:
         code = self.info.code if self.info else None
         while self._pending and self._ws is not None and not self._ws.closed:
-            msg = self._pending.popleft()
+            msg = self._pending[0]
             # Queued for a session that was replaced by a new code meanwhile: nobody is there for it.
-            if msg.get("code") not in (None, code):
-                continue
-            await self._ws.send_str(json.dumps(msg))
+            if msg.get("code") in (None, code):
+                # Sent before it leaves the queue: if the socket dies under this send, the message is
+                # still queued for the next socket.
+                await self._ws.send_str(json.dumps(msg))
+            if self._pending and self._pending[0] is msg:
+                self._pending.popleft()
 
     async def _handle(self, msg: dict[str, Any]) -> None:
         type_ = msg.get("type")

@@ -1,0 +1,71 @@
+"""Agent and signaling-client pieces with stand-ins for the socket and the server: what happens to the
+calibration on a new code, and to queued messages when a send fails."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from desktop_receiver.agent import Agent
+from desktop_receiver.signaling_client import ClientListener, SessionInfo, SignalingClient
+from signaling.protocol import MsgType, relayed
+from tests.receiver.conftest import agent_config
+
+CALIBRATION = {"H": [1.0, 0, 0, 0, 1, 0, 0, 0, 1], "imageSize": {"w": 640, "h": 480}}
+
+
+class _Client:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.posted: list[tuple[str, dict[str, Any]]] = []
+
+    async def send(self, msg: dict[str, Any]) -> None:
+        self.sent.append(msg)
+
+    async def post_calibration(self, code: str, calibration: dict[str, Any]) -> None:
+        self.posted.append((code, calibration))
+
+
+async def _settle(agent: Agent) -> None:
+    await asyncio.gather(*agent._background)
+
+
+async def test_a_renewed_code_gets_the_current_calibration_again():
+    agent = Agent(agent_config("ws://127.0.0.1:9/ws"))
+    client = _Client()
+    agent.client = client  # type: ignore[assignment]
+    calibration = SimpleNamespace(to_cam_calibration=lambda: CALIBRATION)
+    agent.calibrator = SimpleNamespace(current=calibration)  # type: ignore[assignment]
+    agent.on_code(SessionInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
+    await _settle(agent)
+    assert client.sent == [] and client.posted == []  # a first code: nothing was published before it
+    agent.on_code(SessionInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
+    await _settle(agent)
+    assert client.sent == [relayed(MsgType.CALIBRATION, "SECOND", CALIBRATION)]
+    assert client.posted == [("SECOND", CALIBRATION)]
+
+
+class _DyingSocket:
+    closed = False
+
+    def __init__(self) -> None:
+        self.frames: list[str] = []
+
+    async def send_str(self, data: str) -> None:
+        if self.frames:
+            raise ConnectionResetError("gone")
+        self.frames.append(data)
+
+
+async def test_a_queued_message_stays_queued_when_its_send_fails():
+    client = SignalingClient("ws://127.0.0.1:9/ws", ClientListener())
+    client.info = SessionInfo("ABCDEF", None, "token", "http://x/")
+    first, second = relayed(MsgType.DATA, "ABCDEF", 1), relayed(MsgType.DATA, "ABCDEF", 2)
+    client._pending.extend([first, second])
+    client._ws = _DyingSocket()  # type: ignore[assignment]
+    with pytest.raises(ConnectionResetError):
+        await client._flush()
+    assert list(client._pending) == [second]  # the first went out, the second is kept for the next socket
