@@ -15,10 +15,10 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
+from desktop_receiver.urls import http_url
 from signaling.protocol import PHONE_PAGE_PATH, ErrorName, MsgType, message
 from signaling.tasks import cancel_and_wait
 
@@ -79,9 +79,7 @@ class ClientListener:
 
 def phone_url_for(ws_url: str, code: str) -> str:
     """The phone page URL on the same server as a `ws://host:port/ws` URL (for servers that send none)."""
-    parts = urlsplit(ws_url)
-    scheme = "https" if parts.scheme == "wss" else "http"
-    return urlunsplit((scheme, parts.netloc, PHONE_PAGE_PATH, f"code={code}", ""))
+    return http_url(ws_url, PHONE_PAGE_PATH, f"code={code}")
 
 
 class SignalingClient:
@@ -102,11 +100,21 @@ class SignalingClient:
         self._resume_timer: asyncio.TimerHandle | None = None
         self._renew_reason: str | None = None
         self._ever_connected = False
+        self._side_tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Starts the connection loop (returns at once; the code arrives through `on_code`)."""
         self._http = aiohttp.ClientSession()
         self._task = asyncio.get_running_loop().create_task(self._run())
+        self._task.add_done_callback(self._run_ended)
+
+    def _run_ended(self, task: asyncio.Task[None]) -> None:
+        # The loop ends by itself only when stopping or giving up; anything else is a bug that would
+        # leave the agent without signaling and no word about it.
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("the signaling connection loop failed", exc_info=exc)
+            self.listener.on_fatal(f"the signaling client failed: {type(exc).__name__}: {exc}")
 
     async def stop(self) -> None:
         """Closes the socket and stops reconnecting."""
@@ -134,9 +142,7 @@ class SignalingClient:
         """Stores the calibration on the server (`POST /cam/calibration/{code}`, base protocol too)."""
         if self._http is None:
             return
-        parts = urlsplit(self.url)
-        scheme = "https" if parts.scheme == "wss" else "http"
-        url = urlunsplit((scheme, parts.netloc, f"/cam/calibration/{code}", "", ""))
+        url = http_url(self.url, f"/cam/calibration/{code}")
         ssl_option = self.options.ssl if self.options.ssl is not None else True
         timeout = aiohttp.ClientTimeout(total=self.options.connect_timeout)
         async with self._http.post(url, json=calibration, ssl=ssl_option, timeout=timeout) as resp:
@@ -147,11 +153,9 @@ class SignalingClient:
 
     async def renew(self, reason: str) -> None:
         """Drops the current code and asks for a new one (e.g. it expired with no phone)."""
-        self.info = None
-        self._pending.clear()
-        self._renew_reason = reason
+        self._fall_back(reason)
         if self._ws is not None and not self._ws.closed:
-            await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
+            await self._create()
 
     # -- connection loop ------------------------------------------------------------------------
 
@@ -162,14 +166,19 @@ class SignalingClient:
         while not self._stopping:
             reason = "closed by the server"
             try:
-                self._ws = await self._http.ws_connect(
-                    self.url,
-                    heartbeat=self.options.heartbeat,
-                    timeout=aiohttp.ClientWSTimeout(ws_close=self.options.connect_timeout),
-                    max_msg_size=1 << 20,
-                    ssl=self.options.ssl if self.options.ssl is not None else True,
-                )
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                # aiohttp's own connect limits are minutes long: the whole connect (TCP, TLS, upgrade)
+                # gets connect_timeout; ClientWSTimeout bounds only the close handshake.
+                async with asyncio.timeout(self.options.connect_timeout):
+                    self._ws = await self._http.ws_connect(
+                        self.url,
+                        heartbeat=self.options.heartbeat,
+                        timeout=aiohttp.ClientWSTimeout(ws_close=self.options.connect_timeout),
+                        max_msg_size=1 << 20,
+                        ssl=self.options.ssl if self.options.ssl is not None else True,
+                    )
+            except TimeoutError:
+                reason = f"cannot connect: no answer within {self.options.connect_timeout:g} s"
+            except (aiohttp.ClientError, OSError) as exc:
                 reason = f"cannot connect: {exc}"
             else:
                 self._ever_connected = True
@@ -214,7 +223,7 @@ class SignalingClient:
         else:
             if info is not None:
                 self._fall_back("the server gave no resume token")
-            await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
+            await self._create()
         async for frame in self._ws:
             if frame.type is not aiohttp.WSMsgType.TEXT:
                 continue
@@ -248,7 +257,20 @@ class SignalingClient:
         if self._resuming and self._ws is not None and not self._ws.closed:
             self._resuming = False
             self._fall_back("the server did not resume the session")
-            asyncio.get_running_loop().create_task(self._ws.send_str(json.dumps(message(MsgType.CREATE))))
+            task = asyncio.get_running_loop().create_task(self._create())
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_task_done)
+
+    def _side_task_done(self, task: asyncio.Task[None]) -> None:
+        self._side_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # The socket died under the send: the connection loop notices it and reconnects.
+            log.info("cam-create after the resume time-out failed: %s", task.exception())
+
+    async def _create(self) -> None:
+        """Asks the server for a new session (`cam-create`) on the current socket."""
+        assert self._ws is not None
+        await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
 
     def _cancel_resume_timer(self) -> None:
         self._resuming = False
@@ -288,8 +310,7 @@ class SignalingClient:
             self._cancel_resume_timer()
             refusal = f"{msg.get('code')} {msg.get('message', '')}".strip()
             self._fall_back(f"the server refused to resume: {refusal}")
-            assert self._ws is not None
-            await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
+            await self._create()
         elif type_ == MsgType.ERROR and msg.get("ref") == MsgType.CREATE:
             # cam-create itself failed (rate limit, server trouble): tell the agent, close, retry later.
             self.listener.on_message(msg)
@@ -299,8 +320,7 @@ class SignalingClient:
             # Our server ends a session (code expired, or the phone did not come back) with EXPIRED.
             self.listener.on_message(msg)
             self._fall_back(f"the server ended the session: {msg.get('message', 'expired')}")
-            assert self._ws is not None
-            await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
+            await self._create()
         else:
             self.listener.on_message(msg)
 

@@ -7,11 +7,11 @@ import asyncio
 import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from signaling.protocol import WS_PATH, MsgType, Role, message, relayed
+from desktop_receiver.urls import http_url, ws_url
+from signaling.protocol import MsgType, Role, message, relayed
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -19,20 +19,6 @@ log = logging.getLogger(__name__)
 
 class PhoneSignalingError(RuntimeError):
     """The server refused the phone (a `cam-error` or a 4xx answer)."""
-
-
-def ws_url(server: str) -> str:
-    """The WebSocket URL for a server given as ws(s)://host:port[/ws] or http(s)://host:port."""
-    parts = urlsplit(server)
-    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
-    return urlunsplit((scheme, parts.netloc, WS_PATH, "", ""))
-
-
-def http_url(server: str) -> str:
-    """The HTTP base URL (no path) of a server given as a ws(s) or http(s) URL."""
-    parts = urlsplit(server)
-    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
-    return urlunsplit((scheme, parts.netloc, "", "", ""))
 
 
 class PhoneTransport:
