@@ -115,7 +115,8 @@ class Agent(ClientListener):
 
     async def start(self) -> None:
         """Starts the (embedded) server, the signaling client and the consumers; returns once the pairing
-        code is known. Raises AgentError if no code arrives within `start_timeout`."""
+        code is known, or once `stop()` was called meanwhile (then `code` is None). Raises AgentError if
+        the server is unreachable (`give_up_after`) or no code arrives within `start_timeout`."""
         dumper = None
         if self.config.calibration is not None:
             try:
@@ -154,11 +155,19 @@ class Agent(ClientListener):
         self.events.subscribe(self._watch_departures)
         waiter = asyncio.ensure_future(self._code_ready.wait())
         done = asyncio.ensure_future(self._done.wait())
-        await asyncio.wait([waiter, done], timeout=self.config.start_timeout, return_when="FIRST_COMPLETED")
+        # Long enough for the client to give up on an unreachable server by itself, whose reason is
+        # clearer than "no code": its last attempt may start just before give_up_after and then take
+        # the longest back-off (with jitter) and a whole connect_timeout.
+        opts = client_options
+        give_up = opts.give_up_after + opts.backoff_max * 1.2 + opts.connect_timeout + 1.0
+        wait = max(self.config.start_timeout, give_up)
+        await asyncio.wait([waiter, done], timeout=wait, return_when="FIRST_COMPLETED")
         waiter.cancel()
         done.cancel()
         if not self._code_ready.is_set():
-            reason = self.fatal or f"no pairing code from {url} within {self.config.start_timeout:g} s"
+            if self._stopped and self.fatal is None:
+                return  # stop() during the start (e.g. Ctrl-C): a stop, not a failure
+            reason = self.fatal or f"no pairing code from {url} within {wait:g} s"
             await self.stop(reason=reason)
             raise AgentError(reason)
 
