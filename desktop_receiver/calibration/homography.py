@@ -15,12 +15,6 @@ def project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return q[..., :2] / q[..., 2:3]
 
 
-def normalize(h: np.ndarray) -> np.ndarray:
-    """Scale ``h`` so that it has unit Frobenius norm and a positive last element (comparable across fits)."""
-    h = h / np.linalg.norm(h)
-    return h if h[2, 2] >= 0 else -h
-
-
 def board_error_mm(h_est: np.ndarray, h_true: np.ndarray, radius: float = board.R_DOUBLE_OUTER) -> np.ndarray:
     """Distances (mm, on the board plane) between where two homographies put board points up to ``radius``
     (by default the scoring area's edge, the outer double wire).

@@ -76,7 +76,6 @@ class CalibrationFailure:
 
     reason: str
     ms: float = 0.0
-    confidence: float = 0.0
     ok: bool = field(default=False, init=False)
 
     def to_json(self) -> dict:
