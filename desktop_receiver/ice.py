@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,19 @@ def is_end_of_candidates(payload: Any) -> bool:
     return payload is None or (isinstance(payload, dict) and payload.get("candidate") == "")
 
 
+CANDIDATE_TYPES = ("host", "srflx", "prflx", "relay")
+
+
+def _is_candidate_address(address: str) -> bool:
+    """An IP address, or an mDNS name (`<uuid>.local`, what browsers put in host candidates)."""
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        name = address.lower()
+        return name.endswith(".local") and len(name) > len(".local")
+    return True
+
+
 def parse_candidate(payload: dict[str, Any]) -> RTCIceCandidate:
     """Turns a `cam-ice` payload into an RTCIceCandidate; raises ValueError on a malformed one."""
     text = payload.get("candidate")
@@ -93,6 +107,12 @@ def parse_candidate(payload: dict[str, Any]) -> RTCIceCandidate:
         raise ValueError(f"malformed candidate {text[:80]!r}") from exc
     if candidate.protocol.lower() not in ("udp", "tcp"):
         raise ValueError(f"unknown candidate transport {candidate.protocol!r}")
+    if candidate.type not in CANDIDATE_TYPES:
+        known = ", ".join(CANDIDATE_TYPES)
+        raise ValueError(f"unknown candidate type {candidate.type[:20]!r} (known: {known})")
+    if not _is_candidate_address(candidate.ip):
+        text = f"candidate address {candidate.ip[:80]!r} is neither an IP address nor a .local name"
+        raise ValueError(text)
     candidate.sdpMid = payload.get("sdpMid")
     candidate.sdpMLineIndex = payload.get("sdpMLineIndex")
     if candidate.sdpMid is None and candidate.sdpMLineIndex is None:

@@ -84,6 +84,34 @@ def test_candidates():
     with pytest.raises(ValueError):  # no sdpMid nor sdpMLineIndex
         parse_candidate({"candidate": "candidate:1 1 udp 1 127.0.0.1 5 typ host"})
     assert is_end_of_candidates(None) and is_end_of_candidates({"candidate": ""})
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ("candidate:1 1 udp 2130706431 127.0.0.1 5000 typ bogus", "type"),
+        ("candidate:1 1 udp 2130706431 notanip 5000 typ host", "address"),
+        ("candidate:1 1 udp 2130706431 .local 5000 typ host", "address"),
+        ("candidate:1 1 udp 2130706431 999.1.1.1 5000 typ host", "address"),
+    ],
+)
+def test_candidates_with_a_bad_type_or_address_are_refused(line, complaint):
+    with pytest.raises(ValueError, match=complaint):
+        parse_candidate({"candidate": line, "sdpMid": "0"})
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "candidate:1 1 udp 2130706431 fe80::1 5000 typ host",
+        "candidate:1 1 udp 2130706431 0b5e7c1a-1b2c-4d5e-8f90-123456789abc.local 5000 typ host",
+        "candidate:2 1 udp 1694498815 203.0.113.7 6000 typ srflx raddr 0.0.0.0 rport 0",
+        "candidate:3 1 udp 16777215 198.51.100.1 7000 typ relay raddr 203.0.113.7 rport 6000",
+        "candidate:4 1 tcp 1518280447 192.168.1.5 9 typ host tcptype active",
+    ],
+)
+def test_candidates_browsers_send_are_accepted(line):
+    assert parse_candidate({"candidate": line, "sdpMid": "0"}).ip in line
     assert not is_end_of_candidates({"candidate": "candidate:1"})
 
 
