@@ -67,8 +67,9 @@ class CalibrationTracker:
 
     @property
     def current(self) -> CalibrationResult | None:
-        """The calibration in use (None before the first confident result)."""
-        return self._current
+        """The calibration in use: None before the first confident result and once the board is lost
+        (``max_failures`` failures in a row), until a result comes back."""
+        return None if self._failures >= self.max_failures else self._current
 
     def update(self, outcome: CalibrationResult | CalibrationFailure) -> TrackerUpdate:
         """Fold one frame's calibration outcome in; see TrackerUpdate for what to do next."""
@@ -117,8 +118,7 @@ class CalibrationTracker:
     def _update(self, publish: bool, reason: str) -> TrackerUpdate:
         stable = self._current is not None and self._agreeing >= 3 and self._failures == 0
         interval = self.slow_interval_s if stable else self.fast_interval_s
-        current = None if self._failures >= self.max_failures else self._current
-        return TrackerUpdate(current, publish, reason, stable, interval)
+        return TrackerUpdate(self.current, publish, reason, stable, interval)
 
     def _from_points(self, latest: CalibrationResult) -> CalibrationResult:
         """The latest result with H re-fitted to the averaged points (errors and timing kept)."""
