@@ -96,8 +96,10 @@ class Negotiator:
             self.peer = None
 
     def forget_session(self) -> None:
-        """The code changed (the server could not resume): the old phone cannot reach us any more."""
+        """The code changed (the server could not resume): the old phone cannot reach us any more, and
+        no phone has joined the new code yet."""
         self.phone_present = False
+        self.joined_at = None
         self._cancel_offer_timer()
         self._early.clear()
 

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from desktop_receiver.agent import Agent
+from desktop_receiver.negotiation import NegotiationOptions, Negotiator
+from desktop_receiver.peer import PeerOptions
 from desktop_receiver.signaling_client import ClientListener, SessionInfo, SignalingClient
 from signaling.protocol import MsgType, relayed
 from tests.receiver.conftest import agent_config
@@ -21,12 +23,16 @@ class _Client:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self.posted: list[tuple[str, dict[str, Any]]] = []
+        self.renewals: list[str] = []
 
     async def send(self, msg: dict[str, Any]) -> None:
         self.sent.append(msg)
 
     async def post_calibration(self, code: str, calibration: dict[str, Any]) -> None:
         self.posted.append((code, calibration))
+
+    async def renew(self, reason: str) -> None:
+        self.renewals.append(reason)
 
 
 async def _settle(agent: Agent) -> None:
@@ -69,3 +75,21 @@ async def test_a_queued_message_stays_queued_when_its_send_fails():
     with pytest.raises(ConnectionResetError):
         await client._flush()
     assert list(client._pending) == [second]  # the first went out, the second is kept for the next socket
+
+
+async def test_a_renewed_code_is_renewed_again_when_it_expires_unused():
+    agent = Agent(agent_config("ws://127.0.0.1:9/ws"))
+    client = _Client()
+    agent.client = client  # type: ignore[assignment]
+    agent.negotiator = Negotiator(
+        PeerOptions(), NegotiationOptions(), client.send, lambda: agent.code, agent.emit, lambda t, p: None
+    )
+    agent.on_code(SessionInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
+    agent.negotiator.joined_at = 1.0  # a phone joined the first code (and left; the code was replaced)
+    agent._code_expired("FIRSTC")
+    await _settle(agent)
+    assert client.renewals == []  # a code a phone joined lives on
+    agent.on_code(SessionInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
+    agent._code_expired("SECOND")
+    await _settle(agent)
+    assert client.renewals == ["the code expired with no phone"]
