@@ -102,14 +102,10 @@ class SignalingService:
         token = new_token()
         for _ in range(20):
             session = Session(
-                code=new_code(self.config.code_length),
-                created_at=now,
-                expires_at=(now + self.config.code_ttl) * 1000,
+                code=new_code(self.config.code_length), expires_at=(now + self.config.code_ttl) * 1000
             )
-            session.desktop.conn_id = client.conn_id
             session.desktop.token = token
-            session.desktop.joined = True
-            session.desktop.rest_seen = None if client.conn_id else now
+            self._bind_slot(session, Role.DESKTOP, client)
             if await self.store.create(session):
                 break
         else:
@@ -141,9 +137,9 @@ class SignalingService:
             await self.store.pop_all(code, Role.PHONE)
 
         def bind(s: Session) -> str:
-            self._bind_slot(s, Role.PHONE, client)
             if not owns:
                 s.phone.token = new_token()
+            self._bind_slot(s, Role.PHONE, client)
             return s.phone.token
 
         reply = await self._attach(
@@ -173,9 +169,8 @@ class SignalingService:
         slot.conn_id = client.conn_id
         slot.rest_seen = None if client.conn_id else now
         slot.left_at = None
-        slot.joined = True
         if session.phone.joined:
-            session.expires_at = max(session.expires_at, (now + self.config.code_ttl) * 1000)
+            session.extend(now, self.config.code_ttl)
 
     async def _attach(
         self,
@@ -263,8 +258,6 @@ class SignalingService:
             raise ProtocolError(ErrorName.NOT_JOINED, "send cam-create or cam-join first", ref=str(msg.type))
         if client.conn_id is not None and client.code is not None and code != client.code:
             raise ProtocolError(ErrorName.NOT_JOINED, f"this socket belongs to {client.code}, not {code}")
-        if client.conn_id is not None and client.code is None:
-            raise ProtocolError(ErrorName.NOT_JOINED, "send cam-create or cam-join first", ref=str(msg.type))
         out = relayed(msg.type, code, msg.payload)
         # On Redis, one round trip when the session is plainly live (and for cam-data, most of the
         # traffic, the peer plainly there). A calibration is also stored, so it takes the full way.
@@ -301,6 +294,15 @@ class SignalingService:
         """The stored calibration of a session, if any."""
         return (await self._session(code, client)).calibration
 
+    async def post_calibration(self, code: str, client: Client, calibration: Any) -> None:
+        """`POST /cam/calibration/{code}`: the session's errors for the code, then store_calibration."""
+        await self._session(code, client)
+        await self.store_calibration(code, calibration)
+
+    def diagnostic(self, code: str | None, text: object, rest: bool = False) -> None:
+        """`cam-diagnostic`: logged, never answered (the phone page would loop)."""
+        log_event("phone-diagnostic", code=code, msg=str(text)[:500], rest=rest or None)
+
     async def handle(self, client: Client, msg: Message) -> None:
         """Dispatches one validated WebSocket message; errors come back as ProtocolError."""
         if msg.type is MsgType.CREATE:
@@ -310,7 +312,7 @@ class SignalingService:
         elif msg.type is MsgType.RESUME:
             await self.resume(client, msg.code or "", msg.resume_token or "")
         elif msg.type is MsgType.DIAGNOSTIC:
-            log_event("phone-diagnostic", code=msg.code or client.code, msg=str(msg.raw.get("msg"))[:500])
+            self.diagnostic(msg.code or client.code, msg.raw.get("msg"))
         elif msg.type in RELAYED_TYPES:
             await self.relay(client, msg)
 

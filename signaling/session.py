@@ -14,12 +14,17 @@ class Slot:
     """One role of a session: which connection holds it now, and the token that lets it come back."""
 
     conn_id: str | None = None
+    # Given when the role is first taken: a role with a token has joined.
     token: str | None = None
-    joined: bool = False
     # When its socket closed: the grace period for `cam-resume` runs from here.
     left_at: float | None = None
     # Last REST request of a client that has no socket (a polling phone).
     rest_seen: float | None = None
+
+    @property
+    def joined(self) -> bool:
+        """Whether a client has taken this role (it may be away now)."""
+        return self.token is not None
 
 
 @dataclass
@@ -27,8 +32,7 @@ class Session:
     """A pairing session: its code, its expiry, and its two role slots."""
 
     code: str
-    created_at: float
-    expires_at: float
+    expires_at: float  # epoch milliseconds, as in cam-code
     desktop: Slot = field(default_factory=Slot)
     phone: Slot = field(default_factory=Slot)
     # The latest board calibration ({H, imageSize, errorPx, createdAt, ...}), for GET /cam/calibration.
@@ -37,6 +41,10 @@ class Session:
     def slot(self, role: Role) -> Slot:
         """The slot of a role."""
         return self.desktop if role is Role.DESKTOP else self.phone
+
+    def extend(self, now: float, ttl: float) -> None:
+        """Keeps the session valid for at least ttl seconds from now."""
+        self.expires_at = max(self.expires_at, (now + ttl) * 1000)
 
     def role_of_token(self, token: str) -> Role | None:
         """The role a resume token belongs to, if any."""
@@ -54,7 +62,6 @@ class Session:
         """The inverse of to_dict."""
         return cls(
             code=data["code"],
-            created_at=data["created_at"],
             expires_at=data["expires_at"],
             desktop=Slot(**data["desktop"]),
             phone=Slot(**data["phone"]),

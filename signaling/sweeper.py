@@ -11,7 +11,6 @@ import time
 from signaling.logs import log_event
 from signaling.protocol import Role
 from signaling.service import SignalingService
-from signaling.session import Session
 
 
 class Sweeper:
@@ -47,7 +46,7 @@ class Sweeper:
                 # Extended once half the TTL is used, not on every sweep: a write per session per
                 # sweep is what a shared store feels most.
                 if session.expires_at - now * 1000 < self.config.code_ttl * 500:
-                    await self.store.update(session.code, lambda s: _extend(s, now, self.config.code_ttl))
+                    await self.store.update(session.code, lambda s: s.extend(now, self.config.code_ttl))
                 live += 1
             elif now * 1000 > session.expires_at:
                 await self.service.end_session(session, "the code expired")
@@ -63,8 +62,3 @@ class Sweeper:
                 await self.sweep()
             except Exception as exc:  # a failed sweep must not stop the next one
                 log_event("sweep-failed", 40, error=repr(exc))
-
-
-def _extend(session: Session, now: float, ttl: float) -> bool:
-    session.expires_at = max(session.expires_at, (now + ttl) * 1000)
-    return True

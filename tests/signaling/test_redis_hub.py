@@ -33,9 +33,9 @@ async def hub(redis_server: RedisProcess) -> AsyncIterator[RedisHub]:
 
 async def paired_session(store: RedisStore, phone_conn: str, ttl: float = 60.0) -> str:
     now = time.time()
-    session = Session(code="FAST01", created_at=now, expires_at=(now + ttl) * 1000)
+    session = Session(code="FAST01", expires_at=(now + ttl) * 1000)
     session.desktop.conn_id, session.phone.conn_id = "here-1", phone_conn
-    session.desktop.joined = session.phone.joined = True
+    session.desktop.token, session.phone.token = "desktop-token", "phone-token"
     assert await store.create(session)
     return session.code
 
