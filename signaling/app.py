@@ -78,8 +78,8 @@ def create_app(config: ServerConfig) -> web.Application:
     app.router.add_routes(RestHandlers(config, service, metrics).routes())
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
-    if (STATIC_DIR / "mobile-cam.html").exists():
-        page = STATIC_DIR / "mobile-cam.html"
+    page = STATIC_DIR / PHONE_PAGE_PATH.removeprefix("/")
+    if page.exists():
 
         async def phone_page(_: web.Request) -> web.FileResponse:
             return web.FileResponse(page)

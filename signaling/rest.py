@@ -100,7 +100,7 @@ class RestHandlers:
         role = _role(data.get("source", "phone"))
         data = {**data, "code": code}
         if data.get("type") == MsgType.DIAGNOSTIC.value:
-            log_event("phone-diagnostic", code=code, msg=str(data.get("msg"))[:500], rest=True)
+            self.service.diagnostic(code, data.get("msg"), rest=True)
             return web.json_response({"ok": True, "stored": False})
         msg = validate(data, code_required=True)
         if msg.type is MsgType.JOIN:
@@ -135,11 +135,7 @@ class RestHandlers:
     async def post_calibration(self, request: web.Request) -> web.Response:
         client = self._client(request)
         code = normalize_code(request.match_info["code"])
-        data = await self._body(request)
-        if "H" not in data:
-            raise ProtocolError(ErrorName.BAD_MESSAGE, "the body needs H")
-        await self.service.calibration(code, client)
-        await self.service.store_calibration(code, data)
+        await self.service.post_calibration(code, client, await self._body(request))
         return web.json_response({"ok": True})
 
 
