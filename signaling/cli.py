@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from dataclasses import fields
 
 from signaling.config import ServerConfig, env_name, parse_value
@@ -32,16 +33,26 @@ def build_parser(defaults: ServerConfig) -> argparse.ArgumentParser:
             parser.add_argument(
                 flag,
                 dest=f.name,
-                type=lambda v, d=default: parse_value(v, d),
+                type=functools.partial(_parse_flag, default=default),
                 default=default,
                 help=help_text,
             )
     return parser
 
 
+def _parse_flag(raw: str, default: object) -> object:
+    try:
+        return parse_value(raw, default)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{raw!r}: {exc}") from None
+
+
 def parse_config(argv: list[str] | None = None) -> ServerConfig:
     """ServerConfig from the environment, overridden by the command line."""
-    defaults = ServerConfig().with_env()
+    try:
+        defaults = ServerConfig().with_env()
+    except ValueError as exc:
+        build_parser(ServerConfig()).error(str(exc))
     args = build_parser(defaults).parse_args(argv)
     values = {f.name: getattr(args, f.name) for f in fields(ServerConfig)}
     values["allowed_origins"] = tuple(args.allowed_origins or defaults.allowed_origins)

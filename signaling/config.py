@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 # Host values that mean "every interface": a client on this machine reaches such a server at 127.0.0.1.
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
@@ -51,7 +53,10 @@ class ServerConfig:
             if f.name == "redis_url" and raw is None:
                 raw = env.get("REDIS_URL")
             if raw is not None:
-                changes[f.name] = parse_value(raw, getattr(self, f.name))
+                try:
+                    changes[f.name] = parse_value(raw, getattr(self, f.name))
+                except ValueError as exc:
+                    raise ValueError(f"{env_name(f.name)}={raw!r}: {exc}") from None
         return replace(self, **changes)
 
 
@@ -63,11 +68,20 @@ def env_name(name: str) -> str:
 def parse_value(raw: str, default: object) -> object:
     """Converts a string to the type of the option's default."""
     if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        word = raw.strip().lower()
+        if word not in TRUE_WORDS + FALSE_WORDS:
+            raise ValueError(f"not a yes/no value (one of {', '.join(TRUE_WORDS + FALSE_WORDS)})")
+        return word in TRUE_WORDS
     if isinstance(default, int):
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("not a whole number") from None
     if isinstance(default, float):
-        return float(raw)
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("not a number") from None
     if isinstance(default, tuple):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     return raw or None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -36,6 +37,25 @@ def test_help_explains_every_option() -> None:
     ):
         assert flag in out.stdout
     assert "DARTCAM_PORT" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "words"),
+    [
+        ({"DARTCAM_PORT": "abc"}, [], "DARTCAM_PORT='abc': not a whole number"),
+        ({"DARTCAM_TLS": "ture"}, [], "DARTCAM_TLS='ture': not a yes/no value"),
+        ({}, ["--grace", "soon"], "--grace: 'soon': not a number"),
+    ],
+)
+def test_bad_configuration_is_named_and_refused(env: dict[str, str], args: list[str], words: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "signaling", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=30,
+    )
+    assert done.returncode == 2 and words in done.stderr, done.stderr
 
 
 async def test_real_process_pairs_and_logs_events(server_process: SignalingProcess) -> None:
