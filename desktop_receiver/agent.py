@@ -72,6 +72,10 @@ class AgentConfig:
     start_timeout: float = 30.0
     server_stop_timeout: float = 8.0
 
+    def __post_init__(self) -> None:
+        if self.stats_interval <= 0:
+            raise ValueError("--stats-interval must be more than 0 seconds")
+
 
 class AgentError(RuntimeError):
     """The agent cannot go on (server unreachable, bad configuration)."""
@@ -128,7 +132,8 @@ class Agent(ClientListener):
         if self.config.dump is not None:
             overlay = (lambda: self.calibrator.current) if self.calibrator is not None else None
             try:
-                dumper = FrameDumper(self.config.dump, overlay=overlay)
+                # Off the event loop: preparing the directory reads the old index and deletes its files.
+                dumper = await asyncio.to_thread(FrameDumper, self.config.dump, overlay)
             except (OSError, ValueError) as exc:
                 raise AgentError(f"cannot dump frames to {self.config.dump.directory}: {exc}") from exc
         url = self.config.server_url

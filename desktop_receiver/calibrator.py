@@ -22,6 +22,10 @@ class CalibrationOptions:
     # Longest pause between two calibrations; the tracker asks for more while the camera moves.
     every_s: float = 1.0
 
+    def __post_init__(self) -> None:
+        if self.every_s <= 0:
+            raise ValueError("--calibrate-every must be more than 0 seconds")
+
 
 class FrameCalibrator:
     """A FrameConsumer handler: runs in its own thread, so OpenCV never blocks the event loop."""
@@ -32,9 +36,7 @@ class FrameCalibrator:
         on_publish: Callable[[TrackerUpdate], None],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
-        if options.every_s <= 0:
-            raise ValueError("--calibrate-every must be more than 0 seconds")
-        self.options = options
+        self.options = options  # checked by CalibrationOptions itself
         self.tracker = CalibrationTracker(slow_interval_s=options.every_s)
         self._on_publish = on_publish
         self._loop = loop

@@ -1,6 +1,7 @@
 """The frame dump for calibration debugging: writes frames as PNG or JPEG, at most one every N frames,
 keeps the newest `max_files`, and keeps `DIR/frames.jsonl` in step with the files on disk (one line per
-file present). It runs as a FrameConsumer handler, so all disk work happens off the event loop."""
+file present). It runs as a FrameConsumer handler, and the agent makes it in a worker thread (the
+constructor clears an earlier dump), so all disk work happens off the event loop."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ class DumpOptions:
     max_files: int | None = None
     jpeg_quality: int = 90
 
+    def __post_init__(self) -> None:
+        if self.fmt not in ("png", "jpg"):
+            raise ValueError(f"dump format must be png or jpg, not {self.fmt!r}")
+        if self.every < 1 or (self.max_files is not None and self.max_files < 1):
+            raise ValueError("--dump-every and --dump-max must be at least 1")
+
 
 @dataclass(frozen=True)
 class DumpRecord:
@@ -54,11 +61,7 @@ class FrameDumper:
     def __init__(
         self, options: DumpOptions, overlay: Callable[[], CalibrationResult | None] | None = None
     ) -> None:
-        if options.fmt not in ("png", "jpg"):
-            raise ValueError(f"dump format must be png or jpg, not {options.fmt!r}")
-        if options.every < 1 or (options.max_files is not None and options.max_files < 1):
-            raise ValueError("--dump-every and --dump-max must be at least 1")
-        self.options = options
+        self.options = options  # checked by DumpOptions itself
         # Gives the calibration in use, if any: then an overlay file is written beside each frame.
         self.overlay = overlay
         self.directory = options.directory
