@@ -163,8 +163,8 @@ def blur_sigma_px(image: np.ndarray, h: np.ndarray) -> float:
     luma[1::2] = luma[1::2, ::-1]
     luma[n + 1 :: 2] = luma[n + 1 :: 2, ::-1]
     mean = np.median(luma, axis=0)
-    quarter = len(t_px) // 5
-    lo, hi = mean[:quarter].mean(), mean[-quarter:].mean()
+    fifth = len(t_px) // 5  # the flat levels on each side: the profile's first and last fifth
+    lo, hi = mean[:fifth].mean(), mean[-fifth:].mean()
     if hi - lo < 10:
         return float("inf")
     frac = (mean - lo) / (hi - lo)

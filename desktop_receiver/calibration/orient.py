@@ -56,7 +56,8 @@ def perspective_from_rings(ring: RingCandidate) -> np.ndarray:
     gaps = [min(abs(vals[i] - vals[j]) for j in range(3) if j != i) for i in range(3)]
     k = int(np.argmax(gaps))
     pair = np.delete(vals, k)
-    # Concentric circles: the other two eigenvalues agree and are (170/107)^2 times the distinct one.
+    # Concentric circles: the other two eigenvalues agree and are (R_DOUBLE_OUTER / treble_radius)^2 times
+    # the distinct one (the treble outline is the ring's outer edge or its middle, see RingCandidate).
     # Otherwise the treble outline is wrong (broken by a dart or glare): do without it.
     expected = (board.R_DOUBLE_OUTER / ring.treble_radius) ** 2
     ratio = pair.mean() / vals[k]
@@ -78,15 +79,18 @@ def perspective_from_rings(ring: RingCandidate) -> np.ndarray:
 
 
 def _conic_affine(c: np.ndarray) -> np.ndarray | None:
-    """Affine map taking the circle r = 170 onto the ellipse with conic ``c`` (None if not an ellipse)."""
+    """Affine map taking the circle r = R_DOUBLE_OUTER onto the ellipse with conic ``c`` (None if not an
+    ellipse)."""
     q, lin = c[:2, :2], c[:2, 2]
     try:
         x0 = -np.linalg.solve(q, lin)
     except np.linalg.LinAlgError:
         return None
     f = np.append(x0, 1.0) @ c @ np.append(x0, 1.0)
+    if f == 0:
+        return None
     vals, vecs = np.linalg.eigh(q / -f)
-    if f == 0 or (vals <= 0).any():
+    if (vals <= 0).any():
         return None
     if np.linalg.det(vecs) < 0:
         vecs[:, 1] *= -1
