@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from desktop_receiver.calibration import board
@@ -116,10 +116,9 @@ def _camera_h(tilt_deg: float, roll_deg: float) -> np.ndarray:
 def test_image_scoring_agrees_with_board_scoring(r, angle, tilt, roll):
     # Away from the wires, where a rounding error could legitimately flip the region.
     off_wire = min(abs(r - b) for b in board.RING_RADII) > 0.01
-    from_ray = (angle - 9) % 18  # degrees past the nearest wire, which lies at 9 + 18 k
+    from_ray = (angle - 9) % 18  # degrees clockwise past the previous wire; wires lie at 9 + 18 k
     off_ray = min(from_ray, 18 - from_ray) * np.pi / 180 * r > 0.01 or r < board.R_OUTER_BULL
-    if not (off_wire and (off_ray or r >= board.R_DOUBLE_OUTER)):
-        return
+    assume(off_wire and (off_ray or r >= board.R_DOUBLE_OUTER))
     h = _camera_h(tilt, roll)
     p = board.polar_to_board(r, angle)
     u, v = project(h, p[None])[0]
