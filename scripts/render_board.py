@@ -304,6 +304,8 @@ def _degrade(img: np.ndarray, p: RenderParams, rng: np.random.Generator) -> np.n
     out = np.clip(out, 0, 255).astype(np.uint8)
     if p.jpeg_quality > 0:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, p.jpeg_quality])
+        if not ok:
+            raise RuntimeError(f"cannot JPEG-encode a {w}x{h} frame at quality {p.jpeg_quality}")
         out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return out
 
@@ -337,24 +339,54 @@ def write_y4m(
     """Write a YUV4MPEG2 clip (Chromium's --use-file-for-fake-video-capture); returns the frame count.
 
     ``frames_or_params``: BGR frames of one size (even width and height), or RenderParams from which
-    ``n_frames`` frames of a still (``moving=False``) or slowly moving camera are rendered.
+    ``n_frames`` frames of a still (``moving=False``) or slowly moving camera are rendered. Raises
+    ValueError (and removes the partly written file) without frames, for frames that are not 8-bit BGR,
+    of odd width or height (4:2:0 chroma needs even ones), or of different sizes.
     """
     if isinstance(frames_or_params, RenderParams):
+        if n_frames < 1:
+            raise ValueError(f"a y4m clip needs at least one frame, not n_frames={n_frames}")
         params = clip_params(frames_or_params, n_frames, moving)
         still = None if moving else render(params[0])[0]
         frames: Iterable[np.ndarray] = (still if still is not None else render(q)[0] for q in params)
     else:
         frames = frames_or_params
     count = 0
-    with open(path, "wb") as out:
-        for frame in frames:
-            h, w = frame.shape[:2]
+    size: tuple[int, int] | None = None
+    try:
+        with open(path, "wb") as out:
+            for frame in frames:
+                frame_size = _y4m_frame_size(frame, count)
+                if size is None:
+                    size = frame_size
+                    out.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+                elif frame_size != size:
+                    raise ValueError(
+                        f"frame {count} is {frame_size[0]}x{frame_size[1]}, frame 0 {size[0]}x{size[1]}:"
+                        " all frames of a y4m clip must have the same size"
+                    )
+                out.write(b"FRAME\n")
+                out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+                count += 1
             if count == 0:
-                out.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-            out.write(b"FRAME\n")
-            out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
-            count += 1
+                raise ValueError("a y4m clip needs at least one frame, got none")
+    except ValueError:
+        Path(path).unlink(missing_ok=True)
+        raise
     return count
+
+
+def _y4m_frame_size(frame: np.ndarray, index: int) -> tuple[int, int]:
+    """(width, height) of a frame for write_y4m; ValueError unless 8-bit BGR of even width and height."""
+    shape = getattr(frame, "shape", None)
+    if shape is None or len(shape) != 3 or shape[2] != 3 or frame.dtype != np.uint8:
+        raise ValueError(
+            f"frame {index} is not an 8-bit BGR image (shape {shape}, {getattr(frame, 'dtype', None)})"
+        )
+    h, w = shape[:2]
+    if w % 2 or h % 2 or w == 0 or h == 0:
+        raise ValueError(f"frame {index} is {w}x{h}: y4m 4:2:0 needs an even, non-zero width and height")
+    return w, h
 
 
 def main(argv: Sequence[str] | None = None) -> int:
