@@ -2,10 +2,9 @@
 // POST /cam/signal/{code} sends, a long-poll GET ?source=phone&wait=N receives. Same events and
 // methods as WsSignal, so the page does not care which one it holds.
 
-import { namedError, sleep } from "./signal-ws.js";
+import { backOff, namedError } from "./signal-ws.js";
 
 const WAIT_S = 20;
-const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 // fetch() rejects with a TypeError when the network fails.
 const RETRYABLE = new Set(["TypeError", "RATE_LIMITED", "UNAVAILABLE"]);
 
@@ -62,7 +61,7 @@ export class RestSignal extends EventTarget {
           this.dispatchEvent(new CustomEvent("error", { detail: err }));
           return;
         }
-        await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
+        await backOff(attempt);
       }
     }
   }
@@ -83,7 +82,7 @@ export class RestSignal extends EventTarget {
           return;
         }
         if (this.failures++ === 0) this.dispatchEvent(new CustomEvent("state", { detail: "reconnecting" }));
-        await sleep(BACKOFF_MS[Math.min(this.failures - 1, BACKOFF_MS.length - 1)]);
+        await backOff(this.failures - 1);
         continue;
       }
       if (this.failures > 0) {

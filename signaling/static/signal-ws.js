@@ -5,6 +5,11 @@
 const OPEN_TIMEOUT_MS = 4000;
 const REPLY_TIMEOUT_MS = 8000;
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
+
+/** Waits before retry number `attempt` (0-based): longer each time, up to the last step. */
+export function backOff(attempt) {
+  return sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
+}
 // Reconnects in a row that never opened a socket before the page gives up on WebSockets.
 const MAX_FAILED_RECONNECTS = 4;
 const RETRYABLE = new Set(["SOCKET_FAILED", "SOCKET_CLOSED"]);
@@ -152,7 +157,7 @@ export class WsSignal extends EventTarget {
     this.dispatchEvent(new CustomEvent("state", { detail: "reconnecting" }));
     try {
       for (let attempt = 0; !this.closed; attempt++) {
-        await sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
+        await backOff(attempt);
         if (this.closed) return;
         try {
           await this._open();
