@@ -22,6 +22,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 import aiohttp
 import orjson  # the generator shares the machine with the server: keep its own cost low
@@ -313,22 +314,28 @@ def start_redis() -> tuple[subprocess.Popen, str]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    redis_proc = None
-    if args.redis == "auto":
-        redis_proc, args.redis = start_redis()
-    ports = [free_port() for _ in range(args.instances)]
-    procs = [start_server(port, args.redis) for port in ports]
-    urls = [f"ws://127.0.0.1:{port}/ws" for port in ports]
-    print(
-        f"servers: {args.instances} instance(s) {'on ' + args.redis if args.redis else '(in-process store)'};"
-        f" {args.pairs} pairs, {args.rate:g} cam-data/s per socket, {args.seconds:g} s"
-    )
+    # Every process is listed as soon as it runs, so that a later failure still stops it.
+    started: list[subprocess.Popen] = []
     try:
+        if args.redis == "auto":
+            redis_proc, args.redis = start_redis()
+            started.append(redis_proc)
+        ports = [free_port() for _ in range(args.instances)]
+        procs = []
+        for port in ports:
+            procs.append(start_server(port, args.redis))
+            started.append(procs[-1])
+        urls = [f"ws://127.0.0.1:{port}/ws" for port in ports]
+        print(
+            f"servers: {args.instances} instance(s) "
+            f"{'on ' + args.redis if args.redis else '(in-process store)'};"
+            f" {args.pairs} pairs, {args.rate:g} cam-data/s per socket, {args.seconds:g} s"
+        )
         await bench_ws(urls, procs, args.pairs, args.seconds, args.rate)
         if args.rest_pairs:
             await bench_rest(urls, procs, args.rest_pairs, min(args.seconds, 15), args.rest_rate)
     finally:
-        for proc in procs + ([redis_proc] if redis_proc else []):
+        for proc in reversed(started):  # servers first, then their Redis
             os.kill(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=10)
@@ -357,6 +364,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.instances > 1 and not args.redis:
         parser.error("--instances > 1 needs --redis")
+    if args.redis not in (None, "auto") and urlparse(args.redis).hostname not in ("127.0.0.1", "localhost"):
+        parser.error("--redis must be on 127.0.0.1 (the benchmark stays on loopback) or 'auto'")
     if not (0 < args.pairs <= 5000 and 0 < args.seconds <= 600):
         parser.error("--pairs must be 1..5000 and --seconds 1..600")
     asyncio.run(main_async(args))
