@@ -22,6 +22,7 @@ from desktop_receiver.negotiation import NegotiationOptions, OfferMode
 from desktop_receiver.peer import PeerOptions
 from desktop_receiver.qr import terminal_qr, write_qr_png
 from desktop_receiver.signaling_client import ClientOptions
+from signaling.config import ServerConfig
 
 EPILOG = """\
 subcommands:
@@ -32,6 +33,11 @@ The agent prints the pairing code and the phone's URL (with a QR code), answers 
 Without --server it runs the signaling server inside the agent's process on --listen-host:--listen-port.
 Exit codes: 0 after --max-frames/--duration or an interrupt; 1 on an unrecoverable error; 2 on bad options.
 """
+
+
+def _default(options: type, name: str) -> object:
+    """The default of field `name` of the dataclass `options`: the options classes hold the defaults."""
+    return options.__dataclass_fields__[name].default
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,13 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--listen-host",
-        default="0.0.0.0",
+        default=_default(ServerConfig, "host"),
         help="embedded server: address to bind (default %(default)s, reachable by phones on the LAN)",
     )
     g.add_argument(
         "--listen-port",
         type=int,
-        default=8787,
+        default=_default(ServerConfig, "port"),
         help="embedded server: port (default %(default)s; 0 picks a free one)",
     )
     g.add_argument(
@@ -77,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--resume-timeout",
         type=float,
-        default=3.0,
+        default=_default(ClientOptions, "resume_timeout"),
         metavar="S",
         help="after a reconnect, wait "
         "this long for cam-resumed before taking a new code (default %(default)s)",
@@ -85,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--give-up",
         type=float,
-        default=30.0,
+        default=_default(ClientOptions, "give_up_after"),
         metavar="S",
         help="exit with an error if the server cannot be reached at all for S seconds (default %(default)s)",
     )
@@ -93,16 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--offer",
         choices=[m.value for m in OfferMode],
-        default="auto",
+        default=_default(NegotiationOptions, "offer_mode").value,
         help="auto: offer when "
         "a joined phone sent no offer within --offer-grace; never; always: offer at once when a "
         "phone joins (default %(default)s)",
     )
-    w.add_argument("--offer-grace", type=float, default=1.5, metavar="S", help="default %(default)s s")
+    w.add_argument(
+        "--offer-grace",
+        type=float,
+        default=_default(NegotiationOptions, "offer_grace"),
+        metavar="S",
+        help="default %(default)s s",
+    )
     w.add_argument(
         "--connect-timeout",
         type=float,
-        default=15.0,
+        default=_default(PeerOptions, "connect_timeout"),
         metavar="S",
         help="end a connection "
         "attempt that is not up this long after the handshake, then start a new one "
@@ -127,21 +139,21 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--start-bitrate",
         type=int,
-        default=4000,
+        default=_default(PeerOptions, "start_bitrate_kbps"),
         metavar="KBPS",
         help="x-google-start-bitrate hint to browsers (default %(default)s)",
     )
     w.add_argument(
         "--min-bitrate",
         type=int,
-        default=1500,
+        default=_default(PeerOptions, "min_bitrate_kbps"),
         metavar="KBPS",
         help="x-google-min-bitrate hint (default %(default)s)",
     )
     w.add_argument(
         "--max-bitrate",
         type=int,
-        default=8000,
+        default=_default(PeerOptions, "max_bitrate_kbps"),
         metavar="KBPS",
         help="x-google-max-bitrate hint (default %(default)s)",
     )
@@ -157,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument(
         "--stats-interval",
         type=float,
-        default=5.0,
+        default=_default(AgentConfig, "stats_interval"),
         metavar="S",
         help="seconds between stats events (default %(default)s)",
     )
@@ -168,11 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="write received frames to DIR with an index "
         "DIR/frames.jsonl (an earlier dump's files in DIR are replaced)",
     )
-    o.add_argument("--dump-format", choices=["png", "jpg"], default="png", help="default %(default)s")
+    o.add_argument(
+        "--dump-format",
+        choices=["png", "jpg"],
+        default=_default(DumpOptions, "fmt"),
+        help="default %(default)s",
+    )
     o.add_argument(
         "--dump-every",
         type=int,
-        default=1,
+        default=_default(DumpOptions, "every"),
         metavar="N",
         help="write at most one frame every N frames (default %(default)s)",
     )
@@ -188,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--calibrate-every",
         type=float,
-        default=1.0,
+        default=_default(CalibrationOptions, "every_s"),
         metavar="S",
         help="longest pause between two calibrations; faster while the camera moves (default %(default)s)",
     )
@@ -215,9 +232,11 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
         max_bitrate_kbps=args.max_bitrate or None,
         connect_timeout=args.connect_timeout,
     )
-    dump = None
-    if args.dump is not None:
-        dump = DumpOptions(args.dump, fmt=args.dump_format, every=args.dump_every, max_files=args.dump_max)
+    # Made (so checked) even when not asked for: a bad --dump-every or --calibrate-every is an error anyway.
+    dump = DumpOptions(
+        args.dump or Path(), fmt=args.dump_format, every=args.dump_every, max_files=args.dump_max
+    )
+    calibration = CalibrationOptions(every_s=args.calibrate_every)
     return AgentConfig(
         server_url=args.server,
         listen_host=args.listen_host,
@@ -229,8 +248,8 @@ def config_from_args(args: argparse.Namespace) -> AgentConfig:
         peer=peer,
         negotiation=NegotiationOptions(offer_mode=OfferMode(args.offer), offer_grace=args.offer_grace),
         client=ClientOptions(resume_timeout=args.resume_timeout, give_up_after=args.give_up),
-        dump=dump,
-        calibration=CalibrationOptions(every_s=args.calibrate_every) if args.calibrate else None,
+        dump=dump if args.dump is not None else None,
+        calibration=calibration if args.calibrate else None,
         stats_interval=args.stats_interval,
     )
 
@@ -248,7 +267,10 @@ class _Console:
             if self.draw_qr and event.url:
                 print(terminal_qr(event.url), file=self.out)
             if self.qr_file is not None and event.url:
-                write_qr_png(event.url, self.qr_file)
+                try:
+                    write_qr_png(event.url, self.qr_file)
+                except OSError as exc:
+                    print(f"error (qr): cannot write the QR code to {self.qr_file}: {exc}", file=sys.stderr)
         elif isinstance(event, Calibrated):
             if event.H is None:
                 print("Board calibration lost", file=self.out)
@@ -259,10 +281,14 @@ class _Console:
         self.out.flush()
 
 
-async def run(args: argparse.Namespace) -> int:
-    """Runs the agent until a stop condition; returns the exit code."""
-    agent = Agent(config_from_args(args))
-    writer = JsonLinesWriter(args.events) if args.events else None
+async def run(args: argparse.Namespace, config: AgentConfig | None = None) -> int:
+    """Runs the agent (`config`, or the one `args` give) until a stop condition; returns the exit code."""
+    agent = Agent(config or config_from_args(args))
+    try:
+        writer = JsonLinesWriter(args.events) if args.events else None
+    except OSError as exc:
+        print(f"dartcam-receiver: cannot write events to {args.events}: {exc}", file=sys.stderr)
+        return 2
     if writer is not None:
         agent.subscribe(writer)
     console_out = sys.stderr if args.events == "-" else sys.stdout
@@ -320,15 +346,18 @@ def main(argv: list[str] | None = None) -> int:
             print("dartcam-receiver: the calibration command is not available in this build", file=sys.stderr)
             return 2
         return int(calibrate_main(argv[1:]) or 0)
-    args = build_parser().parse_args(argv)
-    if args.dump_every < 1 or (args.dump_max is not None and args.dump_max < 1):
-        build_parser().error("--dump-every and --dump-max must be at least 1")
-    if args.calibrate_every <= 0:
-        build_parser().error("--calibrate-every must be more than 0 seconds")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)  # the options classes check their values
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.qr is not None and not args.qr.parent.is_dir():
+        parser.error(f"--qr: directory {args.qr.parent} does not exist")
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        return asyncio.run(run(args))
+        return asyncio.run(run(args, config))
     except KeyboardInterrupt:
         return 0

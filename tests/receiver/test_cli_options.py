@@ -1,0 +1,39 @@
+"""Bad command-line input ends with a clear message and exit code 2, never a traceback or a busy loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from desktop_receiver.cli import main
+from tests.receiver.conftest import TIMEOUT
+from tests.receiver.test_cli import _agent_process, _stop
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--stats-interval", "0"], "--stats-interval"),
+        (["--dump-every", "0"], "--dump-every"),
+        (["--dump", "d", "--dump-max", "0"], "--dump-max"),
+        (["--calibrate-every", "0"], "--calibrate-every"),
+        (["--qr", "/no/such/dir/qr.png"], "--qr"),
+    ],
+)
+def test_bad_values_are_parser_errors(args, complaint, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert complaint in capsys.readouterr().err
+
+
+async def test_an_events_file_that_cannot_be_written_is_a_clear_error(tmp_path):
+    target = tmp_path / "missing" / "events.jsonl"
+    proc = await _agent_process("--listen-host", "127.0.0.1", "--listen-port", "0", "--events", str(target))
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    finally:
+        await _stop(proc)
+    assert proc.returncode == 2
+    assert "cannot write events" in err.decode() and "Traceback" not in err.decode()
