@@ -293,13 +293,19 @@ async def run(args: argparse.Namespace, config: AgentConfig | None = None) -> in
         agent.subscribe(writer)
     console_out = sys.stderr if args.events == "-" else sys.stdout
     agent.subscribe(_Console(console_out, not args.no_qr, args.qr))
+    stopped: list[Stopped] = []
+    agent.subscribe(lambda event: stopped.append(event) if isinstance(event, Stopped) else None)
     loop = asyncio.get_running_loop()
-    stop_reason: list[str] = []
+    stopping: list[asyncio.Task[None]] = []  # the one stop task, kept until the end
+
+    def stop_ended(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logging.getLogger(__name__).error("stopping the agent failed", exc_info=task.exception())
 
     def request_stop(reason: str) -> None:
-        if not stop_reason:
-            stop_reason.append(reason)
-            loop.create_task(agent.stop(reason=reason))
+        if not stopping:
+            stopping.append(loop.create_task(agent.stop(reason=reason)))
+            stopping[0].add_done_callback(stop_ended)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -327,9 +333,8 @@ async def run(args: argparse.Namespace, config: AgentConfig | None = None) -> in
     if agent.fatal:
         print(f"dartcam-receiver: {agent.fatal}", file=sys.stderr)
         return 1
-    stopped = next((e for e in reversed(agent.events.history) if isinstance(e, Stopped)), None)
-    if stopped is not None:
-        print(f"stopped: {stopped.reason}; {stopped.decoded} frames decoded", file=console_out)
+    if stopped:
+        print(f"stopped: {stopped[0].reason}; {stopped[0].decoded} frames decoded", file=console_out)
     return 0
 
 

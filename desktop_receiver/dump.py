@@ -66,7 +66,6 @@ class FrameDumper:
         self.overlay = overlay
         self.directory = options.directory
         self.records: deque[DumpRecord] = deque()
-        self.written = 0
         self._last_index: int | None = None
         self._prepare()
 
@@ -101,7 +100,6 @@ class FrameDumper:
             overlay_name = f"frame_{meta.index:08d}_overlay.{self.options.fmt}"
             self._write(overlay_name, draw_overlay(frame.image, calibration), params)
         self._last_index = meta.index
-        self.written += 1
         record = DumpRecord(file=name, meta=meta, overlay=overlay_name)
         self.records.append(record)
         limit = self.options.max_files

@@ -160,8 +160,6 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
-        self.history: list[Event] = []
-        self._history_limit = 1000
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Calls `callback(event)` for every event; returns a function that unsubscribes it."""
@@ -170,8 +168,6 @@ class EventBus:
 
     def emit(self, event: Event) -> None:
         """Delivers `event` to every subscriber; a failing subscriber is logged, not propagated."""
-        self.history.append(event)
-        del self.history[: -self._history_limit]
         for callback in list(self._subscribers):
             try:
                 callback(event)

@@ -202,5 +202,3 @@ class SimulatedPhone:
         """Leaves and joins again with the same code (a new join, a new peer connection)."""
         await self.leave()
         await self.start()
-
-    stop = leave
