@@ -19,7 +19,7 @@ from aiortc import MediaStreamTrack
 from desktop_receiver.events import ErrorEvent, Event, PeerJoined, PeerLeft
 from desktop_receiver.ice import is_end_of_candidates
 from desktop_receiver.peer import PeerOptions, PeerSession
-from signaling.protocol import MsgType, ProtocolError, relayed, validate
+from signaling.protocol import MsgType, ProtocolError, Role, relayed, validate
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class Negotiator:
         elif type_ == MsgType.PEER_JOINED:
             await self._on_joined()
         elif type_ == MsgType.PEER_LEFT:
-            if msg.get("role") in (None, "phone"):
+            if msg.get("role") in (None, Role.PHONE):
                 self.phone_present = False
                 self._cancel_offer_timer()
                 self._left("the phone's signaling socket closed")
@@ -174,8 +174,7 @@ class Negotiator:
         self._left_reported = False
         # The new connection is built next to the current one, which is closed only once the offer
         # is answered: a broken offer must not take down a working stream.
-        self.attempts += 1
-        peer = PeerSession(self.peer_options, self.attempts, self._track, self._peer_state)
+        peer = self._new_attempt()
         try:
             answer = await peer.answer(sdp)
         except Exception as exc:
@@ -210,10 +209,13 @@ class Negotiator:
             return
         await self._add_candidate(peer, payload)
 
-    async def _add_candidate(self, peer: PeerSession, payload: Any) -> None:
+    async def _add_candidate(self, peer: PeerSession, payload: Any, keep_foreign: bool = True) -> None:
         if not is_end_of_candidates(payload) and not peer.belongs_here(payload):
-            # Another ICE session: maybe the next offer's, trickled ahead of it. Keep it for that one.
-            self._early.append(payload)
+            if keep_foreign:
+                # Another ICE session: maybe the next offer's, trickled ahead of it. Keep it for that one.
+                self._early.append(payload)
+            else:
+                log.info("dropping a buffered candidate of another ICE session")
             return
         try:
             if not await peer.add_candidate(payload):
@@ -224,17 +226,15 @@ class Negotiator:
     async def _apply_early(self, peer: PeerSession) -> None:
         early, self._early = list(self._early), deque(maxlen=self.options.candidate_buffer)
         for payload in early:
-            if is_end_of_candidates(payload) or peer.belongs_here(payload):
-                await self._add_candidate(peer, payload)
-            else:
-                log.info("dropping a buffered candidate of another ICE session")
+            # Buffered ones had their chance: one of yet another ICE session is dropped, not kept again.
+            await self._add_candidate(peer, payload, keep_foreign=False)
 
     # -- attempts -------------------------------------------------------------------------------
 
-    def _new_peer(self) -> PeerSession:
+    def _new_attempt(self) -> PeerSession:
+        """A PeerSession for the next attempt (not yet self.peer)."""
         self.attempts += 1
-        self.peer = PeerSession(self.peer_options, self.attempts, self._track, self._peer_state)
-        return self.peer
+        return PeerSession(self.peer_options, self.attempts, self._track, self._peer_state)
 
     def _track(self, peer: PeerSession, track: MediaStreamTrack) -> None:
         # A connection still being set up (not yet self.peer) gets its track attached when it takes over.
@@ -243,7 +243,7 @@ class Negotiator:
 
     async def _offer(self) -> None:
         await self._close_peer()
-        peer = self._new_peer()
+        peer = self.peer = self._new_attempt()
         try:
             sdp = await peer.offer()
         except Exception as exc:

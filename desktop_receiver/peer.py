@@ -43,9 +43,9 @@ class PeerOptions:
 class PeerSession:
     """A receive-only video peer connection for one attempt.
 
-    `on_track(session, track)` is called with the remote video track; `on_state(state)` with every connection
-    state change and with "timeout" when the connection is not up within `connect_timeout` after the
-    descriptions were exchanged."""
+    `on_track(session, track)` is called with the remote video track; `on_state(session, state)` with
+    every connection state change and with "timeout" when the connection is not up within
+    `connect_timeout` after the descriptions were exchanged."""
 
     def __init__(
         self,
