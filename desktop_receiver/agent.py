@@ -43,7 +43,7 @@ from desktop_receiver.frames import Frame, FrameConsumer, FrameSink
 from desktop_receiver.negotiation import NegotiationOptions, Negotiator
 from desktop_receiver.peer import PeerOptions, PeerSession
 from desktop_receiver.signaling_client import ClientListener, ClientOptions, SessionInfo, SignalingClient
-from signaling.config import WILDCARD_HOSTS
+from signaling.config import WILDCARD_HOSTS, ServerConfig
 from signaling.protocol import MsgType, relayed
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,9 @@ class AgentConfig:
     """Everything the agent can be told (the CLI maps its options onto this)."""
 
     server_url: str | None = None  # None: start the signaling server in this process
-    listen_host: str = "0.0.0.0"  # the embedded server's address (phones on the LAN reach it)
-    listen_port: int = 8787
+    # The embedded server's address (by default every interface: phones on the LAN reach it) and port.
+    listen_host: str = ServerConfig.__dataclass_fields__["host"].default
+    listen_port: int = ServerConfig.__dataclass_fields__["port"].default
     public_url: str | None = None  # the embedded server's public base URL, for the phone URL
     tls: bool = False  # the embedded server serves HTTPS/WSS (browsers give the camera to secure pages)
     cert: str | None = None  # its certificate and key (PEM); None: a self-signed one, made once
@@ -260,7 +261,6 @@ class Agent(ClientListener):
 
     async def _start_embedded_server(self) -> tuple[str, ssl.SSLContext | None]:
         # Imported here: an agent given --server must not need the server's optional parts.
-        from signaling.config import ServerConfig
         from signaling.server import SignalingServer
         from signaling.tls import client_context
 
