@@ -59,7 +59,8 @@ async def test_run_with_embedded_server_events_dump_and_max_frames(make_phone, t
     records = [json.loads(line) for line in (dump / "frames.jsonl").read_text().splitlines()]
     assert 1 <= len(records) <= 3
     assert {r["file"] for r in records} == {p.name for p in dump.glob("*.png")}
-    decoded, _, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(qr)))
+    # OpenCV's classic QRCodeDetector misses about 1 valid code in 100; the ArUco-based one reads them all.
+    decoded, _, _ = cv2.QRCodeDetectorAruco().detectAndDecode(cv2.imread(str(qr)))
     assert decoded == first["url"]
 
 
