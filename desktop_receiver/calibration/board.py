@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
-# Radii in mm (BDO/WDF standard, measured to the centre of the wire).
-R_INNER_BULL = 6.35
-R_OUTER_BULL = 15.9
-R_TREBLE_INNER = 99.0
-R_TREBLE_OUTER = 107.0
-R_DOUBLE_INNER = 162.0
-R_DOUBLE_OUTER = 170.0
+# The standard (WDF/BDO rules) fixes the outside edge of the outer double and treble wires (170 and 107
+# mm from the centre), the inside widths of the double and treble rings (8 mm between their wires) and
+# the inside diameters of the bulls (12.7 and 31.8 mm). The calibration's four points are on the outside
+# of the double wire (OUTER_DOUBLE_WIRE_MM); every other radius here is the centre line of a wire: where
+# the edges that the fit measures lie (the colour boundary under the wire) and where one score ends and
+# the next begins. Modelling the colour edges at 170, 162, 107 and 99 mm instead shrank every fit of a
+# real board by about one wire width (keypoints 1.5-1.9 mm inside the labelled wire).
+WIRE_WIDTH_MM = 1.2  # round wire of a modern board; the bias on the labelled photos is least here
+OUTER_DOUBLE_WIRE_MM = 170.0
+OUTER_TREBLE_WIRE_MM = 107.0
+RING_INSIDE_WIDTH_MM = 8.0
+R_INNER_BULL = 12.7 / 2 + WIRE_WIDTH_MM / 2
+R_OUTER_BULL = 31.8 / 2 + WIRE_WIDTH_MM / 2
+R_TREBLE_OUTER = OUTER_TREBLE_WIRE_MM - WIRE_WIDTH_MM / 2
+R_TREBLE_INNER = R_TREBLE_OUTER - WIRE_WIDTH_MM - RING_INSIDE_WIDTH_MM
+R_DOUBLE_OUTER = OUTER_DOUBLE_WIRE_MM - WIRE_WIDTH_MM / 2
+R_DOUBLE_INNER = R_DOUBLE_OUTER - WIRE_WIDTH_MM - RING_INSIDE_WIDTH_MM
 RING_RADII = (R_INNER_BULL, R_OUTER_BULL, R_TREBLE_INNER, R_TREBLE_OUTER, R_DOUBLE_INNER, R_DOUBLE_OUTER)
 # The middles of the coloured rings (103 and 166 mm): where their colour is read, clear of both wires.
 R_TREBLE_MIDDLE = (R_TREBLE_INNER + R_TREBLE_OUTER) / 2
@@ -26,7 +36,6 @@ R_DOUBLE_MIDDLE = (R_DOUBLE_INNER + R_DOUBLE_OUTER) / 2
 R_NUMBER_INNER = 183.0
 R_NUMBER_OUTER = 208.0
 R_BOARD_EDGE = 225.5
-WIRE_WIDTH_MM = 1.2
 
 SEGMENTS = (20, 1, 18, 4, 13, 6, 10, 15, 2, 17, 3, 19, 7, 16, 8, 11, 14, 9, 12, 5)
 N_SEGMENTS = len(SEGMENTS)
@@ -102,7 +111,7 @@ def calibration_points() -> dict[str, np.ndarray]:
     """Board points (mm) of the bull and the four DeepDarts calibration points, keyed as in the CLI's JSON."""
     points = {"bull": np.zeros(2)}
     for left, right in CALIBRATION_BOUNDARIES:
-        points[f"{left}/{right}"] = polar_to_board(R_DOUBLE_OUTER, boundary_angle(left, right))
+        points[f"{left}/{right}"] = polar_to_board(OUTER_DOUBLE_WIRE_MM, boundary_angle(left, right))
     return points
 
 

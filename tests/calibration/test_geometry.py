@@ -15,7 +15,15 @@ from desktop_receiver.calibration.scoring import score_board_point, score_image_
 def test_segment_order_and_ring_radii():
     assert board.SEGMENTS == (20, 1, 18, 4, 13, 6, 10, 15, 2, 17, 3, 19, 7, 16, 8, 11, 14, 9, 12, 5)
     assert sorted(board.SEGMENTS) == list(range(1, 21))
-    assert board.RING_RADII == (6.35, 15.9, 99.0, 107.0, 162.0, 170.0)
+    # The standard's figures: the outside of the outer double and treble wires at 170 and 107 mm, rings
+    # 8 mm wide inside their wires, bulls of 12.7 and 31.8 mm inside diameter; RING_RADII are wire centres.
+    w = board.WIRE_WIDTH_MM
+    inner_bull, outer_bull, treble_in, treble_out, double_in, double_out = board.RING_RADII
+    assert double_out + w / 2 == pytest.approx(170.0) and treble_out + w / 2 == pytest.approx(107.0)
+    assert (double_out - w / 2) - (double_in + w / 2) == pytest.approx(8.0)
+    assert (treble_out - w / 2) - (treble_in + w / 2) == pytest.approx(8.0)
+    assert 2 * (inner_bull - w / 2) == pytest.approx(12.7) and 2 * (outer_bull - w / 2) == pytest.approx(31.8)
+    assert 0.8 <= w <= 1.6
     assert board.SEGMENT_DEG * len(board.SEGMENTS) == 360
 
 
@@ -80,13 +88,14 @@ def test_deepdarts_calibration_points_on_the_outer_double_wire():
         (103, 180, "T3", 9),
         (166, 270, "D11", 22),
         (130, 18 * 19, "S5", 5),
-        # On and near the wires: a point exactly on a wire scores the outer region.
-        (99.0, 0, "T20", 60),
-        (98.9, 0, "S20", 20),
-        (107.0, 0, "S20", 20),
-        (169.9, 0, "D20", 40),
-        (170.0, 0, "MISS", 0),
-        (15.9, 0, "S20", 20),
+        # On and near the wires (board.RING_RADII are their centre lines): a point exactly on a wire
+        # scores the outer region.
+        (board.R_TREBLE_INNER, 0, "T20", 60),
+        (board.R_TREBLE_INNER - 0.1, 0, "S20", 20),
+        (board.R_TREBLE_OUTER, 0, "S20", 20),
+        (board.R_DOUBLE_OUTER - 0.1, 0, "D20", 40),
+        (board.R_DOUBLE_OUTER, 0, "MISS", 0),
+        (board.R_OUTER_BULL, 0, "S20", 20),
         (50, 8.99, "S20", 20),
         (50, 9.01, "S1", 1),
     ],
