@@ -88,4 +88,5 @@ def label_error(keypoints: dict[str, tuple[float, float]], cal_points_px: np.nda
     back = cv2.perspectiveTransform(predicted[None], np.linalg.inv(labelled))[0]
     distances = np.linalg.norm(back - truth, axis=1)
     radial = np.linalg.norm(back, axis=1) - np.linalg.norm(truth, axis=1)
-    return LabelError(float(distances.mean()), float(radial.mean()), bool(distances.max() > WRONG_ORIENTATION_MM))
+    wrong = bool(distances.max() > WRONG_ORIENTATION_MM)
+    return LabelError(float(distances.mean()), float(radial.mean()), wrong)
