@@ -159,9 +159,10 @@ def blur_sigma_px(image: np.ndarray, h: np.ndarray) -> float:
     t_px = np.arange(-14, 14.01, 0.5)
     t_mm = np.clip(t_px[None, :] / scale[:, None], -18, 18)
     luma = sample(image, project(h, base[:, None, :] + t_mm[..., None] * tangent[:, None, :])).mean(axis=2)
-    # Boundaries after even segments go black -> cream clockwise; flip the others to match.
-    luma[1::2] = luma[1::2, ::-1]
-    luma[n + 1 :: 2] = luma[n + 1 :: 2, ::-1]
+    # Boundaries after even segments go black -> cream clockwise; flip the others (odd segment index, at
+    # both radii) to match. Flipping rows 1::2 and then n + 1::2 turned the second radius' odd rows twice.
+    flip = np.tile(np.arange(n) % 2 == 1, 2)
+    luma[flip] = luma[flip, ::-1]
     mean = np.median(luma, axis=0)
     fifth = len(t_px) // 5  # the flat levels on each side: the profile's first and last fifth
     lo, hi = mean[:fifth].mean(), mean[-fifth:].mean()
