@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from desktop_receiver.calibration import board  # noqa: E402
 from desktop_receiver.calibration.homography import project  # noqa: E402
+from desktop_receiver.calibration.lens import Lens  # noqa: E402
 
 TEXTURE_PX_PER_MM = 4.0
 TEXTURE_EXTENT_MM = 232.0
@@ -54,6 +55,7 @@ class RenderParams:
     n_darts: int = 0
     clutter: int = 12  # number of shapes on the wall
     distractors: bool = False  # red/green rings and discs on the wall
+    lens_k: float = 0.0  # radial distortion (lens.Lens, centred): < 0 barrel as in wide-angle webcams
 
 
 def random_params(seed: int, width: int = 1280, height: int = 720, has_board: bool = True) -> RenderParams:
@@ -236,7 +238,18 @@ def render(p: RenderParams) -> tuple[np.ndarray, np.ndarray | None]:
         _draw_surround(img, h_true, rng)
         _composite_board(img, h_true, p.board_colours, rng)
         _draw_darts(img, h_true, p, rng)
+    lens = lens_of(p)
+    if lens is not None:
+        # Each observed pixel shows the ideal image at its undistorted position.
+        yy, xx = np.mgrid[0 : p.height, 0 : p.width].astype(np.float64)
+        ideal = lens.undistort(np.stack([xx, yy], axis=-1)).astype(np.float32)
+        img = cv2.remap(img, ideal[..., 0], ideal[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     return _degrade(img, p, rng), h_true
+
+
+def lens_of(p: RenderParams) -> Lens | None:
+    """The lens a frame was rendered through (None: none); ``render``'s H maps to its ideal image."""
+    return replace(Lens.none(p.width, p.height), k=p.lens_k) if p.lens_k else None
 
 
 def _draw_surround(img: np.ndarray, h: np.ndarray, rng: np.random.Generator) -> None:

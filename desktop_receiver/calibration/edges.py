@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import board
-from .homography import project, sample
+from .homography import project, sample, to_image
+from .lens import Lens
 
 # Channels computed from a BGR profile: ring-ness |R - G| (red or green against black, cream, wire),
 # red-minus-green (red against green), and brightness (black against cream).
@@ -87,18 +88,27 @@ def board_samples() -> Samples:
 
 @dataclass(frozen=True)
 class Measurement:
-    """Edge positions found near the predicted ones."""
+    """Edge positions found near the predicted ones.
 
-    predicted: np.ndarray  # (N, 2) image px of the samples under the current H
-    normals: np.ndarray  # (N, 2) unit image normals of the edges (the residual direction)
-    found: np.ndarray  # (N, 2) image px of the edges found (valid where ``ok``)
+    Predictions and normals are in the ideal (undistorted) image of the current H; the edges found are
+    observed pixels, which the refinement undistorts with each lens it tries.
+    """
+
+    predicted: np.ndarray  # (N, 2) ideal image px of the samples under the current H
+    normals: np.ndarray  # (N, 2) unit ideal-image normals of the edges (the residual direction)
+    found: np.ndarray  # (N, 2) observed image px of the edges found (valid where ``ok``)
     ok: np.ndarray  # (N,) an edge with the expected sign and some contrast was found inside the window
 
 
 def measure(
-    image: np.ndarray, h: np.ndarray, samples: Samples, window_mm: float, px_per_mm: float
+    image: np.ndarray,
+    h: np.ndarray,
+    samples: Samples,
+    window_mm: float,
+    px_per_mm: float,
+    lens: Lens | None = None,
 ) -> Measurement:
-    """Find each sample's edge within +-``window_mm`` of where ``h`` puts it.
+    """Find each sample's edge within +-``window_mm`` of where ``h`` (and ``lens``) put it.
 
     ``px_per_mm`` is the typical image scale of the board; it sets the profile step (half a pixel), the
     gap for the wire and the box length so that they make sense in pixels.
@@ -109,7 +119,7 @@ def measure(
     box = max(2, int(round(min(3.0, max(1.5, 2.5 / px_per_mm)) / step)))
     t = np.arange(-n_half - gap - box, n_half + gap + box + 1) * step
     lines = samples.points[:, None, :] + t[None, :, None] * samples.directions[:, None, :]
-    img_pts = project(h, lines)
+    img_pts = to_image(h, lines, lens)
     prof = sample(image, img_pts)
     b, g, r = prof[..., 0], prof[..., 1], prof[..., 2]
     channels = np.stack([np.abs(r - g), r - g, (b + g + r) / 3])
@@ -129,8 +139,8 @@ def measure(
     denom = ya - 2 * peak + yb
     frac = np.where(denom < 0, 0.5 * (ya - yb) / np.where(denom < 0, denom, -1.0), 0.0)
     offset = (j[best] + frac) * step + t[0]
-    found = project(h, samples.points + offset[:, None] * samples.directions)
-    predicted = img_pts[:, n_half + gap + box]
+    found = to_image(h, samples.points + offset[:, None] * samples.directions, lens)
+    predicted = project(h, samples.points)
     tangent = project(h, samples.points + 0.5 * samples.directions[:, ::-1] * [1, -1]) - predicted
     normals = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
     normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-9)
@@ -143,7 +153,7 @@ def _inside(pts: np.ndarray, shape: tuple) -> np.ndarray:
     return (pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] <= shape[1] - 1) & (pts[:, 1] <= shape[0] - 1)
 
 
-def blur_sigma_px(image: np.ndarray, h: np.ndarray) -> float:
+def blur_sigma_px(image: np.ndarray, h: np.ndarray, lens: Lens | None = None) -> float:
     """Blur at the board, as the sigma (px) of a Gaussian edge, from the black/cream segment boundaries.
 
     Averages brightness profiles across the radial wires in the outer singles (wide flat areas on both
@@ -155,10 +165,14 @@ def blur_sigma_px(image: np.ndarray, h: np.ndarray) -> float:
     radii = np.repeat([125.0, 140.0], n)
     base = board.polar_to_board(radii, angles)
     tangent = board.polar_to_board(1.0, angles + 90.0)
-    scale = np.linalg.norm(project(h, base + 0.5 * tangent) - project(h, base - 0.5 * tangent), axis=1)
+    scale = np.linalg.norm(
+        to_image(h, base + 0.5 * tangent, lens) - to_image(h, base - 0.5 * tangent, lens), axis=1
+    )
     t_px = np.arange(-14, 14.01, 0.5)
     t_mm = np.clip(t_px[None, :] / scale[:, None], -18, 18)
-    luma = sample(image, project(h, base[:, None, :] + t_mm[..., None] * tangent[:, None, :])).mean(axis=2)
+    luma = sample(image, to_image(h, base[:, None, :] + t_mm[..., None] * tangent[:, None, :], lens)).mean(
+        axis=2
+    )
     # Boundaries after even segments go black -> cream clockwise; flip the others (odd segment index, at
     # both radii) to match. Flipping rows 1::2 and then n + 1::2 turned the second radius' odd rows twice.
     flip = np.tile(np.arange(n) % 2 == 1, 2)

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from . import board
+from .lens import Lens
 
 
 def project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -13,6 +14,17 @@ def project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
     pts = np.asarray(pts, dtype=np.float64)
     q = pts @ h[:, :2].T + h[:, 2]
     return q[..., :2] / q[..., 2:3]
+
+
+def to_image(h: np.ndarray, pts: np.ndarray, lens: Lens | None = None) -> np.ndarray:
+    """Observed image points (..., 2) of board points: through ``h`` to the ideal image, then the lens."""
+    ideal = project(h, pts)
+    return ideal if lens is None else lens.distort(ideal)
+
+
+def to_board(h_inv: np.ndarray, pts: np.ndarray, lens: Lens | None = None) -> np.ndarray:
+    """Board points (..., 2) of observed image points: the inverse of ``to_image`` (``h_inv`` = H^-1)."""
+    return project(h_inv, pts if lens is None else lens.undistort(pts))
 
 
 def board_error_mm(h_est: np.ndarray, h_true: np.ndarray, radius: float = board.R_DOUBLE_OUTER) -> np.ndarray:

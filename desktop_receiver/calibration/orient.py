@@ -13,7 +13,8 @@ import numpy as np
 
 from . import board
 from .detect import RingCandidate
-from .homography import project, sample
+from .homography import sample, to_image
+from .lens import Lens
 
 
 def rotation(deg: float) -> np.ndarray:
@@ -98,7 +99,7 @@ def _conic_affine(c: np.ndarray) -> np.ndarray | None:
     return np.array([[*lin_map[0], x0[0]], [*lin_map[1], x0[1]], [0, 0, 1.0]])
 
 
-def _colour_phase(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _colour_phase(image: np.ndarray, h: np.ndarray, lens: Lens | None) -> tuple[np.ndarray, np.ndarray]:
     """(phases, normalised correlation per phase) of the rings' red-minus-green signal with the board's
     pattern, for board rotations in [0, 36) degrees relative to ``h``."""
     angles = np.arange(0, 360, 1.0)
@@ -108,7 +109,7 @@ def _colour_phase(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndar
             board.polar_to_board(board.R_TREBLE_MIDDLE, angles),
         ]
     )
-    vals = sample(image, project(h, pts))
+    vals = sample(image, to_image(h, pts, lens))
     signal = (vals[:, 2] - vals[:, 1]).reshape(2, -1).sum(axis=0)
     signal -= signal.mean()
     phases = np.arange(0, board.COLOUR_PERIOD_DEG, 0.5)
@@ -120,11 +121,11 @@ def _colour_phase(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndar
 def initial_homography(image: np.ndarray, ring: RingCandidate) -> np.ndarray:
     """The rings' homography turned so that red segments fall on even indices (see colour_strength)."""
     h = perspective_from_rings(ring)
-    phases, corr = _colour_phase(image, h)
+    phases, corr = _colour_phase(image, h, None)
     return h @ rotation(phases[int(np.argmax(corr))])
 
 
-def colour_strength(image: np.ndarray, h: np.ndarray) -> float:
+def colour_strength(image: np.ndarray, h: np.ndarray, lens: Lens | None = None) -> float:
     """Correlation in [-1, 1] of the rings' colours under ``h`` with the board's: near 1 for a fitted
     board, near -1 when red and green are swapped (the fit is off by one segment)."""
-    return float(_colour_phase(image, h)[1][0])
+    return float(_colour_phase(image, h, lens)[1][0])

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from . import board
-from .homography import project
+from .homography import to_image
 from .result import CalibrationFailure, CalibrationResult
 
 RING_COLOUR = (0, 255, 255)
@@ -30,17 +30,18 @@ def draw_overlay(image_bgr: np.ndarray, result: CalibrationResult | CalibrationF
             cv2.LINE_AA,
         )
         return out
-    h = result.H
+    h, lens = result.H, result.lens
     angles = np.arange(0, 360.5, 1.0)
     for radius in board.RING_RADII:
-        pts = project(h, board.polar_to_board(radius, angles))
+        pts = to_image(h, board.polar_to_board(radius, angles), lens)
         cv2.polylines(out, [_int(pts)], False, RING_COLOUR, 1, cv2.LINE_AA)
+    # Wires as polylines: through a distorting lens they are curves.
+    radii = np.linspace(board.R_OUTER_BULL, board.R_DOUBLE_OUTER, 24)
     for k in range(board.N_SEGMENTS):
-        radii = np.array([board.R_OUTER_BULL, board.R_DOUBLE_OUTER])
-        pts = project(h, board.polar_to_board(radii, board.wire_angle(k)))
-        cv2.line(out, *map(tuple, _int(pts)), WIRE_COLOUR, 1, cv2.LINE_AA)
-        centre = project(
-            h, board.polar_to_board(np.array([board.R_DOUBLE_OUTER + 12.0]), k * board.SEGMENT_DEG)
+        pts = to_image(h, board.polar_to_board(radii, board.wire_angle(k)), lens)
+        cv2.polylines(out, [_int(pts)], False, WIRE_COLOUR, 1, cv2.LINE_AA)
+        centre = to_image(
+            h, board.polar_to_board(np.array([board.R_DOUBLE_OUTER + 12.0]), k * board.SEGMENT_DEG), lens
         )
         text = str(board.SEGMENTS[k])
         (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2)
@@ -52,8 +53,10 @@ def draw_overlay(image_bgr: np.ndarray, result: CalibrationResult | CalibrationF
             cv2.putText(
                 out, name, (int(x) + 6, int(y) - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45, KEYPOINT_COLOUR, 1
             )
+    k = 0.0 if lens is None else lens.k
     label = (
-        f"err {result.error_px:.2f}px {result.error_mm:.2f}mm conf {result.confidence:.2f} {result.ms:.0f}ms"
+        f"err {result.error_px:.2f}px {result.error_mm:.2f}mm conf {result.confidence:.2f} k {k:+.3f} "
+        f"{result.ms:.0f}ms" + (" orientation guessed" if result.guessed_orientation else "")
     )
     cv2.putText(out, label, (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.7, RING_COLOUR, 2, cv2.LINE_AA)
     return out

@@ -16,7 +16,7 @@ import numpy as np
 from . import board
 from .detect import RingCandidate, ellipse_points, find_rings
 from .edges import blur_sigma_px
-from .homography import project
+from .homography import project, to_image
 from .numbers import choose_twenty
 from .orient import colour_strength, initial_homography, rotation
 from .refine import COARSE_SCHEDULE, FINE_SCHEDULE, Fit, point_jacobian, px_per_mm, refine
@@ -81,17 +81,17 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
     fit = refine(
         image, initial_homography(image, ring), FINE_SCHEDULE if ring.treble is not None else COARSE_SCHEDULE
     )
-    colours = colour_strength(image, fit.H)
+    colours = colour_strength(image, fit.H, fit.lens)
     if colours < 0:
         # Red and green swapped: a poor initial rotation converged one segment off. Turn and refit.
-        fit = refine(image, fit.H @ rotation(board.SEGMENT_DEG), FINE_SCHEDULE[1:])
-        colours = colour_strength(image, fit.H)
-    rim = project(fit.H, board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 5.0)))
+        fit = refine(image, fit.H @ rotation(board.SEGMENT_DEG), FINE_SCHEDULE[1:], fit.lens)
+        colours = colour_strength(image, fit.H, fit.lens)
+    rim = to_image(fit.H, board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 5.0)), fit.lens)
     if ((rim < -0.5) | (rim > [w_img - 0.5, h_img - 0.5])).any():
         return "board partly outside the frame" if colours > CONVINCING_COLOURS else "no board found"
     # The fit first, the 20 then: the number ring says nothing about a fit that is off (whose failure,
     # "no board found", lets calibrate() retry without the treble outline).
-    sigma = blur_sigma_px(image, fit.H)
+    sigma = blur_sigma_px(image, fit.H, fit.lens)
     if sigma > MAX_BLUR_PX or sigma / px_per_mm(fit.H) > MAX_BLUR_MM:
         return "too blurred" if colours > CONVINCING_COLOURS else "no board found"
     fit_confidence = _evidence(fit) * float(np.clip((colours - 0.3) / 0.4, 0, 1))
@@ -106,7 +106,7 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
     inliers = fit.weight > 0
     error_px = float(np.sqrt(np.mean(fit.residual_px[inliers] ** 2)))
     return CalibrationResult(
-        **homography_fields(h),
+        **homography_fields(h, fit.lens),
         error_px=error_px,
         error_mm=_error_mm(fit, h),
         confidence=float(np.clip(confidence, 0.0, 1.0)),

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import board
-from .homography import project
+from .homography import to_board
+from .lens import Lens
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ def score_board_point(x: float, y: float) -> Score:
     return Score(f"S{number}", number, (x, y))
 
 
-def score_image_point(h_inv: np.ndarray, u: float, v: float) -> Score:
-    """Score of image point (u, v) px, given ``h_inv`` (image px -> board mm, CalibrationResult.H_inv)."""
-    x, y = project(h_inv, np.array([[u, v]], dtype=np.float64))[0]
+def score_image_point(h_inv: np.ndarray, u: float, v: float, lens: Lens | None = None) -> Score:
+    """Score of observed image point (u, v) px, given ``h_inv`` (ideal image px -> board mm,
+    CalibrationResult.H_inv) and the lens (CalibrationResult.lens; None: no distortion)."""
+    x, y = to_board(h_inv, np.array([[u, v]], dtype=np.float64), lens)[0]
     return score_board_point(float(x), float(y))

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from . import board
-from .homography import project
+from .homography import to_image
 from .result import CalibrationFailure, CalibrationResult, homography_fields
 
 # Board points whose image positions are averaged: the bull and two rings.
@@ -77,7 +77,7 @@ class CalibrationTracker:
             return self._on_failure()
         lost = self._failures >= self.max_failures
         self._failures = 0
-        points = project(outcome.H, _TRACK_POINTS)
+        points = to_image(outcome.H, _TRACK_POINTS, outcome.lens)
         if self._current is None or lost:
             return self._adopt(outcome, points, "first")
         if outcome.image_size != self._current.image_size:
@@ -94,7 +94,8 @@ class CalibrationTracker:
                 return self._update(True, "drift")
             return self._update(False, "")
         # Disagrees with the current calibration: believe it once it repeats.
-        if self._pending and _distance(points, project(self._pending[-1].H, _TRACK_POINTS)) >= self.moved_px:
+        last = self._pending[-1] if self._pending else None
+        if last and _distance(points, to_image(last.H, _TRACK_POINTS, last.lens)) >= self.moved_px:
             self._pending.clear()
         self._pending.append(outcome)
         self._agreeing = 0
@@ -121,9 +122,10 @@ class CalibrationTracker:
         return TrackerUpdate(self.current, publish, reason, stable, interval)
 
     def _from_points(self, latest: CalibrationResult) -> CalibrationResult:
-        """The latest result with H re-fitted to the averaged points (errors and timing kept)."""
-        h, _ = cv2.findHomography(_TRACK_POINTS, self._points, 0)
-        return replace(latest, **homography_fields(h), created_at=time.time())
+        """The latest result with H re-fitted to the averaged points (errors, lens and timing kept)."""
+        ideal = self._points if latest.lens is None else latest.lens.undistort(self._points)
+        h, _ = cv2.findHomography(_TRACK_POINTS, ideal, 0)
+        return replace(latest, **homography_fields(h, latest.lens), created_at=time.time())
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> float:

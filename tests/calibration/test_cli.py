@@ -35,7 +35,19 @@ def test_json_success(board_png, capsys):
     path, h_true = board_png
     assert main(["calibrate", str(path), "--json"]) == 0
     (obj,) = _lines(capsys)
-    assert list(obj) == ["ok", "H", "error_px", "error_mm", "confidence", "image_size", "keypoints", "ms"]
+    assert list(obj) == [
+        "ok",
+        "H",
+        "error_px",
+        "error_mm",
+        "confidence",
+        "image_size",
+        "keypoints",
+        "distortion",
+        "guessed_orientation",
+        "ms",
+    ]
+    assert obj["distortion"]["model"] == "division" and obj["guessed_orientation"] is False
     assert obj["ok"] is True
     assert len(obj["H"]) == 9 and all(isinstance(v, float) for v in obj["H"])
     assert obj["image_size"] == {"w": 1280, "h": 720}

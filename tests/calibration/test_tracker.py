@@ -77,5 +77,5 @@ def test_failures_keep_the_calibration_until_lost():
 
 def test_cam_calibration_payload():
     payload = _result().to_cam_calibration()
-    assert set(payload) == {"H", "imageSize", "errorPx", "errorMm", "createdAt"}
+    assert set(payload) == {"H", "imageSize", "errorPx", "errorMm", "distortion", "createdAt"}
     assert len(payload["H"]) == 9 and payload["imageSize"] == {"w": 1280, "h": 720}
