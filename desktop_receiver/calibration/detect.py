@@ -8,15 +8,16 @@ about 103/170 of the size. This rejects red/green objects on the wall and the tr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from . import board
+from .ellipses import ellipse_points, mismatch, robust_ellipse, scaled
+from .ringedge import outer_edge
 
 WORK_SIZE = 800  # longest side of the downscaled copy used for detection
-MIN_CONTOUR_POINTS = 24
 
 
 @dataclass(frozen=True)
@@ -53,25 +54,68 @@ def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask.astype(np.uint8), diff
 
 
+def opponent_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ring mask, red-minus-green) after a grey-world balance, from the red/green opponent signal alone.
+
+    Under a blue or warm cast the ring colours shift (red turns pink or orange, green teal) but stay on
+    opposite sides of R = G, while black, cream and white stay near it once the cast is balanced out. Only
+    hues of red up to orange-red (27 degrees) count as red: wood and cork are further towards yellow.
+    """
+    b, g, r = (c.astype(np.float32) for c in cv2.split(cv2.blur(bgr, (3, 3))))
+    # Grey world over unclipped pixels: a white surround blown out to 255 says nothing about the light.
+    unclipped = np.maximum(np.maximum(b, g), r) < 250
+    if np.count_nonzero(unclipped) > 0.1 * unclipped.size:
+        means = np.array([c[unclipped].mean() for c in (b, g, r)]) + 1.0
+        b, g, r = (c * (means.mean() / m) for c, m in zip((b, g, r), means, strict=True))
+    diff = r - g
+    bright = np.maximum(np.maximum(b, g), r)
+    strong = (np.abs(diff) > 0.25 * bright) & (bright > 30) & (np.abs(diff) > 15)
+    red = (diff > 0) & ((g - b) < 0.45 * (r - np.minimum(g, b)))
+    mask = strong & (red | (diff < 0))
+    return mask.astype(np.uint8), np.clip(diff, -255, 255).astype(np.int16)
+
+
 def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
     """Candidate double rings in ``bgr``, best first (empty when there is no board-like ring)."""
     h, w = bgr.shape[:2]
     scale = min(1.0, WORK_SIZE / max(h, w))
     # Bilinear is ten times faster than INTER_AREA at non-integer scales; colour_masks blurs anyway.
     small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    found = _search(small, scale)
-    if not found:
-        # A strong colour cast can make the cream segments look red or green: balance the whites (the
-        # brightest pixels: cream, numbers, wires) and look again.
-        white = np.percentile(small.reshape(-1, 3), 99, axis=0).astype(np.float32) + 1
-        balanced = np.clip(small * (white.mean() / white), 0, 255).astype(np.uint8)
-        found = _search(balanced, scale)
-    return found
+    found = []
+    for masks in _colour_variants(small):
+        found = _search(*masks, scale)
+        if found:
+            break
+    return _deduplicated([_on_edges(bgr, c) for c in found])
 
 
-def _search(small: np.ndarray, scale: float) -> list[RingCandidate]:
-    """Candidates in the downscaled image; ``scale`` maps back to full resolution."""
-    mask, diff = colour_masks(small)
+def _colour_variants(small: np.ndarray):
+    """Ring masks to try in turn, from the strictest: neutral light first, casts of all kinds then."""
+    yield colour_masks(small)
+    # A strong colour cast can make the cream segments look red or green: balance the whites (the
+    # brightest pixels: cream, numbers, wires) and look again.
+    white = np.percentile(small.reshape(-1, 3), 99, axis=0).astype(np.float32) + 1
+    yield colour_masks(np.clip(small * (white.mean() / white), 0, 255).astype(np.uint8))
+    yield opponent_masks(small)
+
+
+def _on_edges(bgr: np.ndarray, ring: RingCandidate) -> RingCandidate:
+    """The candidate with its double (and treble) ellipse on the rings' outer edges at full resolution."""
+    double = outer_edge(bgr, (ring.centre, ring.axes, ring.angle_deg))
+    if double is None or mismatch(double, (ring.centre, ring.axes, ring.angle_deg)) > 0.1:
+        return ring
+    treble, radius = ring.treble, ring.treble_radius
+    if treble is not None:
+        outer = scaled(treble, board.R_TREBLE_OUTER / radius, about_centre=True)
+        edge = outer_edge(bgr, outer, lo=0.9, hi=1.08)
+        if edge is not None and mismatch(edge, outer) < 0.1:
+            treble, radius = edge, board.R_TREBLE_OUTER
+    (cx, cy), axes, angle = double
+    return replace(ring, centre=(cx, cy), axes=axes, angle_deg=angle, treble=treble, treble_radius=radius)
+
+
+def _search(mask: np.ndarray, diff: np.ndarray, scale: float) -> list[RingCandidate]:
+    """Candidates in a ring mask of the downscaled image; ``scale`` maps back to full resolution."""
     # Closing bridges the wires between segments so that the double ring becomes one annulus.
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     found = _candidates(closed, mask, diff, scale)
@@ -109,7 +153,7 @@ def _candidates(regions: np.ndarray, mask: np.ndarray, diff: np.ndarray, scale: 
             if hull:
                 pts = _densify(cv2.convexHull(contour)[:, 0, :].astype(np.float32))
             inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
-            ellipse = _robust_ellipse(pts[inside])
+            ellipse = robust_ellipse(pts[inside])
             if ellipse is None:
                 continue
             ellipses.append(ellipse)
@@ -119,7 +163,7 @@ def _candidates(regions: np.ndarray, mask: np.ndarray, diff: np.ndarray, scale: 
                 break
             # Or the treble, when the double ring has merged with something (a flight, a red wall): the
             # double is then about 170/107 times larger, and the refinement corrects the perspective.
-            grown = _scaled(ellipse, board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER, about_centre=True)
+            grown = scaled(ellipse, board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER, about_centre=True)
             score = _ring_score(mask, diff, grown) * 0.9
             if score > 0:
                 found.append((grown, False, score))
@@ -132,17 +176,20 @@ def _candidates(regions: np.ndarray, mask: np.ndarray, diff: np.ndarray, scale: 
             treble, radius = _treble_from_band(ellipse, every_outline), board.R_TREBLE_MIDDLE
         candidates.append(
             RingCandidate(
-                *_scaled(ellipse, 1 / scale),
+                *scaled(ellipse, 1 / scale),
                 touches_border=touches,
                 score=score,
-                treble=None if treble is None else _scaled(treble, 1 / scale),
+                treble=None if treble is None else scaled(treble, 1 / scale),
                 treble_radius=radius,
             )
         )
-    # The outline and its hull often give the same ring twice: keep the better of near-duplicates.
-    candidates.sort(key=lambda c: -c.score)
+    return _deduplicated(candidates)
+
+
+def _deduplicated(candidates: list[RingCandidate]) -> list[RingCandidate]:
+    """Best first, without near-duplicates (the outline and its hull often give the same ring twice)."""
     unique: list[RingCandidate] = []
-    for c in candidates:
+    for c in sorted(candidates, key=lambda c: -c.score):
         if not any(_same_ellipse(c, u) for u in unique):
             unique.append(c)
     return unique
@@ -163,12 +210,6 @@ def _densify(polygon: np.ndarray, step: float = 1.5) -> np.ndarray:
     index = np.repeat(np.arange(len(polygon)), counts)
     t = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
     return (polygon[index] + edges[index] * t[:, None]).astype(np.float32)
-
-
-def _scaled(ellipse: tuple, k: float, about_centre: bool = False) -> tuple:
-    """The ellipse scaled by ``k`` about the image origin (a change of resolution) or its own centre."""
-    (cx, cy), (a, b), ang = ellipse
-    return ((cx, cy) if about_centre else (cx * k, cy * k)), (a * k, b * k), ang
 
 
 def _find_treble(double: tuple, others: list[tuple], mask: np.ndarray) -> tuple | None:
@@ -208,48 +249,11 @@ def _treble_from_band(double: tuple, outlines: list[np.ndarray]) -> tuple | None
     band = pts[(rho > 0.47) & (rho < 0.78)]
     if len(band) < 40:
         return None
-    ellipse = _robust_ellipse(band)
+    ellipse = robust_ellipse(band)
     if ellipse is None:
         return None
     ratio = np.sqrt(ellipse[1][0] * ellipse[1][1] / (a * b))
     return ellipse if abs(ratio - board.R_TREBLE_MIDDLE / board.R_DOUBLE_OUTER) < 0.1 else None
-
-
-def _robust_ellipse(pts: np.ndarray) -> tuple | None:
-    """Ellipse ((cx, cy), (semi_a, semi_b), angle) fitted to outline points, ignoring bumps (darts)."""
-    if len(pts) < MIN_CONTOUR_POINTS:
-        return None
-    keep = pts
-    for _ in range(3):
-        (cx, cy), (fa, fb), ang = cv2.fitEllipseAMS(keep)
-        if not (np.isfinite([cx, cy, fa, fb]).all() and min(fa, fb) > 4):
-            return None
-        d = _ellipse_distance(pts, (cx, cy), (fa / 2, fb / 2), ang)
-        tol = max(1.5, 3.0 * float(np.median(np.abs(d))))
-        keep = pts[np.abs(d) < tol]
-        if len(keep) < MIN_CONTOUR_POINTS or len(keep) < 0.5 * len(pts):
-            return None
-    return (cx, cy), (fa / 2, fb / 2), ang
-
-
-def _ellipse_distance(pts: np.ndarray, c: tuple, axes: tuple, ang: float) -> np.ndarray:
-    """Approximate signed distance (px) of points from an ellipse (positive outside)."""
-    t = np.radians(ang)
-    d = pts - np.array(c)
-    u = d[:, 0] * np.cos(t) + d[:, 1] * np.sin(t)
-    v = -d[:, 0] * np.sin(t) + d[:, 1] * np.cos(t)
-    rho = np.hypot(u / axes[0], v / axes[1])
-    return (rho - 1) * np.hypot(u, v) / np.maximum(rho, 1e-9)
-
-
-def ellipse_points(ellipse: tuple, scale: float | np.ndarray, n: int = 180) -> np.ndarray:
-    """Points (..., n, 2) on an ellipse scaled about its centre by ``scale``."""
-    (cx, cy), (a, b), ang = ellipse
-    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    s = np.asarray(scale, dtype=np.float64)[..., None]
-    th = np.radians(ang)
-    x, y = s * a * np.cos(t), s * b * np.sin(t)
-    return np.stack([cx + x * np.cos(th) - y * np.sin(th), cy + x * np.sin(th) + y * np.cos(th)], axis=-1)
 
 
 def _lookup(img: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
