@@ -9,6 +9,7 @@ about 103/170 of the size. This rejects red/green objects on the wall and the tr
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -18,6 +19,7 @@ from .ellipses import ellipse_points, mismatch, robust_ellipse, scaled
 from .ringedge import outer_edge
 
 WORK_SIZE = 800  # longest side of the downscaled copy used for detection
+MIN_EXTENT = 24  # px of the downscaled copy: the smallest outline looked at
 
 
 @dataclass(frozen=True)
@@ -54,25 +56,41 @@ def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask.astype(np.uint8), diff
 
 
-def opponent_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ring mask, red-minus-green) after a grey-world balance, from the red/green opponent signal alone.
+def opponent_masks(bgr: np.ndarray, white_patch: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(ring mask, red-minus-green) after a colour balance, from the red/green opponent signal alone.
 
     Under a blue or warm cast the ring colours shift (red turns pink or orange, green teal) but stay on
     opposite sides of R = G, while black, cream and white stay near it once the cast is balanced out. Only
     hues of red up to orange-red (27 degrees) count as red: wood and cork are further towards yellow.
+    The balance takes the light's colour from the mean of all unclipped pixels (grey world) or, with
+    ``white_patch``, from the brightest of them (cream, a white surround or wall), which a wooden cabinet
+    filling the view does not fool.
     """
     b, g, r = (c.astype(np.float32) for c in cv2.split(cv2.blur(bgr, (3, 3))))
-    # Grey world over unclipped pixels: a white surround blown out to 255 says nothing about the light.
-    unclipped = np.maximum(np.maximum(b, g), r) < 250
-    if np.count_nonzero(unclipped) > 0.1 * unclipped.size:
-        means = np.array([c[unclipped].mean() for c in (b, g, r)]) + 1.0
+    # A white blown out to 255 says nothing about the light.
+    reference = np.maximum(np.maximum(b, g), r) < 250
+    if white_patch and reference.any():
+        total = b + g + r
+        reference &= total >= np.percentile(total[reference], 90)
+    if np.count_nonzero(reference) > 0.01 * reference.size:
+        means = np.array([c[reference].mean() for c in (b, g, r)]) + 1.0
         b, g, r = (c * (means.mean() / m) for c, m in zip((b, g, r), means, strict=True))
     diff = r - g
     bright = np.maximum(np.maximum(b, g), r)
-    strong = (np.abs(diff) > 0.25 * bright) & (bright > 30) & (np.abs(diff) > 15)
+    strong = (np.abs(diff) > 0.25 * bright) & (bright > 50) & (np.abs(diff) > 20)
     red = (diff > 0) & ((g - b) < 0.45 * (r - np.minimum(g, b)))
-    mask = strong & (red | (diff < 0))
-    return mask.astype(np.uint8), np.clip(diff, -255, 255).astype(np.int16)
+    # The median drops the speckle of dark, noisy segments (whose few counts of chroma the balance
+    # amplifies) and keeps rings down to 2 px wide.
+    mask = cv2.medianBlur((strong & (red | (diff < 0))).astype(np.uint8), 3)
+    return mask, np.clip(diff, -255, 255).astype(np.int16)
+
+
+class _Work(NamedTuple):
+    """The downscaled image and one of its ring masks with its red-minus-green."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    diff: np.ndarray
 
 
 def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
@@ -82,8 +100,8 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
     # Bilinear is ten times faster than INTER_AREA at non-integer scales; colour_masks blurs anyway.
     small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
     found = []
-    for masks in _colour_variants(small):
-        found = _search(*masks, scale)
+    for mask, diff in _colour_variants(small):
+        found = _search(_Work(small, mask, diff), scale)
         if found:
             break
     return _deduplicated([_on_edges(bgr, c) for c in found])
@@ -96,6 +114,7 @@ def _colour_variants(small: np.ndarray):
     # brightest pixels: cream, numbers, wires) and look again.
     white = np.percentile(small.reshape(-1, 3), 99, axis=0).astype(np.float32) + 1
     yield colour_masks(np.clip(small * (white.mean() / white), 0, 255).astype(np.uint8))
+    yield opponent_masks(small, white_patch=True)
     yield opponent_masks(small)
 
 
@@ -114,66 +133,40 @@ def _on_edges(bgr: np.ndarray, ring: RingCandidate) -> RingCandidate:
     return replace(ring, centre=(cx, cy), axes=axes, angle_deg=angle, treble=treble, treble_radius=radius)
 
 
-def _search(mask: np.ndarray, diff: np.ndarray, scale: float) -> list[RingCandidate]:
+def _search(work: _Work, scale: float) -> list[RingCandidate]:
     """Candidates in a ring mask of the downscaled image; ``scale`` maps back to full resolution."""
     # Closing bridges the wires between segments so that the double ring becomes one annulus.
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    found = _candidates(closed, mask, diff, scale)
+    closed = cv2.morphologyEx(
+        work.mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    )
+    found = _candidates(closed, work, scale)
     if not found:
         # The double ring may touch a red or green wall or cabinet through a flight: keep only thin
         # structures (the rings are at most ~13 px wide here), cutting them loose from thick regions.
         thick = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (17, 17)))
         thin = closed & ~cv2.dilate(thick, np.ones((5, 5), np.uint8)) & 1
-        found = _candidates(thin, mask, diff, scale)
+        found = _candidates(thin, work, scale)
     return found
 
 
-def _candidates(regions: np.ndarray, mask: np.ndarray, diff: np.ndarray, scale: float) -> list[RingCandidate]:
+def _candidates(regions: np.ndarray, work: _Work, scale: float) -> list[RingCandidate]:
     """Double-ring candidates among the outlines of ``regions`` (a cleaned ring mask), best first."""
     # Outer outlines of all components, including those inside another one's hole (a ring on a cabinet).
     contours, hierarchy = cv2.findContours(regions, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return []
-    every_outline = contours
-    contours = [c for c, hier in zip(contours, hierarchy[0], strict=True) if hier[3] < 0]
-    sh, sw = mask.shape[:2]
-    min_extent = 24
+    outer = [c for c, hier in zip(contours, hierarchy[0], strict=True) if hier[3] < 0]
     ellipses, found = [], []
-    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
-        x, y, cw, ch = cv2.boundingRect(contour)
-        if max(cw, ch) < min_extent:
-            continue
-        # A ring's hull is mostly empty (the singles); a filled shape on the wall is not.
-        if np.count_nonzero(mask[y : y + ch, x : x + cw]) > 0.6 * cv2.contourArea(cv2.convexHull(contour)):
-            continue
-        # The outline first; then its convex hull: a ring broken by a dart is C-shaped, but its hull is the
-        # outer edge plus a chord, which the robust fit drops.
-        for hull in (False, True):
-            pts = contour[:, 0, :].astype(np.float32)
-            if hull:
-                pts = _densify(cv2.convexHull(contour)[:, 0, :].astype(np.float32))
-            inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
-            ellipse = robust_ellipse(pts[inside])
-            if ellipse is None:
-                continue
-            ellipses.append(ellipse)
-            score = _ring_score(mask, diff, ellipse)
-            if score > 0:
-                found.append((ellipse, not inside.all(), score))
-                break
-            # Or the treble, when the double ring has merged with something (a flight, a red wall): the
-            # double is then about 170/107 times larger, and the refinement corrects the perspective.
-            grown = scaled(ellipse, board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER, about_centre=True)
-            score = _ring_score(mask, diff, grown) * 0.9
-            if score > 0:
-                found.append((grown, False, score))
-                break
+    for contour in sorted(outer, key=cv2.contourArea, reverse=True)[:12]:
+        ring = _ring_of(contour, work, ellipses)
+        if ring is not None:
+            found.append(ring)
     candidates = []
     for ellipse, touches, score in found:
-        treble = _find_treble(ellipse, [e for e in ellipses if e is not ellipse], mask)
+        treble = _find_treble(ellipse, [e for e in ellipses if e is not ellipse], work.mask)
         radius = board.R_TREBLE_OUTER
         if treble is None:
-            treble, radius = _treble_from_band(ellipse, every_outline), board.R_TREBLE_MIDDLE
+            treble, radius = _treble_from_band(ellipse, contours), board.R_TREBLE_MIDDLE
         candidates.append(
             RingCandidate(
                 *scaled(ellipse, 1 / scale),
@@ -184,6 +177,43 @@ def _candidates(regions: np.ndarray, mask: np.ndarray, diff: np.ndarray, scale: 
             )
         )
     return _deduplicated(candidates)
+
+
+def _ring_of(contour: np.ndarray, work: _Work, ellipses: list[tuple]) -> tuple | None:
+    """(ellipse, touches the border, score) of the double ring that ``contour`` outlines, or None.
+
+    Every ellipse fitted on the way is appended to ``ellipses`` (the treble is looked for among them).
+    """
+    x, y, cw, ch = cv2.boundingRect(contour)
+    if max(cw, ch) < MIN_EXTENT:
+        return None
+    # A ring's hull is mostly empty (the singles); a filled shape on the wall is not.
+    if np.count_nonzero(work.mask[y : y + ch, x : x + cw]) > 0.6 * cv2.contourArea(cv2.convexHull(contour)):
+        return None
+    sh, sw = work.mask.shape[:2]
+    # The outline first; then its convex hull: a ring broken by a dart is C-shaped, but its hull is the
+    # outer edge plus a chord, which the robust fit drops.
+    for pts in (
+        contour[:, 0, :].astype(np.float32),
+        _densify(cv2.convexHull(contour)[:, 0, :].astype(np.float32)),
+    ):
+        inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
+        ellipse = robust_ellipse(pts[inside])
+        if ellipse is None:
+            continue
+        ellipses.append(ellipse)
+        score = _ring_score(work.mask, work.diff, ellipse)
+        if score > 0:
+            return ellipse, not inside.all(), score
+        # Or the treble, when the double ring has merged with something (a flight, a red wall, the noisy
+        # black of a board in blue light): the double is then about 170/107 times larger, off by the
+        # perspective, which the search for its outer edge takes out.
+        grown = scaled(ellipse, board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER, about_centre=True)
+        grown = outer_edge(work.image, grown, lo=0.85, hi=1.12) or grown
+        score = _ring_score(work.mask, work.diff, grown) * 0.9
+        if score > 0:
+            return grown, False, score
+    return None
 
 
 def _deduplicated(candidates: list[RingCandidate]) -> list[RingCandidate]:
