@@ -19,6 +19,11 @@ from .ellipses import ellipse_points, mismatch, robust_ellipse, scaled
 from .ringedge import outer_edge
 
 WORK_SIZE = 800  # longest side of the downscaled copy used for detection
+QUICK_SIZE = 400  # the same for the first, quick look
+QUICK_MIN_SCORE = 0.3  # weaker rings at a glance are left to the thorough search
+# How far (relative to its size) the outer edge found at full resolution may lie from a coarse ellipse:
+# those fitted to merged outlines (lettering touching the ring) are up to ~12 % off.
+MAX_EDGE_SHIFT = 0.15
 MIN_EXTENT = 24  # px of the downscaled copy: the smallest outline looked at
 
 
@@ -95,16 +100,27 @@ class _Work(NamedTuple):
 
 def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
     """Candidate double rings in ``bgr``, best first (empty when there is no board-like ring)."""
-    h, w = bgr.shape[:2]
-    scale = min(1.0, WORK_SIZE / max(h, w))
-    # Bilinear is ten times faster than INTER_AREA at non-integer scales; colour_masks blurs anyway.
-    small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    found = []
-    for mask, diff in _colour_variants(small):
-        found = _search(_Work(small, mask, diff), scale)
-        if found:
-            break
+    # A quick look at a small copy in neutral-light colours finds most boards; the ring edges are then
+    # found at full resolution anyway. Small boards and colour casts need the slower, thorough search.
+    small, scale = _downscaled(bgr, QUICK_SIZE)
+    found = [c for c in _search(_Work(small, *colour_masks(small)), scale) if c.score >= QUICK_MIN_SCORE]
+    if not found:
+        small, scale = _downscaled(bgr, WORK_SIZE)
+        for mask, diff in _colour_variants(small):
+            found = _search(_Work(small, mask, diff), scale)
+            if found:
+                break
     return _deduplicated([_on_edges(bgr, c) for c in found])
+
+
+def _downscaled(bgr: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """A copy whose longest side is at most ``size``, and its scale."""
+    h, w = bgr.shape[:2]
+    scale = min(1.0, size / max(h, w))
+    if scale == 1.0:
+        return bgr, scale
+    # Bilinear is ten times faster than INTER_AREA at non-integer scales; the masks blur anyway.
+    return cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR), scale
 
 
 def _colour_variants(small: np.ndarray):
@@ -121,13 +137,13 @@ def _colour_variants(small: np.ndarray):
 def _on_edges(bgr: np.ndarray, ring: RingCandidate) -> RingCandidate:
     """The candidate with its double (and treble) ellipse on the rings' outer edges at full resolution."""
     double = outer_edge(bgr, (ring.centre, ring.axes, ring.angle_deg))
-    if double is None or mismatch(double, (ring.centre, ring.axes, ring.angle_deg)) > 0.1:
+    if double is None or mismatch(double, (ring.centre, ring.axes, ring.angle_deg)) > MAX_EDGE_SHIFT:
         return ring
     treble, radius = ring.treble, ring.treble_radius
     if treble is not None:
         outer = scaled(treble, board.R_TREBLE_OUTER / radius, about_centre=True)
         edge = outer_edge(bgr, outer, lo=0.9, hi=1.08)
-        if edge is not None and mismatch(edge, outer) < 0.1:
+        if edge is not None and mismatch(edge, outer) < MAX_EDGE_SHIFT:
             treble, radius = edge, board.R_TREBLE_OUTER
     (cx, cy), axes, angle = double
     return replace(ring, centre=(cx, cy), axes=axes, angle_deg=angle, treble=treble, treble_radius=radius)
@@ -208,6 +224,8 @@ def _ring_of(contour: np.ndarray, work: _Work, ellipses: list[tuple]) -> tuple |
         # Or the treble, when the double ring has merged with something (a flight, a red wall, the noisy
         # black of a board in blue light): the double is then about 170/107 times larger, off by the
         # perspective, which the search for its outer edge takes out.
+        if not _alternates(work, ellipse, board.R_TREBLE_MIDDLE / board.R_TREBLE_OUTER):
+            continue  # not a treble either (and the edge search below is not cheap)
         grown = scaled(ellipse, board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER, about_centre=True)
         grown = outer_edge(work.image, grown, lo=0.85, hi=1.12) or grown
         score = _ring_score(work.mask, work.diff, grown) * 0.9
@@ -292,6 +310,21 @@ def _lookup(img: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xi, yi = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
     ok = (xi >= 0) & (yi >= 0) & (xi < w) & (yi < h)
     return img[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], ok
+
+
+def _alternates(work: _Work, ellipse: tuple, middle: float) -> bool:
+    """Whether the ring whose middle is ``ellipse`` scaled by ``middle`` is mostly coloured and turns from
+    red to green and back about 20 times, as the board's rings do."""
+    on, ok = _lookup(work.mask, ellipse_points(ellipse, middle + np.array([-0.02, 0.0, 0.02])))
+    visible = ok.all(axis=0)
+    coloured = on.max(axis=0) > 0
+    if visible.mean() < 0.5 or coloured[visible].mean() < 0.55:
+        return False
+    d, _ = _lookup(work.diff, ellipse_points(ellipse, middle))
+    colour = np.sign(d[visible & coloured])
+    changes = int(np.count_nonzero(colour != np.roll(colour, 1)))
+    expected = board.N_SEGMENTS * visible.mean()
+    return 0.6 * expected <= changes <= 1.6 * expected
 
 
 def _ring_score(mask: np.ndarray, diff: np.ndarray, ellipse: tuple) -> float:
