@@ -71,23 +71,31 @@ def opponent_masks(bgr: np.ndarray, white_patch: bool = False) -> tuple[np.ndarr
     ``white_patch``, from the brightest of them (cream, a white surround or wall), which a wooden cabinet
     filling the view does not fool.
     """
-    b, g, r = (c.astype(np.float32) for c in cv2.split(cv2.blur(bgr, (3, 3))))
-    # A white blown out to 255 says nothing about the light.
-    reference = np.maximum(np.maximum(b, g), r) < 250
-    if white_patch and reference.any():
-        total = b + g + r
-        reference &= total >= np.percentile(total[reference], 90)
-    if np.count_nonzero(reference) > 0.01 * reference.size:
-        means = np.array([c[reference].mean() for c in (b, g, r)]) + 1.0
-        b, g, r = (c * (means.mean() / m) for c, m in zip((b, g, r), means, strict=True))
+    blurred = cv2.blur(bgr, (3, 3))
+    balanced = cv2.transform(blurred, np.diag(_light_gains(blurred, white_patch)))
+    b, g, r = (c.astype(np.int16) for c in cv2.split(balanced))
     diff = r - g
     bright = np.maximum(np.maximum(b, g), r)
-    strong = (np.abs(diff) > 0.25 * bright) & (bright > 50) & (np.abs(diff) > 20)
-    red = (diff > 0) & ((g - b) < 0.45 * (r - np.minimum(g, b)))
+    strong = (np.abs(diff) * 4 > bright) & (bright > 50) & (np.abs(diff) > 20)
+    red = (diff > 0) & ((g - b) * 20 < (r - np.minimum(g, b)) * 9)
     # The median drops the speckle of dark, noisy segments (whose few counts of chroma the balance
     # amplifies) and keeps rings down to 2 px wide.
     mask = cv2.medianBlur((strong & (red | (diff < 0))).astype(np.uint8), 3)
-    return mask, np.clip(diff, -255, 255).astype(np.int16)
+    return mask, diff
+
+
+def _light_gains(bgr: np.ndarray, white_patch: bool) -> np.ndarray:
+    """Per-channel gains (mean 1) that make the light's colour neutral, estimated on every 4th pixel."""
+    pixels = bgr[::4, ::4].reshape(-1, 3).astype(np.float32)
+    # A white blown out to 255 says nothing about the light.
+    pixels = pixels[pixels.max(axis=1) < 250]
+    if white_patch and len(pixels):
+        total = pixels.sum(axis=1)
+        pixels = pixels[total >= np.percentile(total, 90)]
+    if len(pixels) < 100:
+        return np.ones(3)
+    means = pixels.mean(axis=0) + 1.0
+    return means.mean() / means
 
 
 class _Work(NamedTuple):
@@ -126,10 +134,6 @@ def _downscaled(bgr: np.ndarray, size: int) -> tuple[np.ndarray, float]:
 def _colour_variants(small: np.ndarray):
     """Ring masks to try in turn, from the strictest: neutral light first, casts of all kinds then."""
     yield colour_masks(small)
-    # A strong colour cast can make the cream segments look red or green: balance the whites (the
-    # brightest pixels: cream, numbers, wires) and look again.
-    white = np.percentile(small.reshape(-1, 3), 99, axis=0).astype(np.float32) + 1
-    yield colour_masks(np.clip(small * (white.mean() / white), 0, 255).astype(np.uint8))
     yield opponent_masks(small, white_patch=True)
     yield opponent_masks(small)
 
