@@ -61,7 +61,9 @@ def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask.astype(np.uint8), diff
 
 
-def opponent_masks(bgr: np.ndarray, white_patch: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def opponent_masks(
+    bgr: np.ndarray, white_patch: bool = False, despeckle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """(ring mask, red-minus-green) after a colour balance, from the red/green opponent signal alone.
 
     Under a blue or warm cast the ring colours shift (red turns pink or orange, green teal) but stay on
@@ -69,7 +71,7 @@ def opponent_masks(bgr: np.ndarray, white_patch: bool = False) -> tuple[np.ndarr
     hues of red up to orange-red (27 degrees) count as red: wood and cork are further towards yellow.
     The balance takes the light's colour from the mean of all unclipped pixels (grey world) or, with
     ``white_patch``, from the brightest of them (cream, a white surround or wall), which a wooden cabinet
-    filling the view does not fool.
+    filling the view does not fool. ``despeckle`` drops isolated pixels (and rings under 2 px wide).
     """
     blurred = cv2.blur(bgr, (3, 3))
     balanced = cv2.transform(blurred, np.diag(_light_gains(blurred, white_patch)))
@@ -78,10 +80,10 @@ def opponent_masks(bgr: np.ndarray, white_patch: bool = False) -> tuple[np.ndarr
     bright = np.maximum(np.maximum(b, g), r)
     strong = (np.abs(diff) * 4 > bright) & (bright > 50) & (np.abs(diff) > 20)
     red = (diff > 0) & ((g - b) * 20 < (r - np.minimum(g, b)) * 9)
+    mask = (strong & (red | (diff < 0))).astype(np.uint8)
     # The median drops the speckle of dark, noisy segments (whose few counts of chroma the balance
     # amplifies) and keeps rings down to 2 px wide.
-    mask = cv2.medianBlur((strong & (red | (diff < 0))).astype(np.uint8), 3)
-    return mask, diff
+    return (cv2.medianBlur(mask, 3) if despeckle else mask), diff
 
 
 def _light_gains(bgr: np.ndarray, white_patch: bool) -> np.ndarray:
@@ -135,7 +137,8 @@ def _colour_variants(small: np.ndarray):
     """Ring masks to try in turn, from the strictest: neutral light first, casts of all kinds then."""
     yield colour_masks(small)
     yield opponent_masks(small, white_patch=True)
-    yield opponent_masks(small)
+    # Last, the faintest rings: those of small boards, thinner than the median lets through.
+    yield opponent_masks(small, despeckle=False)
 
 
 def _on_edges(bgr: np.ndarray, ring: RingCandidate) -> RingCandidate:
