@@ -1,9 +1,12 @@
 """Find the board's double ring: the outer annulus of alternating red and green segments.
 
-Works on a downscaled copy (speed) with a colour mask of strongly red or green pixels. A candidate must be
-ring-shaped: its outline fits an ellipse, the ellipse's rim is red/green and alternates about 20 times,
-the inside of the rim (the outer singles) is not coloured, and a second coloured ring (the treble) sits at
-about 103/170 of the size. This rejects red/green objects on the wall and the treble ring on its own.
+Works on downscaled copies (speed) with masks of clearly red or green pixels: a quick look at a 400 px
+copy in neutral-light colours first, then an 800 px copy with the same mask and with two masks of the
+red/green opponent signal after a colour balance (blue or warm light, small and faint rings). A candidate
+must be ring-shaped: its outline fits an ellipse, the ellipse's rim is red/green and alternates about 20
+times, the inside of the rim (the outer singles) is not coloured, and a second coloured ring (the treble)
+sits at about 103/170 of the size. This rejects red/green objects on the wall and the treble ring on its
+own. The ellipses found are finally moved onto the rings' outer edges at full resolution (ringedge).
 """
 
 from __future__ import annotations
