@@ -1,22 +1,33 @@
 """Find the board's double ring: the outer annulus of alternating red and green segments.
 
-Works on a downscaled copy (speed) with a colour mask of strongly red or green pixels. A candidate must be
-ring-shaped: its outline fits an ellipse, the ellipse's rim is red/green and alternates about 20 times,
-the inside of the rim (the outer singles) is not coloured, and a second coloured ring (the treble) sits at
-about 103/170 of the size. This rejects red/green objects on the wall and the treble ring on its own.
+Works on downscaled copies (speed) with masks of clearly red or green pixels: a quick look at a 400 px
+copy in neutral-light colours first, then an 800 px copy with the same mask and with two masks of the
+red/green opponent signal after a colour balance (blue or warm light, small and faint rings). A candidate
+must be ring-shaped: its outline fits an ellipse, the ellipse's rim is red/green and alternates about 20
+times, the inside of the rim (the outer singles) is not coloured, and a second coloured ring (the treble)
+sits at about 103/170 of the size. This rejects red/green objects on the wall and the treble ring on its
+own. The ellipses found are finally moved onto the rings' outer edges at full resolution (ringedge).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from . import board
+from .ellipses import ellipse_points, mismatch, robust_ellipse, scaled
+from .ringedge import outer_edge
 
 WORK_SIZE = 800  # longest side of the downscaled copy used for detection
-MIN_CONTOUR_POINTS = 24
+QUICK_SIZE = 400  # the same for the first, quick look
+QUICK_MIN_SCORE = 0.3  # weaker rings at a glance are left to the thorough search
+# How far (relative to its size) the outer edge found at full resolution may lie from a coarse ellipse:
+# those fitted to merged outlines (lettering touching the ring) are up to ~12 % off.
+MAX_EDGE_SHIFT = 0.15
+MIN_EXTENT = 24  # px of the downscaled copy: the smallest outline looked at
 
 
 @dataclass(frozen=True)
@@ -53,96 +64,190 @@ def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask.astype(np.uint8), diff
 
 
+def opponent_masks(
+    bgr: np.ndarray, white_patch: bool = False, despeckle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ring mask, red-minus-green) after a colour balance, from the red/green opponent signal alone.
+
+    Under a blue or warm cast the ring colours shift (red turns pink or orange, green teal) but stay on
+    opposite sides of R = G, while black, cream and white stay near it once the cast is balanced out. Only
+    hues of red up to orange-red (27 degrees) count as red: wood and cork are further towards yellow.
+    The balance takes the light's colour from the mean of all unclipped pixels (grey world) or, with
+    ``white_patch``, from the brightest of them (cream, a white surround or wall), which a wooden cabinet
+    filling the view does not fool. ``despeckle`` drops isolated pixels (and rings under 2 px wide).
+    """
+    blurred = cv2.blur(bgr, (3, 3))
+    balanced = cv2.transform(blurred, np.diag(_light_gains(blurred, white_patch)))
+    b, g, r = (c.astype(np.int16) for c in cv2.split(balanced))
+    diff = r - g
+    bright = np.maximum(np.maximum(b, g), r)
+    strong = (np.abs(diff) * 4 > bright) & (bright > 50) & (np.abs(diff) > 20)
+    red = (diff > 0) & ((g - b) * 20 < (r - np.minimum(g, b)) * 9)
+    mask = (strong & (red | (diff < 0))).astype(np.uint8)
+    # The median drops the speckle of dark, noisy segments (whose few counts of chroma the balance
+    # amplifies) and keeps rings down to 2 px wide.
+    return (cv2.medianBlur(mask, 3) if despeckle else mask), diff
+
+
+def _light_gains(bgr: np.ndarray, white_patch: bool) -> np.ndarray:
+    """Per-channel gains (mean 1) that make the light's colour neutral, estimated on every 4th pixel."""
+    pixels = bgr[::4, ::4].reshape(-1, 3).astype(np.float32)
+    # A white blown out to 255 says nothing about the light.
+    pixels = pixels[pixels.max(axis=1) < 250]
+    if white_patch and len(pixels):
+        total = pixels.sum(axis=1)
+        pixels = pixels[total >= np.percentile(total, 90)]
+    if len(pixels) < 100:
+        return np.ones(3)
+    means = pixels.mean(axis=0) + 1.0
+    return means.mean() / means
+
+
+class _Work(NamedTuple):
+    """The downscaled image and one of its ring masks with its red-minus-green."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    diff: np.ndarray
+
+
 def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
     """Candidate double rings in ``bgr``, best first (empty when there is no board-like ring)."""
-    h, w = bgr.shape[:2]
-    scale = min(1.0, WORK_SIZE / max(h, w))
-    # Bilinear is ten times faster than INTER_AREA at non-integer scales; colour_masks blurs anyway.
-    small = bgr if scale == 1.0 else cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-    found = _search(small, scale)
+    # A quick look at a small copy in neutral-light colours finds most boards; the ring edges are then
+    # found at full resolution anyway. Small boards and colour casts need the slower, thorough search.
+    small, scale = _downscaled(bgr, QUICK_SIZE)
+    found = [c for c in _search(_Work(small, *colour_masks(small)), scale) if c.score >= QUICK_MIN_SCORE]
     if not found:
-        # A strong colour cast can make the cream segments look red or green: balance the whites (the
-        # brightest pixels: cream, numbers, wires) and look again.
-        white = np.percentile(small.reshape(-1, 3), 99, axis=0).astype(np.float32) + 1
-        balanced = np.clip(small * (white.mean() / white), 0, 255).astype(np.uint8)
-        found = _search(balanced, scale)
-    return found
+        small, scale = _downscaled(bgr, WORK_SIZE)
+        for mask, diff in _colour_variants(small):
+            found = _search(_Work(small, mask, diff), scale)
+            if found:
+                break
+    return _deduplicated([_on_edges(bgr, c) for c in found])
 
 
-def _search(small: np.ndarray, scale: float) -> list[RingCandidate]:
-    """Candidates in the downscaled image; ``scale`` maps back to full resolution."""
-    mask, diff = colour_masks(small)
+def _downscaled(bgr: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """A copy whose longest side is at most ``size``, and its scale."""
+    h, w = bgr.shape[:2]
+    scale = min(1.0, size / max(h, w))
+    if scale == 1.0:
+        return bgr, scale
+    # Bilinear is ten times faster than INTER_AREA at non-integer scales; the masks blur anyway.
+    return cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR), scale
+
+
+def _colour_variants(small: np.ndarray):
+    """Ring masks to try in turn, from the strictest: neutral light first, casts of all kinds then."""
+    yield colour_masks(small)
+    yield opponent_masks(small, white_patch=True)
+    # Last, the faintest rings: those of small boards, thinner than the median lets through.
+    yield opponent_masks(small, despeckle=False)
+
+
+def _on_edges(bgr: np.ndarray, ring: RingCandidate) -> RingCandidate:
+    """The candidate with its double (and treble) ellipse on the rings' outer edges at full resolution."""
+    double = outer_edge(bgr, (ring.centre, ring.axes, ring.angle_deg))
+    if double is None or mismatch(double, (ring.centre, ring.axes, ring.angle_deg)) > MAX_EDGE_SHIFT:
+        return ring
+    treble, radius = ring.treble, ring.treble_radius
+    if treble is not None:
+        outer = scaled(treble, board.R_TREBLE_OUTER / radius, about_centre=True)
+        edge = outer_edge(bgr, outer, lo=0.9, hi=1.08)
+        if edge is not None and mismatch(edge, outer) < MAX_EDGE_SHIFT:
+            treble, radius = edge, board.R_TREBLE_OUTER
+    (cx, cy), axes, angle = double
+    return replace(ring, centre=(cx, cy), axes=axes, angle_deg=angle, treble=treble, treble_radius=radius)
+
+
+def _search(work: _Work, scale: float) -> list[RingCandidate]:
+    """Candidates in a ring mask of the downscaled image; ``scale`` maps back to full resolution."""
     # Closing bridges the wires between segments so that the double ring becomes one annulus.
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    found = _candidates(closed, mask, diff, scale)
+    closed = cv2.morphologyEx(
+        work.mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    )
+    found = _candidates(closed, work, scale)
     if not found:
         # The double ring may touch a red or green wall or cabinet through a flight: keep only thin
         # structures (the rings are at most ~13 px wide here), cutting them loose from thick regions.
         thick = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (17, 17)))
         thin = closed & ~cv2.dilate(thick, np.ones((5, 5), np.uint8)) & 1
-        found = _candidates(thin, mask, diff, scale)
+        found = _candidates(thin, work, scale)
     return found
 
 
-def _candidates(regions: np.ndarray, mask: np.ndarray, diff: np.ndarray, scale: float) -> list[RingCandidate]:
+def _candidates(regions: np.ndarray, work: _Work, scale: float) -> list[RingCandidate]:
     """Double-ring candidates among the outlines of ``regions`` (a cleaned ring mask), best first."""
     # Outer outlines of all components, including those inside another one's hole (a ring on a cabinet).
     contours, hierarchy = cv2.findContours(regions, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     if hierarchy is None:
         return []
-    every_outline = contours
-    contours = [c for c, hier in zip(contours, hierarchy[0], strict=True) if hier[3] < 0]
-    sh, sw = mask.shape[:2]
-    min_extent = 24
+    outer = [c for c, hier in zip(contours, hierarchy[0], strict=True) if hier[3] < 0]
     ellipses, found = [], []
-    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:12]:
-        x, y, cw, ch = cv2.boundingRect(contour)
-        if max(cw, ch) < min_extent:
-            continue
-        # A ring's hull is mostly empty (the singles); a filled shape on the wall is not.
-        if np.count_nonzero(mask[y : y + ch, x : x + cw]) > 0.6 * cv2.contourArea(cv2.convexHull(contour)):
-            continue
-        # The outline first; then its convex hull: a ring broken by a dart is C-shaped, but its hull is the
-        # outer edge plus a chord, which the robust fit drops.
-        for hull in (False, True):
-            pts = contour[:, 0, :].astype(np.float32)
-            if hull:
-                pts = _densify(cv2.convexHull(contour)[:, 0, :].astype(np.float32))
-            inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
-            ellipse = _robust_ellipse(pts[inside])
-            if ellipse is None:
-                continue
-            ellipses.append(ellipse)
-            score = _ring_score(mask, diff, ellipse)
-            if score > 0:
-                found.append((ellipse, not inside.all(), score))
-                break
-            # Or the treble, when the double ring has merged with something (a flight, a red wall): the
-            # double is then about 170/107 times larger, and the refinement corrects the perspective.
-            grown = _scaled(ellipse, board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER, about_centre=True)
-            score = _ring_score(mask, diff, grown) * 0.9
-            if score > 0:
-                found.append((grown, False, score))
-                break
+    for contour in sorted(outer, key=cv2.contourArea, reverse=True)[:12]:
+        ring = _ring_of(contour, work, ellipses)
+        if ring is not None:
+            found.append(ring)
     candidates = []
     for ellipse, touches, score in found:
-        treble = _find_treble(ellipse, [e for e in ellipses if e is not ellipse], mask)
+        treble = _find_treble(ellipse, [e for e in ellipses if e is not ellipse], work.mask)
         radius = board.R_TREBLE_OUTER
         if treble is None:
-            treble, radius = _treble_from_band(ellipse, every_outline), board.R_TREBLE_MIDDLE
+            treble, radius = _treble_from_band(ellipse, contours), board.R_TREBLE_MIDDLE
         candidates.append(
             RingCandidate(
-                *_scaled(ellipse, 1 / scale),
+                *scaled(ellipse, 1 / scale),
                 touches_border=touches,
                 score=score,
-                treble=None if treble is None else _scaled(treble, 1 / scale),
+                treble=None if treble is None else scaled(treble, 1 / scale),
                 treble_radius=radius,
             )
         )
-    # The outline and its hull often give the same ring twice: keep the better of near-duplicates.
-    candidates.sort(key=lambda c: -c.score)
+    return _deduplicated(candidates)
+
+
+def _ring_of(contour: np.ndarray, work: _Work, ellipses: list[tuple]) -> tuple | None:
+    """(ellipse, touches the border, score) of the double ring that ``contour`` outlines, or None.
+
+    Every ellipse fitted on the way is appended to ``ellipses`` (the treble is looked for among them).
+    """
+    x, y, cw, ch = cv2.boundingRect(contour)
+    if max(cw, ch) < MIN_EXTENT:
+        return None
+    # A ring's hull is mostly empty (the singles); a filled shape on the wall is not.
+    if np.count_nonzero(work.mask[y : y + ch, x : x + cw]) > 0.6 * cv2.contourArea(cv2.convexHull(contour)):
+        return None
+    sh, sw = work.mask.shape[:2]
+    # The outline first; then its convex hull: a ring broken by a dart is C-shaped, but its hull is the
+    # outer edge plus a chord, which the robust fit drops.
+    for pts in (
+        contour[:, 0, :].astype(np.float32),
+        _densify(cv2.convexHull(contour)[:, 0, :].astype(np.float32)),
+    ):
+        inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
+        ellipse = robust_ellipse(pts[inside])
+        if ellipse is None:
+            continue
+        ellipses.append(ellipse)
+        score = _ring_score(work.mask, work.diff, ellipse)
+        if score > 0:
+            return ellipse, not inside.all(), score
+        # Or the treble, when the double ring has merged with something (a flight, a red wall, the noisy
+        # black of a board in blue light): the double is then about 170/107 times larger, off by the
+        # perspective, which the search for its outer edge takes out.
+        if not _alternates(work, ellipse, board.R_TREBLE_MIDDLE / board.R_TREBLE_OUTER):
+            continue  # not a treble either (and the edge search below is not cheap)
+        grown = scaled(ellipse, board.R_DOUBLE_OUTER / board.R_TREBLE_OUTER, about_centre=True)
+        grown = outer_edge(work.image, grown, lo=0.85, hi=1.12) or grown
+        score = _ring_score(work.mask, work.diff, grown) * 0.9
+        if score > 0:
+            return grown, False, score
+    return None
+
+
+def _deduplicated(candidates: list[RingCandidate]) -> list[RingCandidate]:
+    """Best first, without near-duplicates (the outline and its hull often give the same ring twice)."""
     unique: list[RingCandidate] = []
-    for c in candidates:
+    for c in sorted(candidates, key=lambda c: -c.score):
         if not any(_same_ellipse(c, u) for u in unique):
             unique.append(c)
     return unique
@@ -163,12 +268,6 @@ def _densify(polygon: np.ndarray, step: float = 1.5) -> np.ndarray:
     index = np.repeat(np.arange(len(polygon)), counts)
     t = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
     return (polygon[index] + edges[index] * t[:, None]).astype(np.float32)
-
-
-def _scaled(ellipse: tuple, k: float, about_centre: bool = False) -> tuple:
-    """The ellipse scaled by ``k`` about the image origin (a change of resolution) or its own centre."""
-    (cx, cy), (a, b), ang = ellipse
-    return ((cx, cy) if about_centre else (cx * k, cy * k)), (a * k, b * k), ang
 
 
 def _find_treble(double: tuple, others: list[tuple], mask: np.ndarray) -> tuple | None:
@@ -208,48 +307,11 @@ def _treble_from_band(double: tuple, outlines: list[np.ndarray]) -> tuple | None
     band = pts[(rho > 0.47) & (rho < 0.78)]
     if len(band) < 40:
         return None
-    ellipse = _robust_ellipse(band)
+    ellipse = robust_ellipse(band)
     if ellipse is None:
         return None
     ratio = np.sqrt(ellipse[1][0] * ellipse[1][1] / (a * b))
     return ellipse if abs(ratio - board.R_TREBLE_MIDDLE / board.R_DOUBLE_OUTER) < 0.1 else None
-
-
-def _robust_ellipse(pts: np.ndarray) -> tuple | None:
-    """Ellipse ((cx, cy), (semi_a, semi_b), angle) fitted to outline points, ignoring bumps (darts)."""
-    if len(pts) < MIN_CONTOUR_POINTS:
-        return None
-    keep = pts
-    for _ in range(3):
-        (cx, cy), (fa, fb), ang = cv2.fitEllipseAMS(keep)
-        if not (np.isfinite([cx, cy, fa, fb]).all() and min(fa, fb) > 4):
-            return None
-        d = _ellipse_distance(pts, (cx, cy), (fa / 2, fb / 2), ang)
-        tol = max(1.5, 3.0 * float(np.median(np.abs(d))))
-        keep = pts[np.abs(d) < tol]
-        if len(keep) < MIN_CONTOUR_POINTS or len(keep) < 0.5 * len(pts):
-            return None
-    return (cx, cy), (fa / 2, fb / 2), ang
-
-
-def _ellipse_distance(pts: np.ndarray, c: tuple, axes: tuple, ang: float) -> np.ndarray:
-    """Approximate signed distance (px) of points from an ellipse (positive outside)."""
-    t = np.radians(ang)
-    d = pts - np.array(c)
-    u = d[:, 0] * np.cos(t) + d[:, 1] * np.sin(t)
-    v = -d[:, 0] * np.sin(t) + d[:, 1] * np.cos(t)
-    rho = np.hypot(u / axes[0], v / axes[1])
-    return (rho - 1) * np.hypot(u, v) / np.maximum(rho, 1e-9)
-
-
-def ellipse_points(ellipse: tuple, scale: float | np.ndarray, n: int = 180) -> np.ndarray:
-    """Points (..., n, 2) on an ellipse scaled about its centre by ``scale``."""
-    (cx, cy), (a, b), ang = ellipse
-    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    s = np.asarray(scale, dtype=np.float64)[..., None]
-    th = np.radians(ang)
-    x, y = s * a * np.cos(t), s * b * np.sin(t)
-    return np.stack([cx + x * np.cos(th) - y * np.sin(th), cy + x * np.sin(th) + y * np.cos(th)], axis=-1)
 
 
 def _lookup(img: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -258,6 +320,21 @@ def _lookup(img: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     xi, yi = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
     ok = (xi >= 0) & (yi >= 0) & (xi < w) & (yi < h)
     return img[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], ok
+
+
+def _alternates(work: _Work, ellipse: tuple, middle: float) -> bool:
+    """Whether the ring whose middle is ``ellipse`` scaled by ``middle`` is mostly coloured and turns from
+    red to green and back about 20 times, as the board's rings do."""
+    on, ok = _lookup(work.mask, ellipse_points(ellipse, middle + np.array([-0.02, 0.0, 0.02])))
+    visible = ok.all(axis=0)
+    coloured = on.max(axis=0) > 0
+    if visible.mean() < 0.5 or coloured[visible].mean() < 0.55:
+        return False
+    d, _ = _lookup(work.diff, ellipse_points(ellipse, middle))
+    colour = np.sign(d[visible & coloured])
+    changes = int(np.count_nonzero(colour != np.roll(colour, 1)))
+    expected = board.N_SEGMENTS * visible.mean()
+    return 0.6 * expected <= changes <= 1.6 * expected
 
 
 def _ring_score(mask: np.ndarray, diff: np.ndarray, ellipse: tuple) -> float:
