@@ -9,6 +9,12 @@ wrong answers (a detection more than 5 mm off), and ms per 1280x720 frame on one
 clock, and this thread's CPU time, which other processes on a busy machine do not inflate).
 
     .venv/bin/python scripts/bench_calibration.py [--boards 220] [--empty 50] [--max-seconds 600]
+    .venv/bin/python scripts/bench_calibration.py --real ../shared/realboards   # the real photos first
+
+With ``--real`` the photos of that folder (scripts/realboards.py) come first: detection per kind of photo,
+for labelled photos the error in mm (each keypoint mapped back through the labelled homography to the
+board plane), its median, p95 and radial bias, wrong orientations (a keypoint more than 20 mm off), boards
+reported on out-of-scope photos, and CPU ms per image (median, and the slowest with its size).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import realboards  # noqa: E402
 from render_board import random_params, render  # noqa: E402
 
 from desktop_receiver.calibration import calibrate  # noqa: E402
@@ -41,8 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20_000)
     ap.add_argument("--max-seconds", type=float, default=600.0, help="stop early after this long")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every failure and wrong answer")
+    ap.add_argument(
+        "--real", type=Path, metavar="DIR", help="also the real photos of DIR (../shared/realboards)"
+    )
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)
+    if args.real is not None:
+        try:
+            photos = realboards.load(args.real)
+        except (OSError, ValueError) as exc:
+            ap.error(f"--real {args.real}: {exc}")
+        bench_real(photos, args.verbose)
     calibrate(render(random_params(0))[0])  # warm-up: caches and lazy imports out of the timings
     start = time.perf_counter()
     errors, ms_720, cpu_720, reasons, wrong = [], [], [], collections.Counter(), 0
@@ -99,6 +115,60 @@ def main(argv: list[str] | None = None) -> int:
     if reasons:
         print("failures: " + ", ".join(f"{r}: {n}" for r, n in reasons.most_common()))
     return 0
+
+
+def bench_real(photos: list[realboards.RealPhoto], verbose: bool) -> None:
+    """Calibrate every photo and print the figures of the real-photo benchmark."""
+    calibrate(photos[0].read())  # warm-up
+    per_kind: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    errors, radial, cpu, failures, wrong, out_of_scope_ok = [], [], [], [], [], []
+    for photo in photos:
+        image = photo.read()
+        start = time.thread_time()
+        outcome = calibrate(image)
+        cpu.append(((time.thread_time() - start) * 1000, f"{image.shape[1]}x{image.shape[0]}", photo.file))
+        if not photo.in_scope:
+            if outcome.ok:
+                out_of_scope_ok.append(photo.file)
+            continue
+        kind = f"{photo.kind} ({photo.view})"
+        per_kind[kind][1] += 1
+        if not outcome.ok:
+            failures.append(f"{photo.file}: {outcome.reason}")
+            continue
+        per_kind[kind][0] += 1
+        if photo.cal_points_px is None:
+            continue
+        err = realboards.label_error(outcome.keypoints, photo.cal_points_px)
+        if err.wrong_orientation:
+            wrong.append(f"{photo.file}: {err.mean_mm:.0f} mm")
+            continue
+        errors.append(err.mean_mm)
+        radial.append(err.radial_mm)
+    found = sum(v[0] for v in per_kind.values())
+    total = sum(v[1] for v in per_kind.values())
+    print(f"real photos: {len(photos)} ({total} in scope)")
+    for kind, (ok, n) in sorted(per_kind.items()):
+        print(f"  {kind}: {ok}/{n}")
+    print(f"in-scope detection: {found / max(total, 1) * 100:.1f}% ({found}/{total})")
+    e = np.array(errors) if errors else np.array([np.nan])
+    print(
+        f"labelled error mm (n={len(errors)}): median {np.median(e):.2f}, p95 {np.percentile(e, 95):.2f}, "
+        f"max {e.max():.2f}; radial bias {np.mean(radial) if radial else float('nan'):+.2f}"
+    )
+    print(f"wrong orientations: {len(wrong)}" + "".join(f"\n  {w}" for w in wrong))
+    print(
+        f"boards on out-of-scope photos: {len(out_of_scope_ok)}"
+        + "".join(f"\n  {f}" for f in out_of_scope_ok)
+    )
+    ms = np.array([c[0] for c in cpu])
+    slowest = max(cpu)
+    print(f"CPU ms per photo: median {np.median(ms):.1f}, max {slowest[0]:.1f} ({slowest[1]}, {slowest[2]})")
+    if failures and verbose:
+        print("failures:" + "".join(f"\n  {f}" for f in failures))
+    elif failures:
+        reasons = collections.Counter(f.rsplit(": ", 1)[1] for f in failures)
+        print("failures: " + ", ".join(f"{r}: {n}" for r, n in reasons.most_common()))
 
 
 def _describe(p) -> str:
