@@ -1,4 +1,4 @@
-"""Command line: ``calibrate IMAGE [IMAGE...] [--json] [--overlay OUT.png]`` (issue 4).
+"""Command line: ``calibrate IMAGE [IMAGE...] [--json] [--overlay OUT.png] [--debug DIR]``.
 
 Run as ``python -m desktop_receiver.calibration.cli calibrate IMAGE ...`` (the leading ``calibrate`` is
 optional, so that ``python -m desktop_receiver calibrate ...`` can hand its arguments over). With
@@ -6,7 +6,9 @@ optional, so that ``python -m desktop_receiver calibrate ...`` can hand its argu
 failed to calibrate, 0 otherwise. With several images and ``--overlay``, the image's index is added to
 the overlay's file name. An overlay that cannot be written (no such directory, a file name without an
 image extension OpenCV can write, a write error) is reported on stderr and makes the exit code 3; a bad
-``--overlay`` path is refused before any image is calibrated.
+``--overlay`` path is refused before any image is calibrated. ``--debug DIR`` writes, per image, a folder
+``DIR/<image name>/`` of intermediate pictures and the decisions taken (see calibration.debug); a debug
+folder that cannot be written is reported the same way.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .debug import write_debug
 from .overlay import draw_overlay
 from .pipeline import calibrate
 from .result import CalibrationFailure, CalibrationResult
+from .trace import Trace
 
 EXIT_FAILED = 2
 EXIT_OVERLAY = 3
@@ -36,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("images", nargs="+", metavar="IMAGE")
     parser.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
     parser.add_argument("--overlay", metavar="OUT.png", help="write the frame with the fitted board drawn")
+    parser.add_argument(
+        "--debug",
+        metavar="DIR",
+        type=Path,
+        help="write DIR/<image name>/: colour masks, ring candidates, number ring, edge residuals, decisions",
+    )
     args = parser.parse_args(argv)
     if args.overlay:
         problem = _overlay_problem(_overlay_path(args.overlay, 0, len(args.images)))
@@ -48,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         if image is None:
             outcome: CalibrationResult | CalibrationFailure = CalibrationFailure(f"cannot read image {name}")
         else:
-            outcome = calibrate(image)
+            trace = Trace() if args.debug else None
+            outcome = calibrate(image, trace)
+            if trace is not None and not _debug(args.debug / Path(name).stem, image, outcome, trace):
+                overlay_failed = True
             if args.overlay:
                 path = _overlay_path(args.overlay, index, len(args.images))
                 problem = _write_image(path, draw_overlay(image, outcome))
@@ -58,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         failed |= not outcome.ok
         print(json.dumps(outcome.to_json()) if args.json else _describe(name, outcome), flush=True)
     return EXIT_OVERLAY if overlay_failed else EXIT_FAILED if failed else 0
+
+
+def _debug(directory: Path, image: np.ndarray, outcome, trace: Trace) -> bool:
+    """Write one image's debug folder; False (reported on stderr) if that failed."""
+    try:
+        write_debug(directory, image, outcome, trace)
+    except OSError as exc:
+        print(f"calibrate: cannot write the debug files in {directory}: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _overlay_path(template: str, index: int, count: int) -> str:

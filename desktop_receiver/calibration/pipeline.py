@@ -9,7 +9,7 @@ of the board's structure found where predicted), then the choice of the 20 from 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from .numbers import choose_twenty
 from .orient import colour_strength, initial_homography, rotation
 from .refine import COARSE_SCHEDULE, FINE_SCHEDULE, Fit, point_jacobian, px_per_mm, refine
 from .result import CalibrationFailure, CalibrationResult, homography_fields
+from .trace import Trace
 
 MIN_IMAGE_SIDE = 64
 # The double ring's mean diameter (geometric mean of the axes); below, the rings are under 2 px wide.
@@ -35,26 +36,59 @@ CONVINCING_RING = 0.5  # detect.RingCandidate.score
 CONVINCING_COLOURS = 0.5  # orient.colour_strength after the fit
 
 
-def calibrate(image_bgr: np.ndarray) -> CalibrationResult | CalibrationFailure:
-    """Find the board in a BGR image and return its homography (board mm -> image px) or why not."""
+def calibrate(image_bgr: np.ndarray, trace: Trace | None = None) -> CalibrationResult | CalibrationFailure:
+    """Find the board in a BGR image and return its homography (board mm -> image px) or why not.
+
+    ``trace`` (debugging) receives every candidate, fit and decision.
+    """
     start = time.perf_counter()
     failure = _check_image(image_bgr)
     if failure:
-        return CalibrationFailure(failure, _ms(start))
+        return _failed(trace, failure, start)
     rings = find_rings(image_bgr)
+    if trace is not None:
+        trace.candidates = rings
+        trace.note("rings", count=len(rings), scores=[r.score for r in rings])
     if not rings:
-        return CalibrationFailure("no board found", _ms(start))
+        return _failed(trace, "no board found", start)
     reasons = []
-    for ring in rings[:MAX_CANDIDATES]:
-        outcome = _calibrate_ring(image_bgr, ring, start)
+    for index, ring in enumerate(rings[:MAX_CANDIDATES]):
+        outcome = _calibrate_ring(image_bgr, ring, start, _Step(trace, index))
         if outcome == "no board found" and ring.treble is not None:
             # The treble outline may be wrong (a dart, glare): retry from the double ring alone.
-            outcome = _calibrate_ring(image_bgr, replace(ring, treble=None), start)
+            outcome = _calibrate_ring(image_bgr, replace(ring, treble=None), start, _Step(trace, index))
         if isinstance(outcome, CalibrationResult):
+            if trace is not None:
+                trace.note("result", candidate=index, confidence=outcome.confidence)
             return outcome
         reasons.append(outcome)
     # The best candidate's reason is the most informative one.
-    return CalibrationFailure(reasons[0], _ms(start))
+    return _failed(trace, reasons[0], start)
+
+
+def _failed(trace: Trace | None, reason: str, start: float) -> CalibrationFailure:
+    if trace is not None:
+        trace.note("failure", reason=reason)
+    return CalibrationFailure(reason, _ms(start))
+
+
+@dataclass(frozen=True)
+class _Step:
+    """Where a candidate's decisions go (nowhere without a trace)."""
+
+    trace: Trace | None
+    candidate: int
+
+    def check(self, name: str, passed: bool, reason: str = "", **values: float) -> bool:
+        """Note a check of the candidate and return whether it passed."""
+        if self.trace is not None:
+            self.trace.note(name, candidate=self.candidate, passed=passed, reason=reason, **values)
+        return passed
+
+    def fitted(self, fit: Fit) -> None:
+        """Keep a fit for the debug pictures."""
+        if self.trace is not None:
+            self.trace.fits.append((self.candidate, fit))
 
 
 def _check_image(image: np.ndarray) -> str | None:
@@ -69,39 +103,32 @@ def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
 
 
-def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> CalibrationResult | str:
+def _calibrate_ring(
+    image: np.ndarray, ring: RingCandidate, start: float, step: _Step
+) -> CalibrationResult | str:
     """Calibrate on one ring candidate; a failure reason (str) if it does not hold up."""
     # The specific reasons are only given for convincing rings: on a wall they would mislead.
     convincing = ring.score >= CONVINCING_RING
-    if 2 * np.sqrt(ring.axes[0] * ring.axes[1]) < MIN_RING_DIAMETER_PX:
+    diameter = 2 * np.sqrt(ring.axes[0] * ring.axes[1])
+    if not step.check("size", diameter >= MIN_RING_DIAMETER_PX, diameter_px=diameter):
         return "board too small" if convincing else "no board found"
     h_img, w_img = image.shape[:2]
-    if ring.touches_border and convincing and _outside_fraction(ring, w_img, h_img) > 0.0:
+    outside = _outside_fraction(ring, w_img, h_img) if ring.touches_border and convincing else 0.0
+    if not step.check("inside the frame", outside == 0.0, outside_fraction=outside):
         return "board partly outside the frame"
-    fit = refine(
-        image, initial_homography(image, ring), FINE_SCHEDULE if ring.treble is not None else COARSE_SCHEDULE
-    )
-    colours = colour_strength(image, fit.H, fit.lens)
-    if colours < 0:
-        # Red and green swapped: a poor initial rotation converged one segment off. Turn and refit.
-        fit = refine(image, fit.H @ rotation(board.SEGMENT_DEG), FINE_SCHEDULE[1:], fit.lens)
-        colours = colour_strength(image, fit.H, fit.lens)
-    rim = to_image(fit.H, board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 5.0)), fit.lens)
-    if ((rim < -0.5) | (rim > [w_img - 0.5, h_img - 0.5])).any():
-        return "board partly outside the frame" if colours > CONVINCING_COLOURS else "no board found"
-    # The fit first, the 20 then: the number ring says nothing about a fit that is off (whose failure,
-    # "no board found", lets calibrate() retry without the treble outline).
-    sigma = blur_sigma_px(image, fit.H, fit.lens)
-    if sigma > MAX_BLUR_PX or sigma / px_per_mm(fit.H) > MAX_BLUR_MM:
-        return "too blurred" if colours > CONVINCING_COLOURS else "no board found"
+    fit, colours = _fit(image, ring, step)
+    failure = _check_fit(image, fit, colours, step)
+    if failure:
+        return failure
     fit_confidence = _evidence(fit) * float(np.clip((colours - 0.3) / 0.4, 0, 1))
-    if fit_confidence < MIN_CONFIDENCE:
+    if not step.check("evidence", fit_confidence >= MIN_CONFIDENCE, fit_confidence=fit_confidence):
         return "no board found"
     h, orientation_certainty = choose_twenty(image, fit.H)
-    if orientation_certainty < MIN_ORIENTATION_CERTAINTY:
+    passed = orientation_certainty >= MIN_ORIENTATION_CERTAINTY
+    if not step.check("orientation", passed, certainty=orientation_certainty):
         return "cannot tell which segment is the 20"
     confidence = fit_confidence * min(1.0, 0.25 + orientation_certainty)
-    if confidence < MIN_CONFIDENCE:
+    if not step.check("confidence", confidence >= MIN_CONFIDENCE, confidence=confidence):
         return "no board found"
     inliers = fit.weight > 0
     error_px = float(np.sqrt(np.mean(fit.residual_px[inliers] ** 2)))
@@ -113,6 +140,41 @@ def _calibrate_ring(image: np.ndarray, ring: RingCandidate, start: float) -> Cal
         image_size=(w_img, h_img),
         ms=_ms(start),
     )
+
+
+def _fit(image: np.ndarray, ring: RingCandidate, step: _Step) -> tuple[Fit, float]:
+    """The refined fit of a candidate and its colour strength (see orient.colour_strength)."""
+    fit = refine(
+        image, initial_homography(image, ring), FINE_SCHEDULE if ring.treble is not None else COARSE_SCHEDULE
+    )
+    colours = colour_strength(image, fit.H, fit.lens)
+    if colours < 0:
+        # Red and green swapped: a poor initial rotation converged one segment off. Turn and refit.
+        step.check("colours", False, reason="red and green swapped: turned by a segment", strength=colours)
+        fit = refine(image, fit.H @ rotation(board.SEGMENT_DEG), FINE_SCHEDULE[1:], fit.lens)
+        colours = colour_strength(image, fit.H, fit.lens)
+    step.fitted(fit)
+    step.check(
+        "fit", True, strength=colours, lens_k=fit.lens.k, k_sigma=fit.k_sigma, treble=ring.treble is not None
+    )
+    return fit, colours
+
+
+def _check_fit(image: np.ndarray, fit: Fit, colours: float, step: _Step) -> str | None:
+    """Why a fit cannot be used (the board leaves the frame, or too blurred), or None."""
+    h_img, w_img = image.shape[:2]
+    convincing = colours > CONVINCING_COLOURS
+    rim = to_image(fit.H, board.polar_to_board(board.R_DOUBLE_OUTER, np.arange(0, 360, 5.0)), fit.lens)
+    inside = not ((rim < -0.5) | (rim > [w_img - 0.5, h_img - 0.5])).any()
+    if not step.check("rim inside the frame", inside):
+        return "board partly outside the frame" if convincing else "no board found"
+    # The fit first, the 20 then: the number ring says nothing about a fit that is off (whose failure,
+    # "no board found", lets calibrate() retry without the treble outline).
+    sigma = blur_sigma_px(image, fit.H, fit.lens)
+    sharp = sigma <= MAX_BLUR_PX and sigma / px_per_mm(fit.H) <= MAX_BLUR_MM
+    if not step.check("sharpness", sharp, blur_sigma_px=sigma, limit_px=MAX_BLUR_PX):
+        return "too blurred" if convincing else "no board found"
+    return None
 
 
 def _outside_fraction(ring: RingCandidate, w: int, h: int) -> float:
