@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from desktop_receiver.calibration.cli import main
+from desktop_receiver.calibration.debug import FILES
 from desktop_receiver.calibration.homography import board_error_mm
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,3 +161,32 @@ def test_overlay_write_error_after_calibrating(board_png, tmp_path, capsys, monk
     captured = capsys.readouterr()
     assert json.loads(captured.out)["ok"] is True
     assert "cannot write the overlay" in captured.err
+
+
+def test_debug_writes_every_picture_and_the_decisions(board_png, tmp_path, capsys):
+    path, _ = board_png
+    assert main(["calibrate", str(path), "--debug", str(tmp_path / "dbg")]) == 0
+    folder = tmp_path / "dbg" / path.stem
+    assert sorted(f.name for f in folder.iterdir()) == sorted(FILES)
+    for name in FILES[:-1]:
+        assert cv2.imread(str(folder / name)) is not None, name
+    decisions = json.loads((folder / "decisions.json").read_text())
+    steps = [d["step"] for d in decisions["decisions"]]
+    assert steps[0] == "rings" and "sharpness" in steps and steps[-1] == "result"
+    assert decisions["outcome"]["ok"] is True
+
+
+def test_debug_explains_a_failure(tmp_path, capsys):
+    wall = tmp_path / "wall.png"
+    cv2.imwrite(str(wall), np.full((480, 640, 3), 128, np.uint8))
+    assert main(["calibrate", str(wall), "--debug", str(tmp_path / "dbg")]) == 2
+    decisions = json.loads((tmp_path / "dbg" / "wall" / "decisions.json").read_text())
+    assert decisions["decisions"][-1] == {"step": "failure", "reason": "no board found"}
+
+
+def test_debug_folder_that_cannot_be_written(board_png, tmp_path, capsys):
+    path, _ = board_png
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["calibrate", str(path), "--debug", str(blocker)]) == 3
+    assert "cannot write the debug files" in capsys.readouterr().err

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import replace
-from pathlib import Path
-from types import ModuleType
 
 import cv2
 import numpy as np
@@ -17,21 +13,6 @@ from desktop_receiver.calibration.detect import colour_masks, find_rings
 from desktop_receiver.calibration.ellipses import mismatch
 from desktop_receiver.calibration.homography import project
 from tests.calibration.boardfree import SCENES
-
-
-def _load_realboards() -> ModuleType:
-    """scripts/realboards.py (loading and measuring the real photos) as a module."""
-    if "realboards" in sys.modules:
-        return sys.modules["realboards"]
-    spec = importlib.util.spec_from_file_location(
-        "realboards", Path(__file__).parents[2] / "scripts" / "realboards.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
 
 WOOD = (40, 80, 120)  # BGR: a cabinet's brown, orange in hue
 CORK = (90, 140, 190)
@@ -81,14 +62,11 @@ def test_board_free_scenes_give_no_board(name, gains):
     assert not calibrate(image).ok
 
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "realboards"
 MIN_TOP3 = 0.88  # reached: 78 of 83 (94 %); before the outer-edge search and the colour passes: 12 (14 %)
 
 
-@pytest.mark.skipif(not (REAL / "manifest.json").exists(), reason="no real photos in ../shared/realboards")
-def test_the_ring_is_found_on_most_real_photos():
-    realboards = _load_realboards()
-    photos = [p for p in realboards.load(REAL) if p.in_scope and p.cal_points_px is not None]
+def test_the_ring_is_found_on_most_real_photos(real_photos, realboards):
+    photos = [p for p in real_photos if p.in_scope and p.cal_points_px is not None]
     found = 0
     for photo in photos:
         h = cv2.getPerspectiveTransform(

@@ -1,0 +1,59 @@
+"""The calibration on the real photos of ../shared/realboards (data of other repositories, read in place):
+detection, error against the labels, radial bias, no wrong board on any photo, lens distortion found on
+the wide-angle webcams. Thresholds sit a little below what the pipeline reaches (bench_calibration --real
+prints the figures), so that a regression fails and noise does not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop_receiver.calibration import calibrate
+
+MIN_DETECTION = 0.68  # in-scope photos calibrated
+MAX_MEDIAN_MM = 0.9
+MAX_P95_MM = 1.6
+MAX_BIAS_MM = 0.3
+
+
+@pytest.fixture(scope="module")
+def outcomes(real_photos) -> list[tuple]:
+    """(photo, outcome) for every photo, calibrated once for the module."""
+    return [(photo, calibrate(photo.read())) for photo in real_photos]
+
+
+def test_most_in_scope_photos_calibrate(outcomes):
+    in_scope = [o for p, o in outcomes if p.in_scope]
+    found = sum(o.ok for o in in_scope)
+    assert found >= MIN_DETECTION * len(in_scope), f"{found} of {len(in_scope)}"
+
+
+def test_labelled_error_and_radial_bias(outcomes, realboards):
+    errors = [
+        realboards.label_error(o.keypoints, p.cal_points_px)
+        for p, o in outcomes
+        if p.in_scope and o.ok and p.cal_points_px is not None
+    ]
+    mean = np.array([e.mean_mm for e in errors if not e.wrong_orientation])
+    radial = np.array([e.radial_mm for e in errors if not e.wrong_orientation])
+    assert len(mean) >= 40
+    assert np.median(mean) <= MAX_MEDIAN_MM and np.percentile(mean, 95) <= MAX_P95_MM
+    assert abs(radial.mean()) <= MAX_BIAS_MM, f"radial bias {radial.mean():+.2f} mm"
+
+
+def test_no_wrong_orientation(outcomes, realboards):
+    wrong = [
+        p.file
+        for p, o in outcomes
+        if o.ok
+        and p.cal_points_px is not None
+        and realboards.label_error(o.keypoints, p.cal_points_px).wrong_orientation
+    ]
+    assert not wrong
+
+
+def test_the_wide_angle_webcams_get_a_barrel_lens(outcomes):
+    # YangMaier's ring-mounted webcams bend the rings visibly; the phone photos of dart-sense hardly.
+    webcams = [o for p, o in outcomes if o.ok and "YangMaier" in p.file and "cam_" in p.file]
+    assert webcams, "no webcam photo calibrated"
+    assert all(o.lens is not None and o.lens.k < -0.1 for o in webcams)
