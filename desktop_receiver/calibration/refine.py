@@ -25,11 +25,11 @@ RING_GROUPS = (2, 3, 4, 5)  # treble and double ring edges: robust to a poor ini
 Schedule = tuple[tuple[float, tuple[int, ...] | None], ...]
 # (window in mm, groups used): rings first, then everything with shrinking windows. From the rings'
 # perspective init (FINE) the board is within a few mm; from one ellipse (COARSE) it can be 30 mm off.
-FINE_SCHEDULE: Schedule = ((10.0, RING_GROUPS), (5.0, None), (3.0, None), (2.0, None))
+FINE_SCHEDULE: Schedule = ((10.0, RING_GROUPS), (5.0, None), (2.5, None))
 # Then, where the edges still miss the homography's prediction, the lens is fitted with it on every group
 # (the rings alone cannot tell a barrel from a perspective) and kept only if it explains them better: on
 # a board that covers a small part of the image a barrel is hardly seen, and a free k only adds noise.
-LENS_SCHEDULE: Schedule = ((3.0, None), (2.0, None))
+LENS_SCHEDULE: Schedule = ((2.0, None), (2.0, None))
 LENS_SIGNIFICANCE = 5.0  # the lens is kept when its k is this many standard deviations from 0
 COARSE_SCHEDULE: Schedule = ((24.0, RING_GROUPS), (10.0, RING_GROUPS), (8.0, None)) + FINE_SCHEDULE[1:]
 N_H = 8  # D's entries
