@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError) as exc:
             ap.error(f"--real {args.real}: {exc}")
         bench_real(photos, args.verbose)
+    bench_synthetic(args)
+    return 0
+
+
+def bench_synthetic(args: argparse.Namespace) -> None:
+    """Calibrate the seeded renders and print the figures of the synthetic benchmark."""
     calibrate(render(random_params(0))[0])  # warm-up: caches and lazy imports out of the timings
     start = time.perf_counter()
     errors, ms_720, cpu_720, reasons, wrong = [], [], [], collections.Counter(), 0
@@ -114,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
         )
     if reasons:
         print("failures: " + ", ".join(f"{r}: {n}" for r, n in reasons.most_common()))
-    return 0
 
 
 def bench_real(photos: list[realboards.RealPhoto], verbose: bool) -> None:
