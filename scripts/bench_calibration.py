@@ -127,6 +127,7 @@ def bench_real(photos: list[realboards.RealPhoto], verbose: bool) -> None:
     calibrate(photos[0].read())  # warm-up
     per_kind: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     errors, radial, cpu, failures, wrong, out_of_scope_ok = [], [], [], [], [], []
+    read = 0
     for photo in photos:
         image = photo.read()
         start = time.thread_time()
@@ -142,11 +143,13 @@ def bench_real(photos: list[realboards.RealPhoto], verbose: bool) -> None:
             failures.append(f"{photo.file}: {outcome.reason}")
             continue
         per_kind[kind][0] += 1
+        read += not outcome.guessed_orientation
         if photo.cal_points_px is None:
             continue
         err = realboards.label_error(outcome.keypoints, photo.cal_points_px)
         if err.wrong_orientation:
-            wrong.append(f"{photo.file}: {err.mean_mm:.0f} mm")
+            how = "guessed" if outcome.guessed_orientation else "READ"
+            wrong.append(f"{photo.file}: {err.mean_mm:.0f} mm ({how})")
             continue
         errors.append(err.mean_mm)
         radial.append(err.radial_mm)
@@ -156,6 +159,7 @@ def bench_real(photos: list[realboards.RealPhoto], verbose: bool) -> None:
     for kind, (ok, n) in sorted(per_kind.items()):
         print(f"  {kind}: {ok}/{n}")
     print(f"in-scope detection: {found / max(total, 1) * 100:.1f}% ({found}/{total})")
+    print(f"orientation read from the numbers: {read}, guessed (20 closest to up): {found - read}")
     e = np.array(errors) if errors else np.array([np.nan])
     print(
         f"labelled error mm (n={len(errors)}): median {np.median(e):.2f}, p95 {np.percentile(e, 95):.2f}, "

@@ -1,41 +1,49 @@
-"""Which way up: the 20 read from the number ring.
+"""Which way up: the 20 read from the number ring, at any roll.
 
 The red/green pattern repeats every 36 degrees, so ten rotations fit the rings equally well. The number
-ring tells them apart in two ways that hold in any font. Numbers are upright on the board: each one's ink
-is elongated along the board's x axis (two digits) or its y axis (one digit), so the directions of its
-principal axes give the board's rotation modulo 90 degrees, which with the rings' 36 degrees leaves only
-candidates 180 degrees apart, and the up prior tells those apart. And along the board's x axis a two-digit
-number is about twice as wide as a one-digit one (a "1" is narrow): the widths each candidate implies must
-match the board's numbers. Closeness of the 20 to image-up only breaks ties.
+ring tells them apart, whatever the roll, with cues that hold in any font. On boards with upright
+numbers each one's ink is elongated along the board's x axis (two digits) or its y axis (one digit), so
+its principal axes give the rotation modulo 90 degrees, and along the board's x axis a two-digit number is
+about twice as wide as a one-digit one (a "1" is narrow), which tells a candidate from the one 180 degrees
+away (their width patterns are complements). How much ink a slot holds adds a weak cue that does not
+depend on how the numbers are turned. Only when the winner's lead is too small to trust (an unreadable
+ring: too small, covered, logos over it, numbers turned with their segments) is the candidate closest to
+image-up taken, flagged as a guess with a low certainty.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import board
-from .homography import project, sample
+from .homography import project, sample, to_image
+from .lens import Lens
 from .orient import rotation
 
-# Width of each number on the number ring, in digits ("1" is narrow).
+# How much ink each number has, in digits (a "1" is a single stroke): two-digit numbers about twice a
+# one-digit one's.
+_DIGIT_INK = {"1": 0.5, "7": 0.75}
+EXPECTED_INK = np.array([sum(_DIGIT_INK.get(d, 1.0) for d in str(n)) for n in board.SEGMENTS])
+# Width of each number along the board's x axis, in digits ("1" is narrow), for upright numbers.
 _DIGIT_WIDTH = {"1": 0.55}
 EXPECTED_WIDTH = np.array([sum(_DIGIT_WIDTH.get(d, 1.0) for d in str(n)) for n in board.SEGMENTS])
-UP_PRIOR_DEG = 300.0  # degrees from up that cost 1.0 of score: closeness to up only breaks ties
-# With fewer numbers in view, one hidden by a dart can make a wrong rotation's widths read better than the
-# right one's. Each number's axes are evidence on their own: a few suffice (and the ink threshold needs a
-# few slots' contrast).
-MIN_NUMBERS_FOR_WIDTHS = 8
+INK_WEIGHT = 0.5  # the ink amounts are the weakest cue: logos and wires in the ring add to them
+MIN_NUMBERS_FOR_WIDTHS = 8  # slots in view for the ink amounts to mean anything
 MIN_NUMBERS_FOR_AXES = 4
 MIN_INK_SAMPLES = 5  # fewer bright samples in a slot give no reliable axes
-# The certainty is the winner's lead in score over the runner-up, relative to this. On a readable ring the
-# right rotation scores near 1 on both readings and its neighbours far less (the axes give about -0.8 to a
-# rotation 36 degrees off, 0.3 to one 72 degrees off): leads are about 0.8 or more. The up prior alone (at
-# most 60/300 = 0.2) decides only with the 20 close to up and the next candidate far from it.
-CERTAIN_MARGIN = 0.6
-MAX_UP_DEVIATION = 60.0  # degrees: beyond the +-30 degree roll plus perspective, a candidate is implausible
+# The winner's lead over the runner-up (scores add up to about 2.5 on a readable ring) that is certainty
+# 1: on the shared photos at 4 image rotations and 10 starting rotations, leads above 0.36 (certainty 0.3)
+# were never wrong; below, the up guess is taken.
+CERTAIN_MARGIN = 1.2
+MIN_READ_CERTAINTY = 0.3
+MAX_GUESS_CERTAINTY = 0.25  # under MIN_READ_CERTAINTY: a guess is never taken for a reading
 
 
-def number_ink(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def number_ink(
+    image: np.ndarray, h: np.ndarray, lens: Lens | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ink, points, visible) on the number ring, per segment slot of ``h``.
 
     ``ink`` (N_SEGMENTS, M) marks bright samples, ``points`` (N_SEGMENTS, M, 2) their board positions in
@@ -46,7 +54,7 @@ def number_ink(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray
     offsets = np.linspace(-8.5, 8.5, 35)
     angles = np.arange(n)[:, None] * board.SEGMENT_DEG + offsets[None, :]
     pts = board.polar_to_board(radii[None, None, :], angles[..., None]).reshape(n, -1, 2)
-    img_pts = project(h, pts.reshape(-1, 2))
+    img_pts = to_image(h, pts.reshape(-1, 2), lens)
     hgt, wid = image.shape[:2]
     inside = (img_pts[:, 0] >= 0) & (img_pts[:, 1] >= 0) & (img_pts[:, 0] < wid) & (img_pts[:, 1] < hgt)
     colours = sample(image, img_pts).reshape(n, -1, 3)
@@ -115,35 +123,75 @@ def _upright_score(ink: np.ndarray, pts: np.ndarray, visible: np.ndarray) -> np.
     return (votes[:, None] * candidates[None, :]).real.mean(axis=0)
 
 
-def choose_twenty(image: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, float]:
-    """Among the ten rotations by 36 degrees, the one whose number ring reads like a board's.
+@dataclass(frozen=True)
+class Orientation:
+    """The board->image homography with the 20 chosen, how sure (in [0, 1]) and whether it is a guess
+    (the candidate closest to image-up, the number ring being unreadable)."""
 
-    Scores each candidate by how upright its numbers stand (their principal axes, see _upright_score)
-    plus the correlation of their widths along its board x axis with the board's numbers, excluding
-    candidates that put the 20 more than 60 degrees from image-up; without a readable number ring the
-    candidate closest to up wins. Returns (H, certainty in [0, 1]).
-    """
+    H: np.ndarray
+    certainty: float
+    guessed: bool
+
+
+def _ink_score(ink: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """Per candidate k, the rank correlation of each slot's ink (how much of it: two-digit numbers have
+    about twice a one-digit number's, a "1" half) with the board's numbers that k puts there. The amount
+    does not depend on how the numbers are turned (upright or radial, as makers differ) nor on the roll."""
+    score = np.zeros(board.COLOUR_ROTATIONS)
+    if visible.sum() < MIN_NUMBERS_FOR_WIDTHS:
+        return score
+    amount = ink.sum(axis=1).astype(float)[visible]
+    for k in range(board.COLOUR_ROTATIONS):
+        expected = np.roll(EXPECTED_INK, board.COLOUR_PERIOD_SEGMENTS * k)[visible]
+        score[k] = _rank_correlation(amount, expected)
+    return score
+
+
+def _width_score(ink: np.ndarray, pts: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """Per candidate k, the rank correlation of the slots' ink widths along k's board x axis with the
+    widths of the numbers k puts there (upright numbers: two-digit ones are about twice as wide)."""
+    score = np.zeros(board.COLOUR_ROTATIONS)
+    if visible.sum() < MIN_NUMBERS_FOR_WIDTHS:
+        return score
+    for k in range(board.COLOUR_ROTATIONS):
+        a = np.radians(board.COLOUR_PERIOD_DEG * k)
+        widths = _widths(ink, pts, np.array([np.cos(a), np.sin(a)]))[visible]
+        expected = np.roll(EXPECTED_WIDTH, board.COLOUR_PERIOD_SEGMENTS * k)[visible]
+        score[k] = _rank_correlation(widths, expected)
+    return score
+
+
+def _deviation_from_up(h: np.ndarray) -> np.ndarray:
+    """Per candidate k, degrees between image-up and the direction in which ``h @ rotation(36 k)`` puts
+    the 20."""
     centre = project(h, np.zeros((1, 2)))[0]
     dev = np.empty(board.COLOUR_ROTATIONS)
     for k in range(board.COLOUR_ROTATIONS):
         top = project(h @ rotation(board.COLOUR_PERIOD_DEG * k), np.array([[0.0, -board.R_TREBLE_OUTER]]))
         top = top[0] - centre
         dev[k] = abs(np.degrees(np.arctan2(top[0], -top[1])))
-    ink, pts, visible = number_ink(image, h)
-    score = _upright_score(ink, pts, visible)
-    if visible.sum() >= MIN_NUMBERS_FOR_WIDTHS:
-        for k in range(board.COLOUR_ROTATIONS):
-            if dev[k] > MAX_UP_DEVIATION:
-                continue
-            a = np.radians(board.COLOUR_PERIOD_DEG * k)
-            widths = _widths(ink, pts, np.array([np.cos(a), np.sin(a)]))[visible]
-            expected = np.roll(EXPECTED_WIDTH, board.COLOUR_PERIOD_SEGMENTS * k)[visible]
-            score[k] += _rank_correlation(widths, expected)
-    # Closeness to up only breaks ties (UP_PRIOR_DEG).
-    score -= dev / UP_PRIOR_DEG
-    score[dev > MAX_UP_DEVIATION] = -np.inf
+    return dev
+
+
+def choose_twenty(image: np.ndarray, h: np.ndarray, lens: Lens | None = None) -> Orientation:
+    """Among the ten rotations ``h @ rotation(36 k)``, the one whose number ring reads like a board's.
+
+    ``h`` (board -> ideal image) must be right modulo 36 degrees (red segments at even indices); ``lens``
+    is the image's distortion. Each candidate is scored by how much ink its slots hold against the board's
+    numbers (any roll) plus, weakly, how upright its numbers stand (boards with upright numbers); when
+    that leaves no clear winner, the candidate closest to image-up is taken as a guess with a certainty
+    of at most MAX_GUESS_CERTAINTY.
+    """
+    ink, pts, visible = number_ink(image, h, lens)
+    score = (
+        INK_WEIGHT * _ink_score(ink, visible)
+        + _upright_score(ink, pts, visible)
+        + _width_score(ink, pts, visible)
+    )
     order = np.argsort(-score)
-    best = int(order[0])
-    margin = score[best] - score[order[1]] if np.isfinite(score[order[1]]) else CERTAIN_MARGIN
+    margin = float(score[order[0]] - score[order[1]])
     certainty = float(np.clip(margin / CERTAIN_MARGIN, 0.0, 1.0))
-    return h @ rotation(board.COLOUR_PERIOD_DEG * best), certainty
+    if certainty >= MIN_READ_CERTAINTY:
+        return Orientation(h @ rotation(board.COLOUR_PERIOD_DEG * int(order[0])), certainty, False)
+    up = int(np.argmin(_deviation_from_up(h)))
+    return Orientation(h @ rotation(board.COLOUR_PERIOD_DEG * up), min(certainty, MAX_GUESS_CERTAINTY), True)

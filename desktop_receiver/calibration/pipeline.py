@@ -30,7 +30,7 @@ MIN_RING_DIAMETER_PX = 70.0
 MAX_BLUR_PX = 4.5  # an upscaled, soft video frame of a board (sigma 3.6 px) still calibrates to 1.7 mm
 MAX_BLUR_MM = 5.0
 MIN_CONFIDENCE = 0.5
-MIN_ORIENTATION_CERTAINTY = 0.3
+GUESSED_CONFIDENCE = 0.3  # below MIN_CONFIDENCE: a guessed orientation is never mistaken for a read one
 MAX_CANDIDATES = 3
 CONVINCING_RING = 0.5  # detect.RingCandidate.score
 CONVINCING_COLOURS = 0.5  # orient.colour_strength after the fit
@@ -123,13 +123,16 @@ def _calibrate_ring(
     fit_confidence = _evidence(fit) * float(np.clip((colours - 0.3) / 0.4, 0, 1))
     if not step.check("evidence", fit_confidence >= MIN_CONFIDENCE, fit_confidence=fit_confidence):
         return "no board found"
-    h, orientation_certainty = choose_twenty(image, fit.H)
-    passed = orientation_certainty >= MIN_ORIENTATION_CERTAINTY
-    if not step.check("orientation", passed, certainty=orientation_certainty):
-        return "cannot tell which segment is the 20"
-    confidence = fit_confidence * min(1.0, 0.25 + orientation_certainty)
-    if not step.check("confidence", confidence >= MIN_CONFIDENCE, confidence=confidence):
-        return "no board found"
+    orientation = choose_twenty(image, fit.H, fit.lens)
+    step.check("orientation", True, certainty=orientation.certainty, guessed=orientation.guessed)
+    if orientation.guessed:
+        # The 20 assumed closest to image-up: a last resort, reported with a low confidence.
+        confidence = min(fit_confidence, GUESSED_CONFIDENCE)
+    else:
+        confidence = fit_confidence * min(1.0, 0.25 + orientation.certainty)
+        if not step.check("confidence", confidence >= MIN_CONFIDENCE, confidence=confidence):
+            return "no board found"
+    h = orientation.H
     inliers = fit.weight > 0
     error_px = float(np.sqrt(np.mean(fit.residual_px[inliers] ** 2)))
     return CalibrationResult(
@@ -139,6 +142,7 @@ def _calibrate_ring(
         confidence=float(np.clip(confidence, 0.0, 1.0)),
         image_size=(w_img, h_img),
         ms=_ms(start),
+        guessed_orientation=orientation.guessed,
     )
 
 

@@ -40,10 +40,10 @@ def test_distortion_is_recovered_on_renders(rb, seed, k):
     image, h_true = rb.render(p)
     result = calibrate(image)
     assert result.ok, result.reason
-    assert result.lens is not None and result.lens.k < 0.5 * k
-    # Everywhere on the board, within 2 px (about 1 mm here) of where the true homography and lens put it.
+    assert result.lens is not None and result.lens.k < 0.4 * k  # clearly a barrel
+    # Everywhere on the board, within 2.5 px (about 1 mm here) of where the true homography and lens put it.
     truth = to_image(h_true, _board_points(), rb.lens_of(p))
-    assert np.abs(to_image(result.H, _board_points(), result.lens) - truth).max() < 2.0
+    assert np.abs(to_image(result.H, _board_points(), result.lens) - truth).max() < 2.5
     bull = truth[0]
     assert score_image_point(result.H_inv, *bull, result.lens).label == "50"
     assert result.to_json()["distortion"]["k"] == pytest.approx(result.lens.k, abs=1e-5)
