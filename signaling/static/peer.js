@@ -56,7 +56,7 @@ export class Peer extends EventTarget {
     }
   }
 
-  /** Makes the offer (the mission's flow); the answer comes back through acceptAnswer(). */
+  /** Makes our offer (the page's default flow); the answer comes back through acceptAnswer(). */
   async offer() {
     const track = this.stream.getVideoTracks()[0];
     const transceiver = this.pc.addTransceiver(track, { direction: "sendonly", streams: [this.stream] });
@@ -117,7 +117,12 @@ export class Peer extends EventTarget {
       this.remoteCandidates.push(payload);
       return;
     }
-    if (payload && payload.usernameFragment && this.remoteUfrag && payload.usernameFragment !== this.remoteUfrag) {
+    if (
+      payload &&
+      payload.usernameFragment &&
+      this.remoteUfrag &&
+      payload.usernameFragment !== this.remoteUfrag
+    ) {
       return; // a stale candidate of an earlier connection
     }
     try {

@@ -2,7 +2,7 @@
 // POST /cam/signal/{code} sends, a long-poll GET ?source=phone&wait=N receives. Same events and
 // methods as WsSignal, so the page does not care which one it holds.
 
-import { backOff, namedError } from "./signal-ws.js";
+import { backOff, namedError } from "./util.js";
 
 const WAIT_S = 20;
 // fetch() rejects with a TypeError when the network fails.

@@ -2,14 +2,10 @@
 // reconnects with back-off and resumes with its token. It reports 'failed' when the socket cannot be
 // opened at all or keeps failing, so that the page can fall back to REST.
 
+import { backOff, namedError } from "./util.js";
+
 const OPEN_TIMEOUT_MS = 4000;
 const REPLY_TIMEOUT_MS = 8000;
-const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
-
-/** Waits before retry number `attempt` (0-based): longer each time, up to the last step. */
-export function backOff(attempt) {
-  return sleep(BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]);
-}
 // Reconnects in a row that never opened a socket before the page gives up on WebSockets.
 const MAX_FAILED_RECONNECTS = 4;
 const RETRYABLE = new Set(["SOCKET_FAILED", "SOCKET_CLOSED"]);
@@ -206,15 +202,4 @@ export class WsSignal extends EventTarget {
   drop() {
     if (this.ws) this.ws.close();
   }
-}
-
-/** An Error whose `name` is a protocol error name (cam-error's `code`). */
-export function namedError(name, message) {
-  const err = new Error(message);
-  err.name = name;
-  return err;
-}
-
-export function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

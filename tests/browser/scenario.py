@@ -197,10 +197,12 @@ class Stage:
         if self.playwright is not None:
             with contextlib.suppress(Exception):
                 await self.playwright.stop()
+        # In threads: the loop must go on serving, since the agent closes its signaling socket
+        # through this process's proxy and server (blocked, it would wait out the kill grace).
         if self.chromium is not None:
-            self.chromium.stop()
+            await asyncio.to_thread(self.chromium.stop)
         if self.agent is not None:
-            self.agent.stop()
+            await asyncio.to_thread(self.agent.stop)
         if self.proxy is not None:
             await self.proxy.stop()
         if self.server is not None:
