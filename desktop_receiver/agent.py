@@ -22,9 +22,8 @@ from typing import Any
 import aiohttp
 from aiortc import MediaStreamTrack
 
+from desktop_receiver.calibration.runner import CalibrationOptions, FrameCalibrator
 from desktop_receiver.calibration.tracker import TrackerUpdate
-from desktop_receiver.calibrator import CalibrationOptions, FrameCalibrator
-from desktop_receiver.dump import DumpOptions, FrameDumper
 from desktop_receiver.events import (
     Calibrated,
     CodeEvent,
@@ -39,10 +38,11 @@ from desktop_receiver.events import (
     Stats,
     Stopped,
 )
-from desktop_receiver.frames import Frame, FrameConsumer, FrameSink
-from desktop_receiver.negotiation import NegotiationOptions, Negotiator
-from desktop_receiver.peer import PeerOptions, PeerSession
-from desktop_receiver.signaling_client import ClientListener, ClientOptions, SessionInfo, SignalingClient
+from desktop_receiver.media.dump import DumpOptions, FrameDumper
+from desktop_receiver.media.frames import Frame, FrameConsumer, FrameSink
+from desktop_receiver.pairing.client import ClientListener, ClientOptions, SessionInfo, SignalingClient
+from desktop_receiver.webrtc.negotiation import NegotiationOptions, Negotiator
+from desktop_receiver.webrtc.peer import PeerOptions, PeerSession
 from signaling.config import WILDCARD_HOSTS, ServerConfig
 from signaling.protocol import MsgType, relayed
 

@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import TextIO
 
 from desktop_receiver.agent import Agent, AgentConfig, AgentError
-from desktop_receiver.calibrator import CalibrationOptions
-from desktop_receiver.dump import DumpOptions
+from desktop_receiver.calibration.runner import CalibrationOptions
 from desktop_receiver.events import Calibrated, CodeEvent, ErrorEvent, Event, JsonLinesWriter, Stopped
-from desktop_receiver.frames import Frame
-from desktop_receiver.ice import IceServerOptions
-from desktop_receiver.negotiation import NegotiationOptions, OfferMode
-from desktop_receiver.peer import PeerOptions
+from desktop_receiver.media.dump import DumpOptions
+from desktop_receiver.media.frames import Frame
+from desktop_receiver.pairing.client import ClientOptions
 from desktop_receiver.qr import terminal_qr, write_qr_png
-from desktop_receiver.signaling_client import ClientOptions
+from desktop_receiver.webrtc.ice import IceServerOptions
+from desktop_receiver.webrtc.negotiation import NegotiationOptions, OfferMode
+from desktop_receiver.webrtc.peer import PeerOptions
 from signaling.config import ServerConfig
 
 EPILOG = """\

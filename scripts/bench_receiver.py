@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from desktop_receiver.agent import Agent, AgentConfig  # noqa: E402
 from desktop_receiver.events import Event, FirstFrame  # noqa: E402
-from desktop_receiver.frames import Frame  # noqa: E402
-from desktop_receiver.peer import PeerOptions  # noqa: E402
+from desktop_receiver.media.frames import Frame  # noqa: E402
+from desktop_receiver.webrtc.peer import PeerOptions  # noqa: E402
 
 LOOPBACK = ("127.0.0.1",)
 FPS = 30

@@ -10,10 +10,10 @@ from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
-from desktop_receiver import sdputil
-from desktop_receiver.ice import candidate_payload, is_end_of_candidates, parse_candidate, pinned_hosts
 from desktop_receiver.simphone.sources import SourceOptions, SyntheticCamera
 from desktop_receiver.simphone.transport import PhoneTransport, make_transport
+from desktop_receiver.webrtc import sdputil
+from desktop_receiver.webrtc.ice import candidate_payload, is_end_of_candidates, parse_candidate, pinned_hosts
 from signaling.protocol import MsgType, relayed
 from signaling.tasks import cancel_and_wait
 

@@ -16,7 +16,7 @@ from typing import TextIO
 
 from desktop_receiver.agent import Agent
 from desktop_receiver.cli import build_parser, config_from_args
-from desktop_receiver.frames import Frame
+from desktop_receiver.media.frames import Frame
 
 
 async def run(args: argparse.Namespace, out: TextIO) -> int:

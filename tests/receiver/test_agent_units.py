@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from desktop_receiver.agent import Agent
-from desktop_receiver.negotiation import NegotiationOptions, Negotiator
-from desktop_receiver.peer import PeerOptions
-from desktop_receiver.signaling_client import ClientListener, SessionInfo, SignalingClient
+from desktop_receiver.pairing.client import ClientListener, SessionInfo, SignalingClient
+from desktop_receiver.webrtc.negotiation import NegotiationOptions, Negotiator
+from desktop_receiver.webrtc.peer import PeerOptions
 from signaling.protocol import MsgType, relayed
 from tests.receiver.conftest import agent_config
 

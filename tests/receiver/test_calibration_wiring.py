@@ -9,8 +9,8 @@ import aiohttp
 import cv2
 import numpy as np
 
-from desktop_receiver.calibrator import CalibrationOptions
-from desktop_receiver.dump import DumpOptions
+from desktop_receiver.calibration.runner import CalibrationOptions
+from desktop_receiver.media.dump import DumpOptions
 from desktop_receiver.simphone import SourceOptions
 from tests.receiver.conftest import agent_config, ws_url_of
 from tests.renderer import load_renderer

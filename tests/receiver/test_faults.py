@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from desktop_receiver.signaling_client import ClientOptions
+from desktop_receiver.pairing.client import ClientOptions
 from signaling.protocol import MsgType, relayed
 from tests.receiver.conftest import TIMEOUT, agent_config, frames_from
 from tests.receiver.proxy import TcpProxy

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from desktop_receiver.events import Event
-from desktop_receiver.negotiation import NegotiationOptions, Negotiator, OfferMode
-from desktop_receiver.peer import PeerOptions, PeerSession
+from desktop_receiver.webrtc.negotiation import NegotiationOptions, Negotiator, OfferMode
+from desktop_receiver.webrtc.peer import PeerOptions, PeerSession
 from signaling.protocol import MsgType, message, relayed
 from tests.receiver.conftest import LOOPBACK, TIMEOUT
 

@@ -9,7 +9,7 @@ import time
 
 import psutil
 
-from desktop_receiver.frames import Frame
+from desktop_receiver.media.frames import Frame
 from desktop_receiver.simphone import SourceOptions
 from tests.receiver.conftest import agent_config, frames_from
 

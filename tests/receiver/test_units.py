@@ -8,16 +8,16 @@ import av
 import numpy as np
 import pytest
 
-from desktop_receiver import stamp
 from desktop_receiver.events import CodeEvent, EventBus, JsonLinesWriter
-from desktop_receiver.ice import (
+from desktop_receiver.media import stamp
+from desktop_receiver.pairing.client import phone_url_for
+from desktop_receiver.webrtc.ice import (
     IceServerOptions,
     is_end_of_candidates,
     parse_candidate,
     pinned_hosts,
 )
-from desktop_receiver.sdputil import add_bitrate_hints, ice_ufrag, strip_candidates, video_codecs
-from desktop_receiver.signaling_client import phone_url_for
+from desktop_receiver.webrtc.sdputil import add_bitrate_hints, ice_ufrag, strip_candidates, video_codecs
 
 SDP = (
     "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"

@@ -17,8 +17,8 @@ from typing import Any
 from aiortc import MediaStreamTrack
 
 from desktop_receiver.events import ErrorEvent, Event, PeerJoined, PeerLeft
-from desktop_receiver.ice import is_end_of_candidates
-from desktop_receiver.peer import PeerOptions, PeerSession
+from desktop_receiver.webrtc.ice import is_end_of_candidates
+from desktop_receiver.webrtc.peer import PeerOptions, PeerSession
 from signaling.protocol import MsgType, ProtocolError, Role, relayed, validate
 from signaling.tasks import cancel_and_wait
 

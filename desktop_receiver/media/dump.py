@@ -18,7 +18,7 @@ import numpy as np
 
 from desktop_receiver.calibration import CalibrationResult
 from desktop_receiver.calibration.overlay import draw_overlay
-from desktop_receiver.frames import Frame, FrameMeta
+from desktop_receiver.media.frames import Frame, FrameMeta
 
 log = logging.getLogger(__name__)
 INDEX_FILE = "frames.jsonl"

@@ -20,8 +20,8 @@ from aiortc import (
 )
 from aiortc.sdp import SessionDescription
 
-from desktop_receiver import sdputil
-from desktop_receiver.ice import IceServerOptions, is_end_of_candidates, parse_candidate, pinned_hosts
+from desktop_receiver.webrtc import sdputil
+from desktop_receiver.webrtc.ice import IceServerOptions, is_end_of_candidates, parse_candidate, pinned_hosts
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from desktop_receiver.calibration import CalibrationResult, calibrate
 from desktop_receiver.calibration.tracker import CalibrationTracker, TrackerUpdate
-from desktop_receiver.frames import Frame
+from desktop_receiver.media.frames import Frame
 
 
 @dataclass(frozen=True)

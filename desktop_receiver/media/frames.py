@@ -22,7 +22,7 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from desktop_receiver import stamp
+from desktop_receiver.media import stamp
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
