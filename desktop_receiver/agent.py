@@ -16,7 +16,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -43,10 +43,12 @@ from desktop_receiver.media.frames import Frame, FrameConsumer, FrameSink
 from desktop_receiver.pairing.client import ClientListener, ClientOptions, SessionInfo, SignalingClient
 from desktop_receiver.webrtc.negotiation import NegotiationOptions, Negotiator
 from desktop_receiver.webrtc.peer import PeerOptions, PeerSession
+from signaling.cli import nested, option
 from signaling.config import WILDCARD_HOSTS, ServerConfig
 from signaling.protocol import MsgType, relayed
 
 log = logging.getLogger(__name__)
+SIGNALING = "signaling"  # the help's group of the signaling options
 EXPIRY_SLACK = 10.0  # seconds after a code's expiresAt before the agent renews it by itself
 # Against a base-protocol server: how long a departed phone may take to come back on the same session.
 BASE_REJOIN_WAIT = 3.0
@@ -56,20 +58,57 @@ BASE_REJOIN_WAIT = 3.0
 class AgentConfig:
     """Everything the agent can be told (the CLI maps its options onto this)."""
 
-    server_url: str | None = None  # None: start the signaling server in this process
-    # The embedded server's address (by default every interface: phones on the LAN reach it) and port.
-    listen_host: str = ServerConfig.__dataclass_fields__["host"].default
-    listen_port: int = ServerConfig.__dataclass_fields__["port"].default
-    public_url: str | None = None  # the embedded server's public base URL, for the phone URL
-    tls: bool = False  # the embedded server serves HTTPS/WSS (browsers give the camera to secure pages)
-    cert: str | None = None  # its certificate and key (PEM); None: a self-signed one, made once
-    key: str | None = None
-    peer: PeerOptions = field(default_factory=PeerOptions)
-    negotiation: NegotiationOptions = field(default_factory=NegotiationOptions)
-    client: ClientOptions = field(default_factory=ClientOptions)
-    dump: DumpOptions | None = None
-    calibration: CalibrationOptions | None = None  # None: no calibration of received frames
-    stats_interval: float = 5.0
+    server_url: str | None = option(
+        None,
+        "signaling server ws://host:port/ws or wss://...; none: start one embedded in this process",
+        flag="--server",
+        metavar="URL",
+        group=SIGNALING,
+    )
+    listen_host: str = option(
+        ServerConfig.host,
+        "embedded server: address to bind (by default every interface, reachable by phones on the LAN)",
+        group=SIGNALING,
+    )
+    listen_port: int = option(
+        ServerConfig.port, "embedded server: port (0 picks a free one)", group=SIGNALING
+    )
+    public_url: str | None = option(
+        None,
+        "embedded server: base URL phones use to reach it (for the phone URL and the QR code), "
+        "e.g. https://desk.local:8787",
+        metavar="URL",
+        group=SIGNALING,
+    )
+    tls: bool = option(
+        False,
+        "embedded server: serve HTTPS and WSS (phones give the camera only to secure pages); the phone "
+        "URL becomes https://<LAN address>:<port>/... with a self-signed certificate made at first start "
+        "in ~/.config/dartcam/ unless --cert/--key are given",
+        group=SIGNALING,
+    )
+    cert: str | None = option(
+        None, "embedded server: TLS certificate (with --tls)", metavar="PEM", group=SIGNALING
+    )
+    key: str | None = option(
+        None, "embedded server: TLS private key (with --tls)", metavar="PEM", group=SIGNALING
+    )
+    peer: PeerOptions = nested(PeerOptions, group="WebRTC")
+    negotiation: NegotiationOptions = nested(NegotiationOptions, group="WebRTC")
+    client: ClientOptions = nested(ClientOptions, group=SIGNALING)
+    # None: no dump; `--dump DIR` turns it on.
+    dump: DumpOptions | None = nested(DumpOptions, group="output", optional=True, enable="directory")
+    # None: no calibration of received frames.
+    calibration: CalibrationOptions | None = nested(
+        CalibrationOptions,
+        group="calibration",
+        optional=True,
+        enable="calibrate",
+        help="find the dartboard in the received frames (in a worker thread), keep the calibration stable "
+        "across frames, emit `calibrated` events, send cam-calibration to the phone (and store it on a "
+        "base-protocol server); with --dump, an overlay is written beside each dumped frame",
+    )
+    stats_interval: float = option(5.0, "seconds between stats events", metavar="S", group="output")
     start_timeout: float = 30.0
     server_stop_timeout: float = 8.0
 
@@ -186,6 +225,12 @@ class Agent(ClientListener):
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Calls `callback(event)` on the event loop for every event; returns the unsubscribe function."""
         return self.events.subscribe(callback)
+
+    def watch_frames(self, callback: Callable[[Frame], None]) -> Callable[[], None]:
+        """Calls `callback(frame)` on the event loop with every decoded frame; it must be quick
+        (counting, stop conditions: work on the pictures belongs in `add_consumer`). Returns the function
+        that stops it."""
+        return self.sink.watch(callback)
 
     def add_consumer(self, handler: Callable[[Frame], None], name: str) -> FrameConsumer:
         """Runs `handler(frame)` in its own thread on the newest frames (skipping those it is too slow

@@ -13,14 +13,19 @@ from dataclasses import dataclass
 from desktop_receiver.calibration import CalibrationResult, calibrate
 from desktop_receiver.calibration.tracker import CalibrationTracker, TrackerUpdate
 from desktop_receiver.media.frames import Frame
+from signaling.cli import option
 
 
 @dataclass(frozen=True)
 class CalibrationOptions:
     """How often the agent calibrates."""
 
-    # Longest pause between two calibrations; the tracker asks for more while the camera moves.
-    every_s: float = 1.0
+    every_s: float = option(
+        1.0,
+        "longest pause between two calibrations; faster while the camera moves",
+        flag="--calibrate-every",
+        metavar="S",
+    )
 
     def __post_init__(self) -> None:
         if self.every_s <= 0:

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from desktop_receiver.urls import http_url
+from signaling.cli import option
 from signaling.protocol import PHONE_PAGE_PATH, ErrorName, MsgType, message
 from signaling.tasks import cancel_and_wait
 
@@ -43,11 +44,18 @@ class ClientOptions:
 
     backoff_initial: float = 0.25
     backoff_max: float = 5.0
-    resume_timeout: float = 3.0
+    resume_timeout: float = option(
+        3.0, "after a reconnect, wait this long for cam-resumed before taking a new code", metavar="S"
+    )
     heartbeat: float = 10.0
     connect_timeout: float = 5.0
     # Without a single successful connection for this long, the server is taken as unreachable.
-    give_up_after: float = 30.0
+    give_up_after: float = option(
+        30.0,
+        "exit with an error if the server cannot be reached at all for S seconds",
+        flag="--give-up",
+        metavar="S",
+    )
     send_queue_limit: int = 500
     # TLS context for a wss:// server (None: the system's trust store), e.g. one that trusts only the
     # embedded server's self-signed certificate.

@@ -19,6 +19,7 @@ from aiortc import MediaStreamTrack
 from desktop_receiver.events import ErrorEvent, Event, PeerJoined, PeerLeft
 from desktop_receiver.webrtc.ice import is_end_of_candidates
 from desktop_receiver.webrtc.peer import PeerOptions, PeerSession
+from signaling.cli import option
 from signaling.protocol import MsgType, ProtocolError, Role, relayed, validate
 from signaling.tasks import cancel_and_wait
 
@@ -37,8 +38,13 @@ class OfferMode(StrEnum):
 class NegotiationOptions:
     """Handshake tunables."""
 
-    offer_mode: OfferMode = OfferMode.AUTO
-    offer_grace: float = 1.5
+    offer_mode: OfferMode = option(
+        OfferMode.AUTO,
+        "auto: offer when a joined phone sent no offer within --offer-grace; never; always: offer at "
+        "once when a phone joins",
+        flag="--offer",
+    )
+    offer_grace: float = option(1.5, "seconds a joined phone has to offer before the agent does", metavar="S")
     retry_delay: float = 1.0  # before offering again after a failed attempt (no tight retry loop)
     candidate_buffer: int = 200
 

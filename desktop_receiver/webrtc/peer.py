@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiortc import (
@@ -22,6 +22,7 @@ from aiortc.sdp import SessionDescription
 
 from desktop_receiver.webrtc import sdputil
 from desktop_receiver.webrtc.ice import IceServerOptions, is_end_of_candidates, parse_candidate, pinned_hosts
+from signaling.cli import nested, option
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,28 @@ log = logging.getLogger(__name__)
 class PeerOptions:
     """Everything a peer connection attempt needs to know."""
 
-    ice: IceServerOptions = field(default_factory=IceServerOptions)
-    # Host candidate addresses; empty: every interface (aioice's own gathering).
-    ice_hosts: tuple[str, ...] = ()
-    prefer_codec: str | None = None  # "h264" or "vp8"; None keeps aiortc's order (VP8 first)
-    start_bitrate_kbps: int = 4000
-    min_bitrate_kbps: int = 1500
-    max_bitrate_kbps: int | None = 8000
-    connect_timeout: float = 15.0
+    ice: IceServerOptions = nested(IceServerOptions)
+    ice_hosts: tuple[str, ...] = option(
+        (),
+        "use only this address for host candidates (repeatable; e.g. 127.0.0.1 or one LAN address); "
+        "none: every interface but loopback",
+        flag="--ice-host",
+        metavar="ADDR",
+    )
+    # None keeps aiortc's order (VP8 first).
+    prefer_codec: str | None = option(None, "codec to put first in the answer", choices=("h264", "vp8"))
+    start_bitrate_kbps: int = option(
+        4000, "x-google-start-bitrate hint to browsers", flag="--start-bitrate", metavar="KBPS"
+    )
+    min_bitrate_kbps: int = option(1500, "x-google-min-bitrate hint", flag="--min-bitrate", metavar="KBPS")
+    max_bitrate_kbps: int | None = option(
+        8000, "x-google-max-bitrate hint (0: none)", flag="--max-bitrate", metavar="KBPS"
+    )
+    connect_timeout: float = option(
+        15.0,
+        "end a connection attempt that is not up this long after the handshake, then start a new one",
+        metavar="S",
+    )
 
 
 class PeerSession:

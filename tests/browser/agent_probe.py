@@ -29,7 +29,7 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
         line = {"event": "frame", "t": m.wall_time, "index": m.index, "w": m.width, "h": m.height}
         out.write(json.dumps({**line, "attempt": m.attempt}) + "\n")
 
-    agent.sink.listeners.append(frame_line)
+    agent.watch_frames(frame_line)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: loop.create_task(agent.stop(reason="probe stopped")))
