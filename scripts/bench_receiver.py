@@ -9,7 +9,7 @@ The agent (with its embedded signaling server) runs in this process, so psutil m
 
     .venv/bin/python scripts/bench_receiver.py [--seconds 10] [--slow-seconds 60] [--json out.json]
 
-Goals (issue 3): first frame <= 500 ms after the join; 1280x720 at 30 fps with p50 latency <= 60 ms;
+Goals: first frame <= 500 ms after the join; 1280x720 at 30 fps with p50 latency <= 60 ms;
 RSS growth <= 20 MB over 60 s with a slow consumer.
 """
 

@@ -1,6 +1,6 @@
 """One WebRTC peer connection attempt with the phone (aiortc): answers an offer or makes a receive-only
-offer, takes trickled candidates, and reports its state. The agent makes a fresh PeerSession for every
-attempt (a new offer, a rejoin, a connect time-out), so a session never has to be renegotiated."""
+offer, takes trickled candidates, and reports its state. The agent makes a fresh PeerAttempt for every
+attempt (a new offer, a rejoin, a connect time-out), so a connection never has to be renegotiated."""
 
 from __future__ import annotations
 
@@ -55,10 +55,10 @@ class PeerOptions:
     )
 
 
-class PeerSession:
+class PeerAttempt:
     """A receive-only video peer connection for one attempt.
 
-    `on_track(session, track)` is called with the remote video track; `on_state(session, state)` with
+    `on_track(attempt, track)` is called with the remote video track; `on_state(attempt, state)` with
     every connection state change and with "timeout" when the connection is not up within
     `connect_timeout` after the descriptions were exchanged."""
 
@@ -66,8 +66,8 @@ class PeerSession:
         self,
         options: PeerOptions,
         attempt: int,
-        on_track: Callable[[PeerSession, MediaStreamTrack], None],
-        on_state: Callable[[PeerSession, str], None],
+        on_track: Callable[[PeerAttempt, MediaStreamTrack], None],
+        on_state: Callable[[PeerAttempt, str], None],
     ) -> None:
         self.options = options
         self.attempt = attempt

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from desktop_receiver.agent import Agent
-from desktop_receiver.pairing.client import ClientListener, SessionInfo, SignalingClient
+from desktop_receiver.pairing.client import ClientListener, PairingInfo, SignalingClient
 from desktop_receiver.webrtc.negotiation import NegotiationOptions, Negotiator
 from desktop_receiver.webrtc.peer import PeerOptions
 from signaling.protocol import MsgType, relayed
@@ -45,10 +45,10 @@ async def test_a_renewed_code_gets_the_current_calibration_again():
     agent.client = client  # type: ignore[assignment]
     calibration = SimpleNamespace(to_cam_calibration=lambda: CALIBRATION)
     agent.calibrator = SimpleNamespace(current=calibration)  # type: ignore[assignment]
-    agent.on_code(SessionInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
+    agent.on_code(PairingInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
     await _settle(agent)
     assert client.sent == [] and client.posted == []  # a first code: nothing was published before it
-    agent.on_code(SessionInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
+    agent.on_code(PairingInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
     await _settle(agent)
     assert client.sent == [relayed(MsgType.CALIBRATION, "SECOND", CALIBRATION)]
     assert client.posted == [("SECOND", CALIBRATION)]
@@ -68,7 +68,7 @@ class _DyingSocket:
 
 async def test_a_queued_message_stays_queued_when_its_send_fails():
     client = SignalingClient("ws://127.0.0.1:9/ws", ClientListener())
-    client.info = SessionInfo("ABCDEF", None, "token", "http://x/")
+    client.info = PairingInfo("ABCDEF", None, "token", "http://x/")
     first, second = relayed(MsgType.DATA, "ABCDEF", 1), relayed(MsgType.DATA, "ABCDEF", 2)
     client._pending.extend([first, second])
     client._ws = _DyingSocket()  # type: ignore[assignment]
@@ -84,12 +84,12 @@ async def test_a_renewed_code_is_renewed_again_when_it_expires_unused():
     agent.negotiator = Negotiator(
         PeerOptions(), NegotiationOptions(), client.send, lambda: agent.code, agent.emit, lambda t, p: None
     )
-    agent.on_code(SessionInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
+    agent.on_code(PairingInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
     agent.negotiator.joined_at = 1.0  # a phone joined the first code (and left; the code was replaced)
     agent._code_expired("FIRSTC")
     await _settle(agent)
     assert client.renewals == []  # a code a phone joined lives on
-    agent.on_code(SessionInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
+    agent.on_code(PairingInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
     agent._code_expired("SECOND")
     await _settle(agent)
     assert client.renewals == ["the code expired with no phone"]
