@@ -42,7 +42,7 @@ class PhoneOptions:
 
 
 class SimulatedPhone:
-    """One phone. `start()` joins (and offers); `leave()` closes everything; `rejoin()` comes back."""
+    """One phone. `start()` joins (and offers); `leave()` closes everything (and `start()` joins again)."""
 
     def __init__(self, server: str, code: str, options: PhoneOptions | None = None) -> None:
         self.server = server
@@ -197,8 +197,3 @@ class SimulatedPhone:
         if self.transport is not None:
             await self.transport.close()
             self.transport = None
-
-    async def rejoin(self) -> None:
-        """Leaves and joins again with the same code (a new join, a new peer connection)."""
-        await self.leave()
-        await self.start()
