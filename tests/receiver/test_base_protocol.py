@@ -63,7 +63,9 @@ async def test_socket_drop_without_resume_gives_a_new_code(make_agent, tokens):
 
 async def test_phone_leaving_the_base_server_gives_a_new_code(base_server, make_agent, make_phone):
     agent, events = await make_agent(
-        agent_config(base_server.ws_url, negotiation=NegotiationOptions(offer_grace=0.3))
+        agent_config(
+            base_server.ws_url, negotiation=NegotiationOptions(offer_grace=0.3), base_rejoin_wait=0.5
+        )
     )
     old = agent.code
     phone = await make_phone(base_server.ws_url, old, answer_only=True)

@@ -37,6 +37,7 @@ async def test_agent_calibrates_received_frames(server, make_agent, make_phone, 
         server.ws_url,
         calibration=CalibrationOptions(every_s=0.3),
         dump=DumpOptions(dump_dir, every=5, max_files=4),
+        stats_interval=0.5,
     )
     agent, events = await make_agent(config)
     phone = await make_phone(
