@@ -257,8 +257,9 @@ def _current(defaults: Any, spec: Flag) -> Any:
 def build(cls: type, flags: list[Flag], values: Mapping[str, Any], path: tuple[str, ...] = ()) -> Any:
     """The options object of class `cls` from parsed values (argparse's, keyed by `Flag.dest`).
 
-    Its classes check the values themselves (ValueError). An optional nested part is made even when it
-    is off, so a bad value of it is an error anyway, and is then left out (None)."""
+    Fields that are not flags keep their class defaults. Its classes check the values themselves
+    (ValueError). An optional nested part is made even when it is off, so a bad value of it is an error
+    anyway, and is then left out (None)."""
     by_path = {spec.path: spec for spec in flags if not spec.switch}
     kwargs: dict[str, Any] = {}
     for f in fields(cls):
