@@ -7,8 +7,9 @@ and the handshake), `media/` (frame sink, pixel stamp, dump), `pairing/` (the si
 `calibration/` (the board calibration), `simphone/` (a simulated phone).
 """
 
-from desktop_receiver.agent import Agent, AgentConfig, AgentError
+from desktop_receiver.agent import Agent, AgentError
 from desktop_receiver.calibration.runner import CalibrationOptions
+from desktop_receiver.config import AgentConfig
 from desktop_receiver.events import (
     Calibrated,
     CodeEvent,

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from desktop_receiver.agent import Agent, AgentConfig, AgentError
+from desktop_receiver.agent import Agent, AgentError
 from desktop_receiver.calibration.cli import main as calibrate_main
+from desktop_receiver.config import AgentConfig
 from desktop_receiver.events import Calibrated, CodeEvent, ErrorEvent, Event, JsonLinesWriter, Stopped
 from desktop_receiver.qr import terminal_qr, write_qr_png
 from signaling.cli import Flag, HelpFormatter, add_flags, build, env_variable, option, walk, with_env

@@ -31,7 +31,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from desktop_receiver.agent import Agent, AgentConfig  # noqa: E402
+from desktop_receiver.agent import Agent  # noqa: E402
+from desktop_receiver.config import AgentConfig  # noqa: E402
 from desktop_receiver.events import Event, FirstFrame  # noqa: E402
 from desktop_receiver.media.frames import Frame  # noqa: E402
 from desktop_receiver.webrtc.peer import PeerOptions  # noqa: E402
