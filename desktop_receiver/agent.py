@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import ssl
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import aiohttp
 from aiortc import MediaStreamTrack
 
+from desktop_receiver.calibration.runner import FrameCalibrator
 from desktop_receiver.calibration.tracker import TrackerUpdate
-from desktop_receiver.calibrator import CalibrationOptions, FrameCalibrator
-from desktop_receiver.dump import DumpOptions, FrameDumper
+from desktop_receiver.config import AgentConfig
 from desktop_receiver.events import (
     Calibrated,
     CodeEvent,
@@ -39,43 +40,20 @@ from desktop_receiver.events import (
     Stats,
     Stopped,
 )
-from desktop_receiver.frames import Frame, FrameConsumer, FrameSink
-from desktop_receiver.negotiation import NegotiationOptions, Negotiator
-from desktop_receiver.peer import PeerOptions, PeerSession
-from desktop_receiver.signaling_client import ClientListener, ClientOptions, SessionInfo, SignalingClient
-from signaling.config import WILDCARD_HOSTS, ServerConfig
+from desktop_receiver.media.dump import FrameDumper
+from desktop_receiver.media.frames import Frame, FrameConsumer, FrameSink
+from desktop_receiver.pairing.client import ClientListener, ClientOptions, PairingInfo, SignalingClient
+from desktop_receiver.webrtc.negotiation import Negotiator
+from desktop_receiver.webrtc.peer import PeerAttempt
+from signaling.config import ServerConfig
 from signaling.protocol import MsgType, relayed
+from signaling.server import SignalingServer
+from signaling.tls import client_context
 
 log = logging.getLogger(__name__)
 EXPIRY_SLACK = 10.0  # seconds after a code's expiresAt before the agent renews it by itself
-# Against a base-protocol server: how long a departed phone may take to come back on the same session.
-BASE_REJOIN_WAIT = 3.0
-
-
-@dataclass(frozen=True)
-class AgentConfig:
-    """Everything the agent can be told (the CLI maps its options onto this)."""
-
-    server_url: str | None = None  # None: start the signaling server in this process
-    # The embedded server's address (by default every interface: phones on the LAN reach it) and port.
-    listen_host: str = ServerConfig.__dataclass_fields__["host"].default
-    listen_port: int = ServerConfig.__dataclass_fields__["port"].default
-    public_url: str | None = None  # the embedded server's public base URL, for the phone URL
-    tls: bool = False  # the embedded server serves HTTPS/WSS (browsers give the camera to secure pages)
-    cert: str | None = None  # its certificate and key (PEM); None: a self-signed one, made once
-    key: str | None = None
-    peer: PeerOptions = field(default_factory=PeerOptions)
-    negotiation: NegotiationOptions = field(default_factory=NegotiationOptions)
-    client: ClientOptions = field(default_factory=ClientOptions)
-    dump: DumpOptions | None = None
-    calibration: CalibrationOptions | None = None  # None: no calibration of received frames
-    stats_interval: float = 5.0
-    start_timeout: float = 30.0
-    server_stop_timeout: float = 8.0
-
-    def __post_init__(self) -> None:
-        if self.stats_interval <= 0:
-            raise ValueError("--stats-interval must be more than 0 seconds")
+# Makes the agent's signaling client (a seam: tests give a stand-in).
+ClientFactory = Callable[[str, ClientListener, ClientOptions], SignalingClient]
 
 
 class AgentError(RuntimeError):
@@ -85,14 +63,17 @@ class AgentError(RuntimeError):
 class Agent(ClientListener):
     """Pairs with one phone at a time and keeps receiving its video until stopped."""
 
-    def __init__(self, config: AgentConfig | None = None) -> None:
+    def __init__(
+        self, config: AgentConfig | None = None, client_factory: ClientFactory = SignalingClient
+    ) -> None:
         self.config = config or AgentConfig()
+        self._client_factory = client_factory
         self.events = EventBus()
         self.sink = FrameSink(on_first_frame=self._first_frame, window=max(self.config.stats_interval, 2.0))
-        self.server: Any = None  # the embedded signaling.server.SignalingServer
+        self.server: SignalingServer | None = None  # the embedded one (without server_url)
         self.client: SignalingClient | None = None
         self.negotiator: Negotiator | None = None
-        self.info: SessionInfo | None = None
+        self.info: PairingInfo | None = None
         self.connections = 0
         self.fatal: str | None = None
         self._consumers: list[FrameConsumer] = []
@@ -122,21 +103,7 @@ class Agent(ClientListener):
         """Starts the (embedded) server, the signaling client and the consumers; returns once the pairing
         code is known, or once `stop()` was called meanwhile (then `code` is None). Raises AgentError if
         the server is unreachable (`give_up_after`) or no code arrives within `start_timeout`."""
-        dumper = None
-        if self.config.calibration is not None:
-            try:
-                self.calibrator = FrameCalibrator(
-                    self.config.calibration, self._calibrated, asyncio.get_running_loop()
-                )
-            except ValueError as exc:
-                raise AgentError(str(exc)) from exc
-        if self.config.dump is not None:
-            overlay = (lambda: self.calibrator.current) if self.calibrator is not None else None
-            try:
-                # Off the event loop: preparing the directory reads the old index and deletes its files.
-                dumper = await asyncio.to_thread(FrameDumper, self.config.dump, overlay)
-            except (OSError, ValueError) as exc:
-                raise AgentError(f"cannot dump frames to {self.config.dump.directory}: {exc}") from exc
+        stages = await self._make_stages()
         url = self.config.server_url
         client_options = self.config.client
         if url is None:
@@ -151,11 +118,9 @@ class Agent(ClientListener):
             on_track=self._track,
         )
         self.negotiator.start()
-        if dumper is not None:
-            self.add_consumer(dumper, "dump")
-        if self.calibrator is not None:
-            self.add_consumer(self.calibrator, "calibration")
-        self.client = SignalingClient(url, self, client_options)
+        for name, stage in stages:
+            self.add_consumer(stage, name)
+        self.client = self._client_factory(url, self, client_options)
         await self.client.start()
         self._stats_task = asyncio.get_running_loop().create_task(self._stats_loop())
         self.events.subscribe(self._watch_departures)
@@ -186,6 +151,12 @@ class Agent(ClientListener):
     def subscribe(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Calls `callback(event)` on the event loop for every event; returns the unsubscribe function."""
         return self.events.subscribe(callback)
+
+    def watch_frames(self, callback: Callable[[Frame], None]) -> Callable[[], None]:
+        """Calls `callback(frame)` on the event loop with every decoded frame; it must be quick
+        (counting, stop conditions: work on the pictures belongs in `add_consumer`). Returns the function
+        that stops it."""
+        return self.sink.watch(callback)
 
     def add_consumer(self, handler: Callable[[Frame], None], name: str) -> FrameConsumer:
         """Runs `handler(frame)` in its own thread on the newest frames (skipping those it is too slow
@@ -259,11 +230,29 @@ class Agent(ClientListener):
 
     # -- wiring ---------------------------------------------------------------------------------
 
-    async def _start_embedded_server(self) -> tuple[str, ssl.SSLContext | None]:
-        # Imported here: an agent given --server must not need the server's optional parts.
-        from signaling.server import SignalingServer
-        from signaling.tls import client_context
+    async def _make_stages(self) -> list[tuple[str, Callable[[Frame], None]]]:
+        """The agent's own frame consumers, as configured (they run like those of `add_consumer`)."""
+        stages: list[tuple[str, Callable[[Frame], None]]] = []
+        if self.config.calibration is not None:
+            loop = asyncio.get_running_loop()
+            # Called in the calibration's thread: the event goes out on the loop.
+            publish = functools.partial(loop.call_soon_threadsafe, self._calibrated)
+            try:
+                self.calibrator = FrameCalibrator(self.config.calibration, publish)
+            except ValueError as exc:
+                raise AgentError(str(exc)) from exc
+            stages.append(("calibration", self.calibrator))
+        if self.config.dump is not None:
+            overlay = (lambda: self.calibrator.current) if self.calibrator is not None else None
+            try:
+                # Off the event loop: preparing the directory reads the old index and deletes its files.
+                dumper = await asyncio.to_thread(FrameDumper, self.config.dump, overlay)
+            except (OSError, ValueError) as exc:
+                raise AgentError(f"cannot dump frames to {self.config.dump.directory}: {exc}") from exc
+            stages.append(("dump", dumper))
+        return stages
 
+    async def _start_embedded_server(self) -> tuple[str, ssl.SSLContext | None]:
         cfg = ServerConfig(
             host=self.config.listen_host,
             port=self.config.listen_port,
@@ -278,17 +267,13 @@ class Agent(ClientListener):
         except OSError as exc:
             self.server = None
             raise AgentError(f"cannot start the signaling server on {cfg.host}:{cfg.port}: {exc}") from exc
-        host = self.config.listen_host
-        # Talk to our own server over loopback whatever address it listens on.
-        connect_host = "127.0.0.1" if host in WILDCARD_HOSTS else host
-        scheme = "wss" if cfg.tls else "ws"
         # Our own server over loopback: trust exactly the certificate it serves.
         files = self.server.cert_files
-        return f"{scheme}://{connect_host}:{self.server.port}/ws", client_context(files) if files else None
+        return self.server.ws_url, client_context(files) if files else None
 
     def _calibrated(self, update: TrackerUpdate) -> None:
-        """A calibration worth publishing: an event, `cam-calibration` to the phone, and the server's
-        copy (POST /cam/calibration/{code}, which the deployed app reads too)."""
+        """A calibration worth publishing: an event, and `cam-calibration` to the phone (see
+        `_publish_calibration`)."""
         result = update.calibration
         self.emit(
             Calibrated(
@@ -320,10 +305,13 @@ class Agent(ClientListener):
         task.add_done_callback(done)
 
     async def _publish_calibration(self, payload: dict[str, Any]) -> None:
+        """`cam-calibration` to the phone. Our server stores what it relays (the deployed app reads it with
+        GET /cam/calibration/{code}); a base-protocol server only relays, so it also gets the POST."""
         try:
             await self.send_to_phone(MsgType.CALIBRATION, payload)
-            if self.client is not None and self.code is not None:
-                await self.client.post_calibration(self.code, payload)
+            info = self.info
+            if self.client is not None and info is not None and not info.extended:
+                await self.client.post_calibration(info.code, payload)
         except (AgentError, OSError, aiohttp.ClientError, TimeoutError) as exc:
             self.emit(ErrorEvent(message=f"could not publish the calibration: {exc}", where="calibration"))
 
@@ -331,7 +319,7 @@ class Agent(ClientListener):
         if self.client is not None:
             await self.client.send(msg)
 
-    def _track(self, track: MediaStreamTrack, peer: PeerSession) -> None:
+    def _track(self, track: MediaStreamTrack, peer: PeerAttempt) -> None:
         self.sink.attach(track, peer.attempt)
 
     def _first_frame(self, frame: Frame) -> None:
@@ -365,7 +353,7 @@ class Agent(ClientListener):
 
     # -- signaling client callbacks -------------------------------------------------------------
 
-    def on_code(self, info: SessionInfo, renewed: bool, reason: str | None) -> None:
+    def on_code(self, info: PairingInfo, renewed: bool, reason: str | None) -> None:
         """A (new) pairing code: announce it and renew it if no phone joins before it expires."""
         self.info = info
         if renewed and self.negotiator is not None:
@@ -383,7 +371,7 @@ class Agent(ClientListener):
         self._code_ready.set()
         self._schedule_expiry(info)
 
-    def _schedule_expiry(self, info: SessionInfo) -> None:
+    def _schedule_expiry(self, info: PairingInfo) -> None:
         if self._expiry is not None:
             self._expiry.cancel()
             self._expiry = None
@@ -405,7 +393,7 @@ class Agent(ClientListener):
         # and tells nobody: once the phone is gone, the code is dead and only a new one can pair again.
         if isinstance(event, PeerLeft) and self.info is not None and self.info.resume_token is None:
             code = self.info.code
-            asyncio.get_running_loop().call_later(BASE_REJOIN_WAIT, self._renew_if_gone, code)
+            asyncio.get_running_loop().call_later(self.config.base_rejoin_wait, self._renew_if_gone, code)
 
     def _renew_if_gone(self, code: str) -> None:
         negotiator = self.negotiator
@@ -417,7 +405,7 @@ class Agent(ClientListener):
         reason = "the server forgets a session once the phone leaves (base protocol)"
         self._spawn(self.client.renew(reason), "renewing the code")
 
-    def on_resumed(self, info: SessionInfo) -> None:
+    def on_resumed(self, info: PairingInfo) -> None:
         """The session survived the socket drop."""
         self.emit(Resumed(code=info.code))
 

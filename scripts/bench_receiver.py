@@ -9,7 +9,7 @@ The agent (with its embedded signaling server) runs in this process, so psutil m
 
     .venv/bin/python scripts/bench_receiver.py [--seconds 10] [--slow-seconds 60] [--json out.json]
 
-Goals (issue 3): first frame <= 500 ms after the join; 1280x720 at 30 fps with p50 latency <= 60 ms;
+Goals: first frame <= 500 ms after the join; 1280x720 at 30 fps with p50 latency <= 60 ms;
 RSS growth <= 20 MB over 60 s with a slow consumer.
 """
 
@@ -31,10 +31,11 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from desktop_receiver.agent import Agent, AgentConfig  # noqa: E402
+from desktop_receiver.agent import Agent  # noqa: E402
+from desktop_receiver.config import AgentConfig  # noqa: E402
 from desktop_receiver.events import Event, FirstFrame  # noqa: E402
-from desktop_receiver.frames import Frame  # noqa: E402
-from desktop_receiver.peer import PeerOptions  # noqa: E402
+from desktop_receiver.media.frames import Frame  # noqa: E402
+from desktop_receiver.webrtc.peer import PeerOptions  # noqa: E402
 
 LOOPBACK = ("127.0.0.1",)
 FPS = 30

@@ -10,10 +10,10 @@ from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
-from desktop_receiver import sdputil
-from desktop_receiver.ice import candidate_payload, is_end_of_candidates, parse_candidate, pinned_hosts
 from desktop_receiver.simphone.sources import SourceOptions, SyntheticCamera
 from desktop_receiver.simphone.transport import PhoneTransport, make_transport
+from desktop_receiver.webrtc import sdputil
+from desktop_receiver.webrtc.ice import candidate_payload, is_end_of_candidates, parse_candidate, pinned_hosts
 from signaling.protocol import MsgType, relayed
 from signaling.tasks import cancel_and_wait
 
@@ -42,7 +42,7 @@ class PhoneOptions:
 
 
 class SimulatedPhone:
-    """One phone. `start()` joins (and offers); `leave()` closes everything; `rejoin()` comes back."""
+    """One phone. `start()` joins (and offers); `leave()` closes everything (and `start()` joins again)."""
 
     def __init__(self, server: str, code: str, options: PhoneOptions | None = None) -> None:
         self.server = server
@@ -197,8 +197,3 @@ class SimulatedPhone:
         if self.transport is not None:
             await self.transport.close()
             self.transport = None
-
-    async def rejoin(self) -> None:
-        """Leaves and joins again with the same code (a new join, a new peer connection)."""
-        await self.leave()
-        await self.start()

@@ -1,5 +1,5 @@
 """Synthetic cameras for the simulated phone: a moving test pattern, a still image or a video file, at a
-given size and frame rate, each frame stamped with its send time (desktop_receiver.stamp)."""
+given size and frame rate, each frame stamped with its send time (desktop_receiver.media.stamp)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from desktop_receiver import stamp
+from desktop_receiver.media import stamp
 
 CLOCK_RATE = 90000
 TIME_BASE = fractions.Fraction(1, CLOCK_RATE)

@@ -10,11 +10,15 @@ from typing import Any
 
 import aiohttp
 
+from desktop_receiver.backoff import Backoff
 from desktop_receiver.urls import http_url, ws_url
-from signaling.protocol import MsgType, Role, message, relayed
+from signaling.protocol import MsgType, Role, encode, message, relayed
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
+# A test tool: no jitter, so a test's timing does not vary from run to run.
+RECONNECT = Backoff(initial=0.2, maximum=2.0, jitter=0.0)
+POLL_RETRY = Backoff(initial=0.1, maximum=2.0, jitter=0.0)
 
 
 class PhoneSignalingError(RuntimeError):
@@ -65,7 +69,7 @@ class WsTransport(PhoneTransport):
         self._ws = await self._http.ws_connect(ws_url(self.server))
         self._joined = asyncio.get_running_loop().create_future()
         self._task = asyncio.get_running_loop().create_task(self._read())
-        await self._ws.send_str(json.dumps(relayed(MsgType.JOIN, self.code, None)))
+        await self._ws.send_str(encode(relayed(MsgType.JOIN, self.code, None)))
         reply = await asyncio.wait_for(self._joined, 10.0)
         if reply.get("type") == MsgType.ERROR:
             raise PhoneSignalingError(f"join refused: {reply.get('code')} {reply.get('message', '')}")
@@ -102,15 +106,15 @@ class WsTransport(PhoneTransport):
     async def _resume(self) -> None:
         """The socket dropped: reconnect (a few times) and `cam-resume` as the phone."""
         assert self._http is not None
-        for attempt in range(10):
-            await asyncio.sleep(min(2.0, 0.2 * 2**attempt))
+        for attempt in range(1, 11):
+            await asyncio.sleep(RECONNECT.delay(attempt))
             try:
                 self._ws = await self._http.ws_connect(ws_url(self.server))
             except (aiohttp.ClientError, OSError) as exc:
                 log.info("phone reconnect failed: %s", exc)
                 continue
             await self._ws.send_str(
-                json.dumps(message(MsgType.RESUME, code=self.code, resumeToken=self.resume_token))
+                encode(message(MsgType.RESUME, code=self.code, resumeToken=self.resume_token))
             )
             self.resumes += 1
             return
@@ -119,7 +123,7 @@ class WsTransport(PhoneTransport):
     async def send(self, msg: dict[str, Any]) -> None:
         """Sends on the current socket (a message sent while it is down is lost, as in a browser)."""
         if self._ws is not None and not self._ws.closed:
-            await self._ws.send_str(json.dumps(msg))
+            await self._ws.send_str(encode(msg))
 
     async def drop(self) -> None:
         """Closes the socket as a network drop would; the reader reconnects and resumes."""
@@ -176,7 +180,7 @@ class RestTransport(PhoneTransport):
                 log.info("poll failed (%d): %s", failures, exc)
                 if failures > 20:
                     return
-                await asyncio.sleep(min(2.0, 0.1 * failures))
+                await asyncio.sleep(POLL_RETRY.delay(failures))
                 continue
             for msg in data.get("messages", []) if isinstance(data, dict) else []:
                 if isinstance(msg, dict):

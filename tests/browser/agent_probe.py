@@ -16,7 +16,7 @@ from typing import TextIO
 
 from desktop_receiver.agent import Agent
 from desktop_receiver.cli import build_parser, config_from_args
-from desktop_receiver.frames import Frame
+from desktop_receiver.media.frames import Frame
 
 
 async def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -29,7 +29,7 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
         line = {"event": "frame", "t": m.wall_time, "index": m.index, "w": m.width, "h": m.height}
         out.write(json.dumps({**line, "attempt": m.attempt}) + "\n")
 
-    agent.sink.listeners.append(frame_line)
+    agent.watch_frames(frame_line)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: loop.create_task(agent.stop(reason="probe stopped")))

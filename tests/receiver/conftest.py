@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from desktop_receiver.agent import Agent, AgentConfig
+from desktop_receiver.agent import Agent
+from desktop_receiver.config import AgentConfig
 from desktop_receiver.events import Event
-from desktop_receiver.peer import PeerOptions
 from desktop_receiver.simphone import PhoneOptions, SimulatedPhone, SourceOptions
+from desktop_receiver.webrtc.peer import PeerOptions
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
 

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 from desktop_receiver.agent import Agent
-from desktop_receiver.negotiation import NegotiationOptions, Negotiator
-from desktop_receiver.peer import PeerOptions
-from desktop_receiver.signaling_client import ClientListener, SessionInfo, SignalingClient
+from desktop_receiver.pairing.client import ClientListener, PairingInfo, SignalingClient
 from signaling.protocol import MsgType, relayed
 from tests.receiver.conftest import agent_config
 
@@ -20,7 +18,10 @@ CALIBRATION = {"H": [1.0, 0, 0, 0, 1, 0, 0, 0, 1], "imageSize": {"w": 640, "h": 
 
 
 class _Client:
-    def __init__(self) -> None:
+    """A stand-in for the agent's signaling client (Agent's client_factory): its first code is FIRSTC."""
+
+    def __init__(self, url: str, listener: ClientListener, options: Any) -> None:
+        self.listener = listener
         self.sent: list[dict[str, Any]] = []
         self.posted: list[tuple[str, dict[str, Any]]] = []
         self.renewals: list[str] = []
@@ -34,24 +35,35 @@ class _Client:
     async def renew(self, reason: str) -> None:
         self.renewals.append(reason)
 
+    async def start(self) -> None:
+        self.listener.on_code(PairingInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
+
+    async def stop(self) -> None:
+        pass
+
+
+async def _agent() -> tuple[Agent, _Client]:
+    agent = Agent(agent_config("ws://127.0.0.1:9/ws"), client_factory=_Client)
+    await agent.start()
+    assert isinstance(agent.client, _Client)
+    return agent, agent.client
+
 
 async def _settle(agent: Agent) -> None:
     await asyncio.gather(*agent._background)
 
 
 async def test_a_renewed_code_gets_the_current_calibration_again():
-    agent = Agent(agent_config("ws://127.0.0.1:9/ws"))
-    client = _Client()
-    agent.client = client  # type: ignore[assignment]
+    agent, client = await _agent()
     calibration = SimpleNamespace(to_cam_calibration=lambda: CALIBRATION)
     agent.calibrator = SimpleNamespace(current=calibration)  # type: ignore[assignment]
-    agent.on_code(SessionInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
     await _settle(agent)
     assert client.sent == [] and client.posted == []  # a first code: nothing was published before it
-    agent.on_code(SessionInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
+    agent.on_code(PairingInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
     await _settle(agent)
     assert client.sent == [relayed(MsgType.CALIBRATION, "SECOND", CALIBRATION)]
     assert client.posted == [("SECOND", CALIBRATION)]
+    await agent.stop()
 
 
 class _DyingSocket:
@@ -68,7 +80,7 @@ class _DyingSocket:
 
 async def test_a_queued_message_stays_queued_when_its_send_fails():
     client = SignalingClient("ws://127.0.0.1:9/ws", ClientListener())
-    client.info = SessionInfo("ABCDEF", None, "token", "http://x/")
+    client.info = PairingInfo("ABCDEF", None, "token", "http://x/")
     first, second = relayed(MsgType.DATA, "ABCDEF", 1), relayed(MsgType.DATA, "ABCDEF", 2)
     client._pending.extend([first, second])
     client._ws = _DyingSocket()  # type: ignore[assignment]
@@ -78,18 +90,14 @@ async def test_a_queued_message_stays_queued_when_its_send_fails():
 
 
 async def test_a_renewed_code_is_renewed_again_when_it_expires_unused():
-    agent = Agent(agent_config("ws://127.0.0.1:9/ws"))
-    client = _Client()
-    agent.client = client  # type: ignore[assignment]
-    agent.negotiator = Negotiator(
-        PeerOptions(), NegotiationOptions(), client.send, lambda: agent.code, agent.emit, lambda t, p: None
-    )
-    agent.on_code(SessionInfo("FIRSTC", None, None, "http://x/"), renewed=False, reason=None)
+    agent, client = await _agent()
+    assert agent.negotiator is not None
     agent.negotiator.joined_at = 1.0  # a phone joined the first code (and left; the code was replaced)
     agent._code_expired("FIRSTC")
     await _settle(agent)
     assert client.renewals == []  # a code a phone joined lives on
-    agent.on_code(SessionInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
+    agent.on_code(PairingInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
     agent._code_expired("SECOND")
     await _settle(agent)
     assert client.renewals == ["the code expired with no phone"]
+    await agent.stop()

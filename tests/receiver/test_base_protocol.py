@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from desktop_receiver.negotiation import NegotiationOptions
-from desktop_receiver.signaling_client import ClientOptions
+from desktop_receiver.pairing.client import ClientOptions
+from desktop_receiver.webrtc.negotiation import NegotiationOptions
 from tests.receiver.base_server import BaseProtocolServer
 from tests.receiver.conftest import agent_config, frames_from
 from tests.receiver.proxy import TcpProxy
@@ -63,7 +63,9 @@ async def test_socket_drop_without_resume_gives_a_new_code(make_agent, tokens):
 
 async def test_phone_leaving_the_base_server_gives_a_new_code(base_server, make_agent, make_phone):
     agent, events = await make_agent(
-        agent_config(base_server.ws_url, negotiation=NegotiationOptions(offer_grace=0.3))
+        agent_config(
+            base_server.ws_url, negotiation=NegotiationOptions(offer_grace=0.3), base_rejoin_wait=0.5
+        )
     )
     old = agent.code
     phone = await make_phone(base_server.ws_url, old, answer_only=True)

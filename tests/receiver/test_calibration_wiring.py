@@ -9,8 +9,8 @@ import aiohttp
 import cv2
 import numpy as np
 
-from desktop_receiver.calibrator import CalibrationOptions
-from desktop_receiver.dump import DumpOptions
+from desktop_receiver.calibration.runner import CalibrationOptions
+from desktop_receiver.media.dump import DumpOptions
 from desktop_receiver.simphone import SourceOptions
 from tests.receiver.conftest import agent_config, ws_url_of
 from tests.renderer import load_renderer
@@ -37,6 +37,7 @@ async def test_agent_calibrates_received_frames(server, make_agent, make_phone, 
         server.ws_url,
         calibration=CalibrationOptions(every_s=0.3),
         dump=DumpOptions(dump_dir, every=5, max_files=4),
+        stats_interval=0.5,
     )
     agent, events = await make_agent(config)
     phone = await make_phone(

@@ -66,7 +66,7 @@ async def test_run_with_embedded_server_events_dump_and_max_frames(make_phone, t
 
 async def test_duration_ends_the_run_without_a_phone():
     proc = await _agent_process(
-        "--listen-host", "127.0.0.1", "--listen-port", "0", "--duration", "1", "--events", "-", "--no-qr"
+        "--listen-host", "127.0.0.1", "--listen-port", "0", "--duration", "0.5", "--events", "-", "--no-qr"
     )  # fmt: skip
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)

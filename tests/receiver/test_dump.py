@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from desktop_receiver.dump import INDEX_FILE, DumpOptions, FrameDumper
-from desktop_receiver.frames import Frame, FrameMeta
+from desktop_receiver.media.dump import INDEX_FILE, DumpOptions, FrameDumper
+from desktop_receiver.media.frames import Frame, FrameMeta
 from tests.receiver.conftest import agent_config, frames_from
 
 

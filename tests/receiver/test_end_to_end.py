@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from desktop_receiver.events import Connected, FirstFrame
-from desktop_receiver.negotiation import NegotiationOptions, OfferMode
 from desktop_receiver.simphone import SourceOptions
+from desktop_receiver.webrtc.negotiation import NegotiationOptions, OfferMode
 from tests.receiver.conftest import agent_config, frames_from, ws_url_of
 
 

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from desktop_receiver.signaling_client import ClientOptions
+from desktop_receiver.pairing.client import ClientOptions
+from desktop_receiver.webrtc.negotiation import NegotiationOptions
 from signaling.protocol import MsgType, relayed
 from tests.receiver.conftest import TIMEOUT, agent_config, frames_from
 from tests.receiver.proxy import TcpProxy
@@ -117,7 +118,11 @@ async def test_garbage_candidates_and_broken_sdp(server, make_agent, make_phone)
 
 
 async def test_connect_timeout_starts_a_new_attempt(server, make_agent, make_phone):
-    agent, events = await make_agent(agent_config(server.ws_url, connect_timeout=2.0))
+    # A short retry delay: the new attempt's offer follows the time-out at once.
+    quick_retry = NegotiationOptions(retry_delay=0.3)
+    agent, events = await make_agent(
+        agent_config(server.ws_url, connect_timeout=2.0, negotiation=quick_retry)
+    )
     await make_phone(server.ws_url, agent.code, stall_first=True, own_offer_patience=1.0)
     error = await events.wait("error", lambda e: "not up after" in e.message)
     assert "attempt 1" in error.message

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from desktop_receiver.events import Event
-from desktop_receiver.negotiation import NegotiationOptions, Negotiator, OfferMode
-from desktop_receiver.peer import PeerOptions, PeerSession
+from desktop_receiver.webrtc.negotiation import NegotiationOptions, Negotiator, OfferMode
+from desktop_receiver.webrtc.peer import PeerAttempt, PeerOptions
 from signaling.protocol import MsgType, message, relayed
 from tests.receiver.conftest import LOOPBACK, TIMEOUT
 
@@ -67,17 +67,17 @@ async def test_a_broken_answer_is_followed_by_a_new_offer(harness):
 
 
 async def test_an_offer_that_cannot_be_made_is_retried(harness, monkeypatch):
-    real_offer = PeerSession.offer
+    real_offer = PeerAttempt.offer
     calls = 0
 
-    async def offer_failing_once(self: PeerSession) -> str:
+    async def offer_failing_once(self: PeerAttempt) -> str:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise RuntimeError("no codecs today")
         return await real_offer(self)
 
-    monkeypatch.setattr(PeerSession, "offer", offer_failing_once)
+    monkeypatch.setattr(PeerAttempt, "offer", offer_failing_once)
     harness.negotiator.feed(message(MsgType.PEER_JOINED, code="ABCDEF"))
     await harness.wait_offers(1)
     assert calls == 2 and any("cannot make an offer" in getattr(e, "message", "") for e in harness.events)

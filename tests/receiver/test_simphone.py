@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from desktop_receiver import stamp
+from desktop_receiver.media import stamp
 from desktop_receiver.simphone import SourceOptions, SyntheticCamera
 from tests.receiver.conftest import TIMEOUT, agent_config, frames_from
 

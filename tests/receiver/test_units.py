@@ -8,16 +8,16 @@ import av
 import numpy as np
 import pytest
 
-from desktop_receiver import stamp
 from desktop_receiver.events import CodeEvent, EventBus, JsonLinesWriter
-from desktop_receiver.ice import (
+from desktop_receiver.media import stamp
+from desktop_receiver.pairing.client import phone_url_for
+from desktop_receiver.webrtc.ice import (
     IceServerOptions,
     is_end_of_candidates,
     parse_candidate,
     pinned_hosts,
 )
-from desktop_receiver.sdputil import add_bitrate_hints, ice_ufrag, strip_candidates, video_codecs
-from desktop_receiver.signaling_client import phone_url_for
+from desktop_receiver.webrtc.sdputil import add_bitrate_hints, ice_ufrag, strip_candidates, video_codecs
 
 SDP = (
     "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
@@ -153,3 +153,22 @@ def test_events_json_lines(tmp_path):
 def test_phone_url_for_servers_that_send_none():
     assert phone_url_for("ws://10.0.0.2:8787/ws", "ABCD") == "http://10.0.0.2:8787/mobile-cam.html?code=ABCD"
     assert phone_url_for("wss://h.example/ws", "ABCD") == "https://h.example/mobile-cam.html?code=ABCD"
+
+
+def test_the_client_state_table_follows_the_create_and_resume_flow():
+    from desktop_receiver.pairing.states import ClientEvent as E
+    from desktop_receiver.pairing.states import ClientState as S
+    from desktop_receiver.pairing.states import next_state
+
+    def walk(state, *events):
+        for event in events:
+            state = next_state(state, event)
+        return state
+
+    assert walk(S.DISCONNECTED, E.OPENED, E.CODE) is S.READY  # cam-create, cam-code
+    assert walk(S.READY, E.CLOSED, E.OPENED_WITH_TOKEN, E.RESUMED) is S.READY  # cam-resume, cam-resumed
+    assert walk(S.READY, E.CLOSED, E.OPENED_WITH_TOKEN, E.RESUME_REFUSED, E.CODE) is S.READY
+    assert walk(S.RESUMING, E.RESUME_TIMED_OUT) is S.CREATING  # the base server never answers
+    assert walk(S.READY, E.SESSION_ENDED) is S.CREATING
+    assert next_state(S.READY, E.RESUMED) is None  # a cam-resumed nobody asked for changes nothing
+    assert all(next_state(state, E.STOP) is S.STOPPED for state in S)

@@ -18,7 +18,8 @@ import numpy as np
 
 from desktop_receiver.calibration import CalibrationResult
 from desktop_receiver.calibration.overlay import draw_overlay
-from desktop_receiver.frames import Frame, FrameMeta
+from desktop_receiver.media.frames import Frame, FrameMeta
+from signaling.cli import option
 
 log = logging.getLogger(__name__)
 INDEX_FILE = "frames.jsonl"
@@ -28,10 +29,17 @@ INDEX_FILE = "frames.jsonl"
 class DumpOptions:
     """Where and how often to dump frames."""
 
-    directory: Path
-    fmt: str = "png"  # "png" or "jpg"
-    every: int = 1
-    max_files: int | None = None
+    directory: Path = option(
+        help="write received frames to DIR with an index DIR/frames.jsonl (an earlier dump's files in "
+        "DIR are replaced)",
+        flag="--dump",
+        metavar="DIR",
+    )
+    fmt: str = option("png", "image format of the dump", flag="--dump-format", choices=("png", "jpg"))
+    every: int = option(1, "write at most one frame every N frames", flag="--dump-every", metavar="N")
+    max_files: int | None = option(
+        None, "keep only the newest N dumped frames", flag="--dump-max", metavar="N"
+    )
     jpeg_quality: int = 90
 
     def __post_init__(self) -> None:

@@ -1,13 +1,13 @@
 """One WebRTC peer connection attempt with the phone (aiortc): answers an offer or makes a receive-only
-offer, takes trickled candidates, and reports its state. The agent makes a fresh PeerSession for every
-attempt (a new offer, a rejoin, a connect time-out), so a session never has to be renegotiated."""
+offer, takes trickled candidates, and reports its state. The agent makes a fresh PeerAttempt for every
+attempt (a new offer, a rejoin, a connect time-out), so a connection never has to be renegotiated."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiortc import (
@@ -20,8 +20,9 @@ from aiortc import (
 )
 from aiortc.sdp import SessionDescription
 
-from desktop_receiver import sdputil
-from desktop_receiver.ice import IceServerOptions, is_end_of_candidates, parse_candidate, pinned_hosts
+from desktop_receiver.webrtc import sdputil
+from desktop_receiver.webrtc.ice import IceServerOptions, is_end_of_candidates, parse_candidate, pinned_hosts
+from signaling.cli import nested, option
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +31,34 @@ log = logging.getLogger(__name__)
 class PeerOptions:
     """Everything a peer connection attempt needs to know."""
 
-    ice: IceServerOptions = field(default_factory=IceServerOptions)
-    # Host candidate addresses; empty: every interface (aioice's own gathering).
-    ice_hosts: tuple[str, ...] = ()
-    prefer_codec: str | None = None  # "h264" or "vp8"; None keeps aiortc's order (VP8 first)
-    start_bitrate_kbps: int = 4000
-    min_bitrate_kbps: int = 1500
-    max_bitrate_kbps: int | None = 8000
-    connect_timeout: float = 15.0
+    ice: IceServerOptions = nested(IceServerOptions)
+    ice_hosts: tuple[str, ...] = option(
+        (),
+        "use only this address for host candidates (repeatable; e.g. 127.0.0.1 or one LAN address); "
+        "none: every interface but loopback",
+        flag="--ice-host",
+        metavar="ADDR",
+    )
+    # None keeps aiortc's order (VP8 first).
+    prefer_codec: str | None = option(None, "codec to put first in the answer", choices=("h264", "vp8"))
+    start_bitrate_kbps: int = option(
+        4000, "x-google-start-bitrate hint to browsers", flag="--start-bitrate", metavar="KBPS"
+    )
+    min_bitrate_kbps: int = option(1500, "x-google-min-bitrate hint", flag="--min-bitrate", metavar="KBPS")
+    max_bitrate_kbps: int | None = option(
+        8000, "x-google-max-bitrate hint (0: none)", flag="--max-bitrate", metavar="KBPS"
+    )
+    connect_timeout: float = option(
+        15.0,
+        "end a connection attempt that is not up this long after the handshake, then start a new one",
+        metavar="S",
+    )
 
 
-class PeerSession:
+class PeerAttempt:
     """A receive-only video peer connection for one attempt.
 
-    `on_track(session, track)` is called with the remote video track; `on_state(session, state)` with
+    `on_track(attempt, track)` is called with the remote video track; `on_state(attempt, state)` with
     every connection state change and with "timeout" when the connection is not up within
     `connect_timeout` after the descriptions were exchanged."""
 
@@ -51,8 +66,8 @@ class PeerSession:
         self,
         options: PeerOptions,
         attempt: int,
-        on_track: Callable[[PeerSession, MediaStreamTrack], None],
-        on_state: Callable[[PeerSession, str], None],
+        on_track: Callable[[PeerAttempt, MediaStreamTrack], None],
+        on_state: Callable[[PeerAttempt, str], None],
     ) -> None:
         self.options = options
         self.attempt = attempt

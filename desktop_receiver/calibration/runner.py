@@ -1,10 +1,9 @@
 """The agent's calibration runner: calibrates received frames in a consumer thread at a bounded rate,
 keeps the calibration stable across frames (CalibrationTracker), and hands every calibration worth
-publishing back to the event loop."""
+publishing to a callback."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -12,15 +11,20 @@ from dataclasses import dataclass
 
 from desktop_receiver.calibration import CalibrationResult, calibrate
 from desktop_receiver.calibration.tracker import CalibrationTracker, TrackerUpdate
-from desktop_receiver.frames import Frame
+from desktop_receiver.media.frames import Frame
+from signaling.cli import option
 
 
 @dataclass(frozen=True)
 class CalibrationOptions:
     """How often the agent calibrates."""
 
-    # Longest pause between two calibrations; the tracker asks for more while the camera moves.
-    every_s: float = 1.0
+    every_s: float = option(
+        1.0,
+        "longest pause between two calibrations; faster while the camera moves",
+        flag="--calibrate-every",
+        metavar="S",
+    )
 
     def __post_init__(self) -> None:
         if self.every_s <= 0:
@@ -28,18 +32,13 @@ class CalibrationOptions:
 
 
 class FrameCalibrator:
-    """A FrameConsumer handler: runs in its own thread, so OpenCV never blocks the event loop."""
+    """A FrameConsumer handler: runs in its own thread, so OpenCV never blocks the event loop.
+    `on_publish(update)` is called in that thread with every calibration worth publishing."""
 
-    def __init__(
-        self,
-        options: CalibrationOptions,
-        on_publish: Callable[[TrackerUpdate], None],
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
+    def __init__(self, options: CalibrationOptions, on_publish: Callable[[TrackerUpdate], None]) -> None:
         self.options = options  # checked by CalibrationOptions itself
         self.tracker = CalibrationTracker(slow_interval_s=options.every_s)
         self._on_publish = on_publish
-        self._loop = loop
         self._next_at = 0.0
         self._lock = threading.Lock()
         self._current: CalibrationResult | None = None
@@ -60,4 +59,4 @@ class FrameCalibrator:
         with self._lock:
             self._current = update.calibration
         if update.publish:
-            self._loop.call_soon_threadsafe(self._on_publish, update)
+            self._on_publish(update)

@@ -9,6 +9,7 @@ reads it back from the BGR array.
 
 from __future__ import annotations
 
+import binascii
 import time
 from dataclasses import dataclass
 
@@ -40,14 +41,8 @@ class Stamp:
 
 
 def _crc16(value: int, nbytes: int) -> int:
-    """CRC-16/CCITT-FALSE over the big-endian bytes of `value`."""
-    crc = 0xFFFF
-    for byte in value.to_bytes(nbytes, "big"):
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    """CRC-16/CCITT-FALSE over the big-endian bytes of `value` (crc_hqx with the 0xFFFF start)."""
+    return binascii.crc_hqx(value.to_bytes(nbytes, "big"), 0xFFFF)
 
 
 def _bits(time_us: int, seq: int) -> list[int]:

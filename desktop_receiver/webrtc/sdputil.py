@@ -43,7 +43,7 @@ def add_bitrate_hints(sdp: str, start_kbps: int, min_kbps: int, max_kbps: int | 
     """Adds x-google-start/min(/max)-bitrate to every video codec's fmtp (creating the line if needed).
 
     Chrome starts at ~300 kbps against aiortc and sends 640x360 for ~15 s; with these hints in our
-    answer it sends full resolution from the first frame (ARCHITECTURE.md)."""
+    answer it sends full resolution from the first frame."""
     hint = f"x-google-start-bitrate={start_kbps};x-google-min-bitrate={min_kbps}"
     if max_kbps:
         hint += f";x-google-max-bitrate={max_kbps}"

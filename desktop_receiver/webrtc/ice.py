@@ -14,6 +14,8 @@ import aioice.ice
 from aiortc import RTCIceCandidate, RTCIceServer
 from aiortc.sdp import candidate_from_sdp
 
+from signaling.cli import option
+
 # aioice gathers host candidates from every interface except 127.0.0.1 (aioice.ice.get_host_addresses,
 # a module-level function that Connection.gather_candidates looks up at call time). Tests must stay on
 # loopback and users may want one LAN address only, so the gathering is wrapped once: inside
@@ -50,10 +52,10 @@ class IceServerOptions:
     """ICE servers given on the command line; none by default (a LAN needs none, and aiortc's default
     public STUN server stalls gathering offline)."""
 
-    stun: tuple[str, ...] = ()
-    turn: tuple[str, ...] = ()
-    turn_username: str | None = None
-    turn_password: str | None = None
+    stun: tuple[str, ...] = option((), "STUN server (repeatable); none by default", metavar="URL")
+    turn: tuple[str, ...] = option((), "TURN server (repeatable)", metavar="URL")
+    turn_username: str | None = option(None, "TURN user name", flag="--turn-user", metavar="NAME")
+    turn_password: str | None = option(None, "TURN password", metavar="SECRET")
 
     def servers(self) -> list[RTCIceServer]:
         """The RTCIceServer list to put in RTCConfiguration (an explicit, possibly empty list)."""

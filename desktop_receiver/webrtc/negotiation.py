@@ -17,8 +17,9 @@ from typing import Any
 from aiortc import MediaStreamTrack
 
 from desktop_receiver.events import ErrorEvent, Event, PeerJoined, PeerLeft
-from desktop_receiver.ice import is_end_of_candidates
-from desktop_receiver.peer import PeerOptions, PeerSession
+from desktop_receiver.webrtc.ice import is_end_of_candidates
+from desktop_receiver.webrtc.peer import PeerAttempt, PeerOptions
+from signaling.cli import option
 from signaling.protocol import MsgType, ProtocolError, Role, relayed, validate
 from signaling.tasks import cancel_and_wait
 
@@ -37,22 +38,40 @@ class OfferMode(StrEnum):
 class NegotiationOptions:
     """Handshake tunables."""
 
-    offer_mode: OfferMode = OfferMode.AUTO
-    offer_grace: float = 1.5
+    offer_mode: OfferMode = option(
+        OfferMode.AUTO,
+        "auto: offer when a joined phone sent no offer within --offer-grace; never; always: offer at "
+        "once when a phone joins",
+        flag="--offer",
+    )
+    offer_grace: float = option(1.5, "seconds a joined phone has to offer before the agent does", metavar="S")
     retry_delay: float = 1.0  # before offering again after a failed attempt (no tight retry loop)
     candidate_buffer: int = 200
 
 
+class Trigger(StrEnum):
+    """What a timer or a peer connection attempt tells the negotiator (queued like a message)."""
+
+    OFFER_DUE = "offer"  # the grace (after a join) or retry delay (after a failure) ran out
+    TIMEOUT = "timeout"  # the attempt was not up within connect_timeout (PeerAttempt's own timer)
+    FAILED = "failed"  # its connection state became "failed"
+    CLOSED = "closed"  # or "closed"
+
+
+# The peer connection states that end an attempt.
+ENDING_STATES = frozenset({Trigger.TIMEOUT, Trigger.FAILED, Trigger.CLOSED})
+
+
 @dataclass(frozen=True)
 class _Internal:
-    """A trigger from a timer or a peer callback, queued like a message."""
+    """A trigger about attempt number `attempt`."""
 
-    kind: str  # "offer" (a scheduled offer of ours) | "timeout" | "failed" | "closed"
+    trigger: Trigger
     attempt: int
 
 
 class Negotiator:
-    """Owns the current PeerSession and turns signaling messages into peer actions."""
+    """Owns the current PeerAttempt and turns signaling messages into peer actions."""
 
     def __init__(
         self,
@@ -61,7 +80,7 @@ class Negotiator:
         send: Callable[[dict[str, Any]], Awaitable[None]],
         code: Callable[[], str | None],
         emit: Callable[[Event], None],
-        on_track: Callable[[MediaStreamTrack, PeerSession], None],
+        on_track: Callable[[MediaStreamTrack, PeerAttempt], None],
     ) -> None:
         self.peer_options = peer_options
         self.options = options
@@ -69,7 +88,7 @@ class Negotiator:
         self._code = code
         self._emit = emit
         self._on_track = on_track
-        self.peer: PeerSession | None = None
+        self.peer: PeerAttempt | None = None
         self.attempts = 0
         self.joined_at: float | None = None  # wall time of the last cam-peer-joined
         self.phone_present = False
@@ -165,7 +184,7 @@ class Negotiator:
 
     async def _on_offer(self, sdp: str) -> None:
         try:
-            PeerSession.check_offer(sdp)
+            PeerAttempt.check_offer(sdp)
         except ValueError as exc:
             self._emit(ErrorEvent(message=f"ignoring the phone's offer: {exc}", where="offer"))
             return
@@ -209,7 +228,7 @@ class Negotiator:
             return
         await self._add_candidate(peer, payload)
 
-    async def _add_candidate(self, peer: PeerSession, payload: Any, keep_foreign: bool = True) -> None:
+    async def _add_candidate(self, peer: PeerAttempt, payload: Any, keep_foreign: bool = True) -> None:
         if not is_end_of_candidates(payload) and not peer.belongs_here(payload):
             if keep_foreign:
                 # Another ICE session: maybe the next offer's, trickled ahead of it. Keep it for that one.
@@ -223,7 +242,7 @@ class Negotiator:
         except ValueError as exc:
             self._emit(ErrorEvent(message=f"bad ICE candidate: {exc}", where="ice"))
 
-    async def _apply_early(self, peer: PeerSession) -> None:
+    async def _apply_early(self, peer: PeerAttempt) -> None:
         early, self._early = list(self._early), deque(maxlen=self.options.candidate_buffer)
         for payload in early:
             # Buffered ones had their chance: one of yet another ICE session is dropped, not kept again.
@@ -231,12 +250,12 @@ class Negotiator:
 
     # -- attempts -------------------------------------------------------------------------------
 
-    def _new_attempt(self) -> PeerSession:
-        """A PeerSession for the next attempt (not yet self.peer)."""
+    def _new_attempt(self) -> PeerAttempt:
+        """A PeerAttempt for the next attempt (not yet self.peer)."""
         self.attempts += 1
-        return PeerSession(self.peer_options, self.attempts, self._track, self._peer_state)
+        return PeerAttempt(self.peer_options, self.attempts, self._track, self._peer_state)
 
-    def _track(self, peer: PeerSession, track: MediaStreamTrack) -> None:
+    def _track(self, peer: PeerAttempt, track: MediaStreamTrack) -> None:
         # A connection still being set up (not yet self.peer) gets its track attached when it takes over.
         if peer is self.peer:
             self._on_track(track, peer)
@@ -256,12 +275,12 @@ class Negotiator:
         if peer is not None:
             await peer.close()
 
-    def _peer_state(self, peer: PeerSession, state: str) -> None:
-        if peer is self.peer and state in ("timeout", "failed", "closed"):
-            self._queue.put_nowait(_Internal(state, peer.attempt))
+    def _peer_state(self, peer: PeerAttempt, state: str) -> None:
+        if peer is self.peer and state in ENDING_STATES:
+            self._queue.put_nowait(_Internal(Trigger(state), peer.attempt))
 
     async def _internal(self, item: _Internal) -> None:
-        if item.kind == "offer":
+        if item.trigger is Trigger.OFFER_DUE:
             # Still no offer from the phone since the timer was set (after the join: it only answers,
             # like the deployed phone page; after a failure: we retry), so offer.
             if self.phone_present and self.peer is None and item.attempt == self.attempts:
@@ -270,7 +289,7 @@ class Negotiator:
         peer = self.peer
         if peer is None or peer.attempt != item.attempt:
             return  # about an attempt that was replaced meanwhile
-        if item.kind == "timeout":
+        if item.trigger is Trigger.TIMEOUT:
             await self._end_attempt(
                 f"connection attempt {item.attempt} not up after "
                 f"{self.peer_options.connect_timeout:g} s; starting a new attempt",
@@ -278,9 +297,9 @@ class Negotiator:
             )
         elif peer.connected_at is not None:
             await self._end_attempt(None, "ice")
-            self._left(f"peer connection {item.kind}")
+            self._left(f"peer connection {item.trigger}")
         else:
-            await self._end_attempt(f"connection attempt {item.attempt} {item.kind}", "ice")
+            await self._end_attempt(f"connection attempt {item.attempt} {item.trigger}", "ice")
 
     async def _end_attempt(self, error: str | None, where: str) -> None:
         """The current attempt failed (broken answer, failed offer, time-out, connection lost): close
@@ -294,7 +313,7 @@ class Negotiator:
     def _schedule_offer(self, delay: float) -> None:
         self._cancel_offer_timer()
         self._offer_timer = asyncio.get_running_loop().call_later(
-            delay, self._queue.put_nowait, _Internal("offer", self.attempts)
+            delay, self._queue.put_nowait, _Internal(Trigger.OFFER_DUE, self.attempts)
         )
 
     def _left(self, reason: str) -> None:

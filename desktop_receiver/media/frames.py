@@ -22,7 +22,7 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from desktop_receiver import stamp
+from desktop_receiver.media import stamp
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class FrameSink:
         self.consumers = 0
         self._api_consumer = False
         # Called on the event loop with every new frame; must be quick (counters, stop conditions).
-        self.listeners: list[Callable[[Frame], None]] = []
+        self._watchers: list[Callable[[Frame], None]] = []
         self.cond = threading.Condition()
         # One thread, so frames are converted in order and the event loop never blocks on swscale.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-convert")
@@ -167,8 +167,14 @@ class FrameSink:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(frame)
-        for listener in self.listeners:
-            listener(frame)
+        for watcher in list(self._watchers):
+            watcher(frame)
+
+    def watch(self, callback: Callable[[Frame], None]) -> Callable[[], None]:
+        """Calls `callback(frame)` on the event loop with every new frame (it must be quick); returns
+        the function that stops it."""
+        self._watchers.append(callback)
+        return lambda: self._watchers.remove(callback) if callback in self._watchers else None
 
     def mark_taken(self) -> None:
         """Tells the sink that a consumer took the newest frame (it is not a drop)."""

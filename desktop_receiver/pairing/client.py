@@ -9,17 +9,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import ssl
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 
+from desktop_receiver.backoff import Backoff
+from desktop_receiver.pairing.states import OPEN_STATES, ClientEvent, ClientState, next_state
 from desktop_receiver.urls import http_url
-from signaling.protocol import PHONE_PAGE_PATH, ErrorName, MsgType, message
+from signaling.cli import option
+from signaling.protocol import PHONE_PAGE_PATH, ErrorName, MsgType, encode, message
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -28,13 +31,16 @@ STABLE_SOCKET_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
-class SessionInfo:
-    """The pairing session this agent holds."""
+class PairingInfo:
+    """The pairing session this agent holds, as the server's `cam-code` described it."""
 
     code: str
     expires_at: float | None  # epoch seconds
     resume_token: str | None
     phone_url: str
+    # The server speaks the protocol's extensions (its cam-code has a resumeToken): it can resume, and
+    # it stores a relayed cam-calibration itself.
+    extended: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,18 @@ class ClientOptions:
 
     backoff_initial: float = 0.25
     backoff_max: float = 5.0
-    resume_timeout: float = 3.0
+    resume_timeout: float = option(
+        3.0, "after a reconnect, wait this long for cam-resumed before taking a new code", metavar="S"
+    )
     heartbeat: float = 10.0
     connect_timeout: float = 5.0
     # Without a single successful connection for this long, the server is taken as unreachable.
-    give_up_after: float = 30.0
+    give_up_after: float = option(
+        30.0,
+        "exit with an error if the server cannot be reached at all for S seconds",
+        flag="--give-up",
+        metavar="S",
+    )
     send_queue_limit: int = 500
     # TLS context for a wss:// server (None: the system's trust store), e.g. one that trusts only the
     # embedded server's self-signed certificate.
@@ -58,10 +71,10 @@ class ClientListener:
     """What the client tells the agent; the agent overrides what it needs. Called on the event loop
     and must not block."""
 
-    def on_code(self, info: SessionInfo, renewed: bool, reason: str | None) -> None:
+    def on_code(self, info: PairingInfo, renewed: bool, reason: str | None) -> None:
         """A code is ready (renewed: it replaces an earlier code that could not be resumed)."""
 
-    def on_resumed(self, info: SessionInfo) -> None:
+    def on_resumed(self, info: PairingInfo) -> None:
         """The socket is back and the session was resumed under the same code."""
 
     def on_disconnected(self, attempt: int, delay: float, reason: str) -> None:
@@ -83,24 +96,39 @@ def phone_url_for(ws_url: str, code: str) -> str:
 
 
 class SignalingClient:
-    """Keeps one desktop session open on a signaling server."""
+    """Keeps one desktop session open on a signaling server. Its state (`state`) moves only along
+    `states.TRANSITIONS`."""
 
     def __init__(self, url: str, listener: ClientListener, options: ClientOptions | None = None) -> None:
         self.url = url
         self.listener = listener
         self.options = options or ClientOptions()
-        self.info: SessionInfo | None = None
-        self.connected = False
+        self.info: PairingInfo | None = None
+        self.state = ClientState.DISCONNECTED
+        self._backoff = Backoff(self.options.backoff_initial, self.options.backoff_max)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._http: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
-        self._stopping = False
         self._pending: deque[dict[str, Any]] = deque()
-        self._resuming = False
         self._resume_timer: asyncio.TimerHandle | None = None
         self._renew_reason: str | None = None
         self._ever_connected = False
         self._side_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def connected(self) -> bool:
+        """True while a socket to the server is open."""
+        return self.state in OPEN_STATES
+
+    def _move(self, event: ClientEvent) -> bool:
+        """Takes the transition of `event`; False (and no change) where the table has none."""
+        after = next_state(self.state, event)
+        if after is None:
+            log.debug("ignoring %s in state %s", event, self.state)
+            return False
+        log.debug("%s: %s -> %s", event, self.state, after)
+        self.state = after
+        return True
 
     async def start(self) -> None:
         """Starts the connection loop (returns at once; the code arrives through `on_code`)."""
@@ -118,7 +146,7 @@ class SignalingClient:
 
     async def stop(self) -> None:
         """Closes the socket and stops reconnecting."""
-        self._stopping = True
+        self._move(ClientEvent.STOP)
         self._cancel_resume_timer()
         if self._ws is not None:
             await self._ws.close()
@@ -128,9 +156,9 @@ class SignalingClient:
 
     async def send(self, msg: dict[str, Any]) -> None:
         """Sends a message now, or queues it until the session is back (resumed) on a new socket."""
-        if self._ws is not None and not self._ws.closed and not self._resuming and self.info is not None:
+        if self.state is ClientState.READY and self._ws is not None and not self._ws.closed:
             try:
-                await self._ws.send_str(json.dumps(msg))
+                await self._ws.send_str(encode(msg))
                 return
             except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
                 log.info("send failed, queued for after the reconnect: %s", exc)
@@ -154,68 +182,72 @@ class SignalingClient:
     async def renew(self, reason: str) -> None:
         """Drops the current code and asks for a new one (e.g. it expired with no phone)."""
         self._fall_back(reason)
-        if self._ws is not None and not self._ws.closed:
+        if self._move(ClientEvent.RENEW) and self.state is ClientState.CREATING:
             await self._create()
 
     # -- connection loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        assert self._http is not None
         attempt = 0
         first_try = time.monotonic()
-        while not self._stopping:
-            reason = "closed by the server"
-            try:
-                # aiohttp's own connect limits are minutes long: the whole connect (TCP, TLS, upgrade)
-                # gets connect_timeout; ClientWSTimeout bounds only the close handshake.
-                async with asyncio.timeout(self.options.connect_timeout):
-                    self._ws = await self._http.ws_connect(
-                        self.url,
-                        heartbeat=self.options.heartbeat,
-                        timeout=aiohttp.ClientWSTimeout(ws_close=self.options.connect_timeout),
-                        max_msg_size=1 << 20,
-                        ssl=self.options.ssl if self.options.ssl is not None else True,
-                    )
-            except TimeoutError:
-                reason = f"cannot connect: no answer within {self.options.connect_timeout:g} s"
-            except (aiohttp.ClientError, OSError) as exc:
-                reason = f"cannot connect: {exc}"
-            else:
-                self._ever_connected = True
-                self.connected = True
-                opened = time.monotonic()
-                try:
-                    await self._session()
-                except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
-                    reason = f"socket failed: {exc}"  # a send on a socket that had just died
-                finally:
-                    self.connected = False
-                    self._cancel_resume_timer()
-                if self._ws.exception() is not None:
-                    reason = f"socket error: {self._ws.exception()}"
-                self._ws = None
-                # The back-off starts over only after a socket that held: a server that accepts and
-                # drops at once must not be hammered at the shortest delay.
-                if time.monotonic() - opened > STABLE_SOCKET_SECONDS:
-                    attempt = 0
-            if self._stopping:
+        while self.state is not ClientState.STOPPED:
+            reason, held = await self._connect_and_serve()
+            # The back-off starts over only after a socket that held: a server that accepts and
+            # drops at once must not be hammered at the shortest delay.
+            if held > STABLE_SOCKET_SECONDS:
+                attempt = 0
+            if self.state is ClientState.STOPPED:
                 return
+            reason = reason or "closed by the server"
             if not self._ever_connected and time.monotonic() - first_try > self.options.give_up_after:
                 self.listener.on_fatal(f"signaling server {self.url} unreachable: {reason}")
                 return
             attempt += 1
-            delay = min(self.options.backoff_max, self.options.backoff_initial * 2 ** (attempt - 1))
-            delay *= random.uniform(0.8, 1.2)  # jitter: many agents must not reconnect in lockstep
+            delay = self._backoff.delay(attempt)
             self.listener.on_disconnected(attempt, round(delay, 3), reason)
             await asyncio.sleep(delay)
 
-    async def _session(self) -> None:
+    async def _connect_and_serve(self) -> tuple[str | None, float]:
+        """One socket: connects and serves it until it closes. Returns why it ended (None: the server
+        closed it) and how many seconds it was open."""
+        assert self._http is not None
+        try:
+            # aiohttp's own connect limits are minutes long: the whole connect (TCP, TLS, upgrade)
+            # gets connect_timeout; ClientWSTimeout bounds only the close handshake.
+            async with asyncio.timeout(self.options.connect_timeout):
+                self._ws = await self._http.ws_connect(
+                    self.url,
+                    heartbeat=self.options.heartbeat,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=self.options.connect_timeout),
+                    max_msg_size=1 << 20,
+                    ssl=self.options.ssl if self.options.ssl is not None else True,
+                )
+        except TimeoutError:
+            return f"cannot connect: no answer within {self.options.connect_timeout:g} s", 0.0
+        except (aiohttp.ClientError, OSError) as exc:
+            return f"cannot connect: {exc}", 0.0
+        self._ever_connected = True
+        opened = time.monotonic()
+        reason = None
+        try:
+            await self._serve_socket()
+        except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+            reason = f"socket failed: {exc}"  # a send on a socket that had just died
+        finally:
+            self._move(ClientEvent.CLOSED)
+            self._cancel_resume_timer()
+        if self._ws.exception() is not None:
+            reason = f"socket error: {self._ws.exception()}"
+        self._ws = None
+        return reason, time.monotonic() - opened
+
+    async def _serve_socket(self) -> None:
         assert self._ws is not None
         info = self.info
         if info is not None and info.resume_token:
-            self._resuming = True
+            self._move(ClientEvent.OPENED_WITH_TOKEN)
             await self._ws.send_str(
-                json.dumps(message(MsgType.RESUME, code=info.code, resumeToken=info.resume_token))
+                encode(message(MsgType.RESUME, code=info.code, resumeToken=info.resume_token))
             )
             self._resume_timer = asyncio.get_running_loop().call_later(
                 self.options.resume_timeout, self._resume_timed_out
@@ -223,6 +255,7 @@ class SignalingClient:
         else:
             if info is not None:
                 self._fall_back("the server gave no resume token")
+            self._move(ClientEvent.OPENED)
             await self._create()
         async for frame in self._ws:
             if frame.type is not aiohttp.WSMsgType.TEXT:
@@ -254,8 +287,7 @@ class SignalingClient:
 
     def _resume_timed_out(self) -> None:
         self._resume_timer = None
-        if self._resuming and self._ws is not None and not self._ws.closed:
-            self._resuming = False
+        if self._ws is not None and not self._ws.closed and self._move(ClientEvent.RESUME_TIMED_OUT):
             self._fall_back("the server did not resume the session")
             task = asyncio.get_running_loop().create_task(self._create())
             self._side_tasks.add(task)
@@ -270,10 +302,9 @@ class SignalingClient:
     async def _create(self) -> None:
         """Asks the server for a new session (`cam-create`) on the current socket."""
         assert self._ws is not None
-        await self._ws.send_str(json.dumps(message(MsgType.CREATE)))
+        await self._ws.send_str(encode(message(MsgType.CREATE)))
 
     def _cancel_resume_timer(self) -> None:
-        self._resuming = False
         if self._resume_timer is not None:
             self._resume_timer.cancel()
             self._resume_timer = None
@@ -286,7 +317,7 @@ class SignalingClient:
             if msg.get("code") in (None, code):
                 # Sent before it leaves the queue: if the socket dies under this send, the message is
                 # still queued for the next socket.
-                await self._ws.send_str(json.dumps(msg))
+                await self._ws.send_str(encode(msg))
             if self._pending and self._pending[0] is msg:
                 self._pending.popleft()
 
@@ -298,45 +329,67 @@ class SignalingClient:
         if type_ not in KNOWN_TYPES:
             log.debug("ignoring unrelated push %r", type_)
             return
-        if type_ == MsgType.CODE:
-            self._on_code(msg)
-            await self._flush()
-        elif type_ == MsgType.RESUMED and self._resuming and self.info is not None:
-            self._cancel_resume_timer()
-            self.listener.on_resumed(self.info)
-            await self._flush()
-        elif type_ == MsgType.ERROR and self._resuming:
-            # INVALID_TOKEN, INVALID_CODE, EXPIRED, UNKNOWN_TYPE (a server without resume): start over.
-            self._cancel_resume_timer()
-            refusal = f"{msg.get('code')} {msg.get('message', '')}".strip()
-            self._fall_back(f"the server refused to resume: {refusal}")
-            await self._create()
+        handler = self._HANDLERS.get((self.state, type_))
+        if type_ == MsgType.CODE:  # in any state: the server has (re)opened our session
+            await self._on_code(msg)
+        elif handler is not None:
+            await handler(self, msg)
         elif type_ == MsgType.ERROR and msg.get("ref") == MsgType.CREATE:
             # cam-create itself failed (rate limit, server trouble): tell the agent, close, retry later.
             self.listener.on_message(msg)
             if self._ws is not None:
                 await self._ws.close()
-        elif type_ == MsgType.ERROR and msg.get("code") == ErrorName.EXPIRED and self.info is not None:
+        elif (
+            type_ == MsgType.ERROR
+            and msg.get("code") == ErrorName.EXPIRED
+            and self.state is ClientState.READY
+        ):
             # Our server ends a session (code expired, or the phone did not come back) with EXPIRED.
             self.listener.on_message(msg)
+            self._move(ClientEvent.SESSION_ENDED)
             self._fall_back(f"the server ended the session: {msg.get('message', 'expired')}")
             await self._create()
         else:
             self.listener.on_message(msg)
 
-    def _on_code(self, msg: dict[str, Any]) -> None:
+    async def _on_code(self, msg: dict[str, Any]) -> None:
         code = msg.get("code")
         if not isinstance(code, str) or not code:
             log.warning("cam-code without a code: %r", msg)
             return
+        self._move(ClientEvent.CODE)
+        self._cancel_resume_timer()
         expires = msg.get("expiresAt")
         token = msg.get("resumeToken")
         url = msg.get("phoneUrl")
-        self.info = SessionInfo(
+        self.info = PairingInfo(
             code=code,
             expires_at=expires / 1000.0 if isinstance(expires, int | float) else None,
             resume_token=token if isinstance(token, str) else None,
             phone_url=url if isinstance(url, str) and url else phone_url_for(self.url, code),
+            extended=isinstance(token, str),
         )
         reason, self._renew_reason = self._renew_reason, None
         self.listener.on_code(self.info, renewed=reason is not None, reason=reason)
+        await self._flush()
+
+    async def _on_resumed(self, msg: dict[str, Any]) -> None:
+        assert self.info is not None  # RESUMING holds a session
+        self._cancel_resume_timer()
+        self._move(ClientEvent.RESUMED)
+        self.listener.on_resumed(self.info)
+        await self._flush()
+
+    async def _on_resume_refused(self, msg: dict[str, Any]) -> None:
+        # INVALID_TOKEN, INVALID_CODE, EXPIRED, UNKNOWN_TYPE (a server without resume): start over.
+        self._cancel_resume_timer()
+        self._move(ClientEvent.RESUME_REFUSED)
+        refusal = f"{msg.get('code')} {msg.get('message', '')}".strip()
+        self._fall_back(f"the server refused to resume: {refusal}")
+        await self._create()
+
+    # The messages whose meaning depends on the state (the rest go to the listener).
+    _HANDLERS: ClassVar[dict[tuple[ClientState, str], Callable[..., Awaitable[None]]]] = {
+        (ClientState.RESUMING, MsgType.RESUMED): _on_resumed,
+        (ClientState.RESUMING, MsgType.ERROR): _on_resume_refused,
+    }
