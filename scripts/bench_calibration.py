@@ -159,7 +159,7 @@ def bench_real(photos: list[realboards.RealPhoto], verbose: bool) -> None:
     for kind, (ok, n) in sorted(per_kind.items()):
         print(f"  {kind}: {ok}/{n}")
     print(f"in-scope detection: {found / max(total, 1) * 100:.1f}% ({found}/{total})")
-    print(f"orientation read from the numbers: {read}, guessed (20 closest to up): {found - read}")
+    print(f"orientation read from the numbers: {read}, guessed (the 20 near up): {found - read}")
     e = np.array(errors) if errors else np.array([np.nan])
     print(
         f"labelled error mm (n={len(errors)}): median {np.median(e):.2f}, p95 {np.percentile(e, 95):.2f}, "

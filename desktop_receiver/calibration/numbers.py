@@ -39,6 +39,8 @@ MIN_INK_SAMPLES = 5  # fewer bright samples in a slot give no reliable axes
 CERTAIN_MARGIN = 1.2
 MIN_READ_CERTAINTY = 0.3
 MAX_GUESS_CERTAINTY = 0.25  # under MIN_READ_CERTAINTY: a guess is never taken for a reading
+MAX_UP_DEVIATION = 60.0  # degrees: a guess keeps the 20 within a hand-held phone's roll of up
+UP_PRIOR_DEG = 300.0  # degrees from up that cost 1.0 of score: within that, closeness to up breaks ties
 
 
 def number_ink(
@@ -178,9 +180,9 @@ def choose_twenty(image: np.ndarray, h: np.ndarray, lens: Lens | None = None) ->
 
     ``h`` (board -> ideal image) must be right modulo 36 degrees (red segments at even indices); ``lens``
     is the image's distortion. Each candidate is scored by how much ink its slots hold against the board's
-    numbers (any roll) plus, weakly, how upright its numbers stand (boards with upright numbers); when
-    that leaves no clear winner, the candidate closest to image-up is taken as a guess with a certainty
-    of at most MAX_GUESS_CERTAINTY.
+    numbers (any roll) plus how upright its numbers stand and their widths (boards with upright numbers);
+    when that leaves no clear winner, the best-reading candidate with the 20 near image-up is taken as a
+    guess with a certainty of at most MAX_GUESS_CERTAINTY.
     """
     ink, pts, visible = number_ink(image, h, lens)
     score = (
@@ -193,5 +195,9 @@ def choose_twenty(image: np.ndarray, h: np.ndarray, lens: Lens | None = None) ->
     certainty = float(np.clip(margin / CERTAIN_MARGIN, 0.0, 1.0))
     if certainty >= MIN_READ_CERTAINTY:
         return Orientation(h @ rotation(board.COLOUR_PERIOD_DEG * int(order[0])), certainty, False)
-    up = int(np.argmin(_deviation_from_up(h)))
-    return Orientation(h @ rotation(board.COLOUR_PERIOD_DEG * up), min(certainty, MAX_GUESS_CERTAINTY), True)
+    # The guess: the 20 within MAX_UP_DEVIATION of up, and among such candidates the better reading (a
+    # roll near 18 degrees puts two candidates about as close to up).
+    dev = _deviation_from_up(h)
+    guess = int(np.argmax(np.where(dev <= MAX_UP_DEVIATION, score - dev / UP_PRIOR_DEG, -np.inf)))
+    certainty = min(certainty, MAX_GUESS_CERTAINTY)
+    return Orientation(h @ rotation(board.COLOUR_PERIOD_DEG * guess), certainty, True)
