@@ -9,30 +9,14 @@ import contextlib
 import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
+from signaling.client import Connection
 from signaling.protocol import Role
 from signaling.store import Pushed, SessionStore
 
-if TYPE_CHECKING:
-    from signaling.service import Client
-
-
-class Connection(Protocol):
-    """What the hub needs of a client socket."""
-
-    id: str
-    lock: asyncio.Lock
-    client: Client
-
-    @property
-    def closed(self) -> bool: ...
-
-    async def send(self, message: dict[str, Any]) -> None:
-        """Sends one message; raises ConnectionError if the socket cannot take it."""
-        ...
-
-    async def close(self, code: int, reason: str) -> None: ...
+# What the service does about a connection whose session the store lost (see Hub.report_lost).
+LostHandler = Callable[[Connection, str], Awaitable[None]]
 
 
 class Hub:
@@ -45,6 +29,7 @@ class Hub:
         self._ids = itertools.count(1)
         # One event per waiting REST long-poll, by role.
         self._waiters: dict[tuple[str, Role], set[asyncio.Event]] = defaultdict(set)
+        self._on_lost: LostHandler | None = None
 
     def new_conn_id(self) -> str:
         """A connection id that names this instance (so other instances know where it lives)."""
@@ -52,6 +37,16 @@ class Hub:
 
     async def start(self) -> None:
         """Starts background work (none for one instance)."""
+
+    def on_session_lost(self, handler: LostHandler) -> None:
+        """Who decides what a connection whose session vanished from the store gets (the service)."""
+        self._on_lost = handler
+
+    async def report_lost(self, conn: Connection, code: str) -> None:
+        """A connection's session vanished from the store without ending (a Redis that restarted
+        empty); the hub only finds it, the handler decides."""
+        if self._on_lost is not None:
+            await self._on_lost(conn, code)
 
     def register(self, conn: Connection) -> None:
         self._connections[conn.id] = conn
@@ -119,11 +114,11 @@ class Hub:
         return pushed
 
     async def deliver_if_live(
-        self, code: str, role: Role, message: dict[str, Any], limit: int, *, peer_present: bool
+        self, code: str, role: Role, message: dict[str, Any], limit: int, *, now: float, peer_present: bool
     ) -> Pushed | None:
-        """A fast path for a relay: delivers in one step if the session is plainly live (and, with
-        peer_present, the role's socket plainly open); None if it cannot tell, and then the caller
-        reads the session and decides. A store in this process is fast to read anyway: here it
+        """A fast path for a relay: delivers in one step if the session is plainly live at `now` (and,
+        with peer_present, the role's socket plainly open); None if it cannot tell, and then the
+        caller reads the session and decides. A store in this process is fast to read anyway: here it
         always declines."""
         return None
 

@@ -6,7 +6,6 @@ bounds pairing, not a running stream)."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from signaling.logs import log_event
 from signaling.protocol import Role
@@ -14,7 +13,7 @@ from signaling.service import SignalingService
 
 
 class Sweeper:
-    """Sweeps a service's sessions every sweep_interval seconds."""
+    """Sweeps a service's sessions every sweep_interval seconds, on the service's clock."""
 
     def __init__(self, service: SignalingService) -> None:
         self.service = service
@@ -25,7 +24,7 @@ class Sweeper:
         """One sweep over every session (skipped if another instance holds this round's lock)."""
         if not await self.store.try_lock("sweep", self.config.sweep_interval * 0.8):
             return
-        now = time.time()
+        now = self.service.clock()
         live = 0
         # Every session and every connection in a few round trips, not a few per session.
         sessions = [s for s in await self.store.get_many(await self.store.codes()) if s is not None]
@@ -45,10 +44,10 @@ class Sweeper:
             elif session.phone.joined and present:
                 # Extended once half the TTL is used, not on every sweep: a write per session per
                 # sweep is what a shared store feels most.
-                if session.expires_at - now * 1000 < self.config.code_ttl * 500:
+                if session.expires_at - now < self.config.code_ttl / 2:
                     await self.store.update(session.code, lambda s: s.extend(now, self.config.code_ttl))
                 live += 1
-            elif now * 1000 > session.expires_at:
+            elif session.expired(now):
                 await self.service.end_session(session, "the code expired")
             else:
                 live += 1

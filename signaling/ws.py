@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from signaling.client import Client
 from signaling.config import ServerConfig
 from signaling.hub import Hub
 from signaling.logs import log_event
@@ -16,7 +17,7 @@ from signaling.metrics import Metrics
 from signaling.origin import origin_allowed
 from signaling.protocol import ErrorName, MsgType, ProtocolError, encode, error, parse_text, validate
 from signaling.ratelimit import TokenBucket
-from signaling.service import Client, SignalingService
+from signaling.service import SignalingService
 from signaling.store import StoreUnavailable
 
 # aiohttp closes the socket (1009) above this; below it, our own limit answers with TOO_LARGE and the

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from signaling.protocol import Role
-from signaling.session import Session
+from signaling.session import PairingSession
 
 T = TypeVar("T")
 
@@ -34,19 +34,19 @@ class SessionStore(Protocol):
     """Sessions, per-role message queues with sequence numbers, tombstones of ended codes, and counters.
     `update` is atomic: no other update of the same session runs between its read and its write."""
 
-    async def create(self, session: Session) -> bool:
+    async def create(self, session: PairingSession) -> bool:
         """Stores a new session; False if the code is taken."""
         ...
 
-    async def get(self, code: str) -> Session | None:
+    async def get(self, code: str) -> PairingSession | None:
         """The session of a code, or None."""
         ...
 
-    async def get_many(self, codes: list[str]) -> list[Session | None]:
+    async def get_many(self, codes: list[str]) -> list[PairingSession | None]:
         """The sessions of several codes, in order (one round trip on Redis)."""
         ...
 
-    async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
+    async def update(self, code: str, fn: Callable[[PairingSession], T]) -> T | None:
         """Applies fn to the session and stores the result; None (fn not called) if there is none.
         An exception raised by fn leaves the session unchanged."""
         ...
