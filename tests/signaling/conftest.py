@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 import redis
 
+from signaling.client import Client
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
 from tests.procs import RedisProcess
@@ -31,6 +32,26 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class RecordingConnection:
+    """A connection as the hub sees one, that keeps what it is sent (for tests of the service, the
+    hub and the sweeper without sockets)."""
+
+    def __init__(self, conn_id: str, client: Client) -> None:
+        self.id = conn_id
+        self.client = client
+        self.lock = asyncio.Lock()
+        self.sent: list[dict[str, Any]] = []
+        self.closed = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.closed:
+            raise ConnectionError("closed")
+        self.sent.append(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = True
 
 
 class WsPeer:
