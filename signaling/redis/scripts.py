@@ -67,6 +67,18 @@ DELIVER_IF_LIVE = _UNLESS_LIVE_DECLINE + _PUSH + _DOORBELL + _RETURN_PUSHED
 DECLINED = -2
 QUEUE_FULL = -1
 
+# Numbers a message sent straight to a connection (ARGV[3]) instead of the queue: only if the queue is
+# empty and the session (KEYS[3]) binds the role (ARGV[2]) to that connection; else -1. ARGV[1] is the
+# keys' expiry.
+PASS_THROUGH = """
+if redis.call('LLEN', KEYS[1]) > 0 then return -1 end
+local raw = redis.call('GET', KEYS[3])
+if not raw or cjson.decode(raw)[ARGV[2]]['conn_id'] ~= ARGV[3] then return -1 end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return seq
+"""
+
 # Atomic pop of a whole queue (KEYS[1]).
 POP_ALL = """
 local items = redis.call('LRANGE', KEYS[1], 0, -1)

@@ -71,6 +71,7 @@ class RedisStore:
         self.key_ttl = max(1, int(key_ttl))
         self._push = self.redis.register_script(scripts.PUSH)
         self._pop_all = self.redis.register_script(scripts.POP_ALL)
+        self._pass_through = self.redis.register_script(scripts.PASS_THROUGH)
 
     def key(self, *parts: str) -> str:
         """A key in this deployment's namespace."""
@@ -170,6 +171,12 @@ class RedisStore:
             raws = await self.redis.mget([self._session_key(code) for code in batch])
             sessions += [PairingSession.from_dict(orjson.loads(raw)) if raw else None for raw in raws]
         return sessions
+
+    @unavailable
+    async def pass_through(self, code: str, role: Role, conn_id: str) -> Pushed | None:
+        args = [self.key_ttl, str(role), conn_id]
+        seq = int(await self._pass_through(keys=self.queue_keys(code, role), args=args))
+        return None if seq < 0 else Pushed(seq, conn_id)
 
     @unavailable
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:

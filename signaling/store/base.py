@@ -67,6 +67,11 @@ class SessionStore(Protocol):
         """Appends a message to a role's queue; QueueFull past limit."""
         ...
 
+    async def pass_through(self, code: str, role: Role, conn_id: str) -> Pushed | None:
+        """Numbers a message that goes straight to conn_id instead of the role's queue, if the queue
+        is empty and conn_id holds the role (atomically); else None, and nothing changes."""
+        ...
+
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
         """Removes and returns a role's queued messages, in order."""
         ...

@@ -78,6 +78,14 @@ class MemoryStore:
         session = self._sessions.get(code)
         return Pushed(seq, session.slot(role).conn_id if session else None)
 
+    async def pass_through(self, code: str, role: Role, conn_id: str) -> Pushed | None:
+        session = self._sessions.get(code)
+        if session is None or session.slot(role).conn_id != conn_id or self._queues.get((code, role)):
+            return None
+        seq = self._seq.get((code, role), 0) + 1
+        self._seq[(code, role)] = seq
+        return Pushed(seq, conn_id)
+
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
         queue = self._queues.get((code, role))
         if not queue:

@@ -94,3 +94,14 @@ async def test_presence_refresh_repairs_the_set_and_keeps_it_expiring(hub: Redis
     # An instance that stops refreshing disappears with its set.
     await redis_client.delete(here.key("here"))
     assert await there.live_among(["here-1", "here-3"]) == set()
+
+
+async def test_pass_through_numbers_only_for_the_bound_connection_with_an_empty_queue(hub: RedisHub) -> None:
+    store = hub.redis_store
+    code = await paired_session(store, "here-2")
+    assert (await store.pass_through(code, Role.PHONE, "here-2")).seq == 1
+    assert await store.pass_through(code, Role.PHONE, "here-9") is None  # not the bound socket
+    assert (await store.push(code, Role.PHONE, {"n": 1}, LIMIT)).seq == 2
+    assert await store.pass_through(code, Role.PHONE, "here-2") is None  # something waits
+    assert await store.pop_all(code, Role.PHONE) == [{"n": 1}]
+    assert (await store.pass_through(code, Role.PHONE, "here-2")).seq == 3
