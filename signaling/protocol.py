@@ -226,6 +226,11 @@ def encode(msg: dict[str, Any]) -> str:
     return orjson.dumps(msg).decode()
 
 
+def encode_bytes(msg: dict[str, Any]) -> bytes:
+    """One message as the UTF-8 JSON of a WebSocket text frame (for writers that take bytes)."""
+    return orjson.dumps(msg)
+
+
 def message(type_: MsgType, **fields: Any) -> dict[str, Any]:
     """Builds a wire message; fields whose value is None are left out."""
     out: dict[str, Any] = {"type": str(type_)}
