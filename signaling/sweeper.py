@@ -5,11 +5,10 @@ bounds pairing, not a running stream)."""
 
 from __future__ import annotations
 
-import asyncio
-
 from signaling.logs import log_event
 from signaling.protocol import Role
 from signaling.service import SignalingService
+from signaling.tasks import every
 
 
 class Sweeper:
@@ -54,10 +53,11 @@ class Sweeper:
         self.service.metrics.sessions.set(live)
 
     async def run(self) -> None:
-        """Sweeps forever (cancelled at shutdown)."""
-        while True:
-            await asyncio.sleep(self.config.sweep_interval)
-            try:
-                await self.sweep()
-            except Exception as exc:  # a failed sweep must not stop the next one
-                log_event("sweep-failed", 40, error=repr(exc))
+        """Sweeps every sweep_interval until cancelled (at shutdown)."""
+        await every(self.config.sweep_interval, self._sweep_logging_failures)
+
+    async def _sweep_logging_failures(self) -> None:
+        try:
+            await self.sweep()
+        except Exception as exc:  # a failed sweep must not stop the next one
+            log_event("sweep-failed", 40, error=repr(exc))

@@ -25,7 +25,7 @@ from signaling.redis import scripts
 from signaling.redis.presence import Presence, owner_of
 from signaling.redis.store import RedisStore, unavailable
 from signaling.store.base import Pushed, StoreUnavailable
-from signaling.tasks import cancel_and_wait
+from signaling.tasks import cancel_and_wait, every
 
 # Connections per check script call: bounds how long one call holds Redis.
 CHECK_BATCH = 200
@@ -188,26 +188,25 @@ class RedisHub(Hub):
                     await pubsub.aclose()
 
     async def _refresh_presence(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.presence_refresh)
-            await self.presence.refresh(self._connections.keys())
+        await every(self.config.presence_refresh, lambda: self.presence.refresh(self._connections.keys()))
 
     async def _check_local(self) -> None:
+        await every(self.config.sweep_interval, self._check_connections)
+
+    async def _check_connections(self) -> None:
         """Flushes what a lost doorbell left waiting, and reports connections whose session the store
         lost (the service tells their clients, never silently)."""
-        while True:
-            await asyncio.sleep(self.config.sweep_interval)
-            # Read each binding once: a socket's own handler may change it while we await.
-            bound = [
-                (conn, conn.client.code, conn.client.role)
-                for conn in list(self._connections.values())
-                if conn.client.code is not None and conn.client.role is not None
-            ]
-            for start in range(0, len(bound), CHECK_BATCH):
-                try:
-                    await self._check_batch(bound[start : start + CHECK_BATCH])
-                except StoreUnavailable:
-                    break
+        # Read each binding once: a socket's own handler may change it while we await.
+        bound = [
+            (conn, conn.client.code, conn.client.role)
+            for conn in list(self._connections.values())
+            if conn.client.code is not None and conn.client.role is not None
+        ]
+        for start in range(0, len(bound), CHECK_BATCH):
+            try:
+                await self._check_batch(bound[start : start + CHECK_BATCH])
+            except StoreUnavailable:
+                break
 
     @unavailable
     async def _check_batch(self, bound: list[tuple[Connection, str, Role]]) -> None:
