@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark of the signaling server on loopback: N concurrent pairs each relay a realistic handshake
 (offer ~6 KB, answer ~4 KB, 10 ICE candidates each way) and then a stream of cam-data messages.
-Prints relayed messages/s, p50/p99 relay latency and server RSS over time, for the WebSocket path and
-for the REST path. With --redis URL --instances N, N server processes share one Redis and each pair's
-phone uses another instance than its desktop.
+Prints relayed messages/s, p50/p99 relay latency, server CPU-seconds per 1,000 relayed messages and
+server RSS over time, for the WebSocket path and for the REST path. With --redis URL --instances N, N
+server processes share one Redis and each pair's phone uses another instance than its desktop.
 
 Everything stays on 127.0.0.1; every loop is bounded in count and time."""
 
@@ -32,6 +32,7 @@ from signaling.gc_tuning import tune_gc
 
 OFFER_SDP = "v=0\r\n" + "a=x-bench:" + "o" * 6000 + "\r\n"
 ANSWER_SDP = "v=0\r\n" + "a=x-bench:" + "a" * 4000 + "\r\n"
+HANDSHAKE_RELAYS = 22
 CANDIDATE = "candidate:{i} 1 udp 2122260223 127.0.0.1 {port} typ host generation 0 ufrag abcd"
 
 
@@ -148,6 +149,11 @@ async def writer(ws: aiohttp.ClientWebSocketResponse, code: str, rate: float, st
     return sent
 
 
+def per_thousand(cpu: float, messages: int) -> float:
+    """CPU-seconds per 1,000 messages."""
+    return cpu * 1000 / max(messages, 1)
+
+
 def cpu_seconds(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
@@ -166,6 +172,7 @@ async def bench_ws(
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         t0 = time.monotonic()
+        cpu_before_pairing = cpu_seconds([p.pid for p in procs])
         sockets = []
         for i in range(pairs):
             desktop = await http.ws_connect(urls[i % len(urls)], heartbeat=None)
@@ -215,6 +222,13 @@ async def bench_ws(
         print(
             f"[ws] CPU: server {(cpu1[0] - cpu0[0]) / wall:.0%} of a core, "
             f"load generator {(cpu1[1] - cpu0[1]) / wall:.0%}"
+        )
+        # The handshake relays 22 messages per pair (an offer, an answer, 10 candidates each way).
+        with_pairing = tally.received + pairs * HANDSHAKE_RELAYS
+        print(
+            f"[ws] server CPU per 1,000 relayed messages: "
+            f"{per_thousand(cpu1[0] - cpu0[0], tally.received):.4f} s (stream), "
+            f"{per_thousand(cpu1[0] - cpu_before_pairing, with_pairing):.4f} s (pairing included)"
         )
         for desktop, phone in sockets:
             await desktop.close()
@@ -270,10 +284,14 @@ async def bench_rest(
             tasks.append(asyncio.create_task(writer(desktop, code, rate, stop)))
             tasks.append(asyncio.create_task(rest_poller(base, code)))
         started = time.monotonic()
+        cpu0 = cpu_seconds([p.pid for p in procs])
         results = await asyncio.gather(*tasks)
         elapsed = time.monotonic() - started - 2
+        cpu1 = cpu_seconds([p.pid for p in procs])
         sent = sum(r for r in results if isinstance(r, int))
         report("rest", tally, sent, elapsed, rss_start, rss_mb(procs), [])
+        cpu_per_thousand = per_thousand(cpu1 - cpu0, tally.received)
+        print(f"[rest] server CPU per 1,000 relayed messages: {cpu_per_thousand:.4f} s")
         for desktop, _, _ in sessions:
             await desktop.close()
 

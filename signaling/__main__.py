@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
         ssl_context=ssl_context,
         access_log=None,
         print=None,
-        shutdown_timeout=5.0,
+        shutdown_timeout=config.shutdown_timeout,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -14,11 +15,10 @@ from signaling.hub import Hub
 from signaling.logs import log_event
 from signaling.metrics import Metrics
 from signaling.protocol import PHONE_PAGE_PATH, WS_PATH
-from signaling.redis_hub import RedisHub
+from signaling.redis import RedisHub, RedisStore
 from signaling.rest import RestHandlers
-from signaling.service import SignalingService
+from signaling.service import Clock, SignalingService
 from signaling.store import MemoryStore, SessionStore, StoreUnavailable
-from signaling.store.redis import RedisStore
 from signaling.sweeper import Sweeper
 from signaling.tasks import cancel_and_wait
 from signaling.ws import WebSocketHandler
@@ -47,17 +47,23 @@ def _backend(config: ServerConfig) -> tuple[SessionStore, Hub]:
     """The in-process store and hub, or the Redis ones when several instances share sessions."""
     instance_id = new_instance_id()
     if config.redis_url:
-        redis_store = RedisStore(config.redis_url)
-        return redis_store, RedisHub(instance_id, redis_store, local_check_interval=config.sweep_interval)
+        redis_store = RedisStore(
+            config.redis_url,
+            timeout=config.redis_timeout,
+            pool_wait=config.redis_pool_wait,
+            key_ttl=config.redis_key_ttl,
+        )
+        return redis_store, RedisHub(instance_id, redis_store, config)
     store = MemoryStore()
     return store, Hub(instance_id, store)
 
 
-def create_app(config: ServerConfig) -> web.Application:
-    """The signaling server as an aiohttp application."""
+def create_app(config: ServerConfig, clock: Clock = time.time) -> web.Application:
+    """The signaling server as an aiohttp application; `clock` (epoch seconds) is what its sessions
+    expire on."""
     metrics = Metrics()
     store, hub = _backend(config)
-    service = SignalingService(config, store, hub, metrics)
+    service = SignalingService(config, store, hub, metrics, clock)
     app = web.Application(middlewares=[json_errors], client_max_size=config.max_message_bytes * 4)
     app[SERVICE_KEY] = service
 

@@ -36,6 +36,24 @@ class ServerConfig:
     queue_limit: int = _opt(1000, "messages kept for a role that is away")
     long_poll_max: float = _opt(30.0, "longest REST long-poll (?wait=) in seconds")
     sweep_interval: float = _opt(5.0, "seconds between sweeps of expired sessions")
+    tombstone_ttl: float = _opt(600.0, "seconds an ended code answers EXPIRED rather than INVALID_CODE")
+    rest_presence_slack: float = _opt(
+        10.0, "seconds a REST client counts as present past its last poll, beyond the longest long-poll"
+    )
+    presence_ttl: float = _opt(
+        15.0,
+        "Redis: seconds an instance's set of open sockets outlives its last refresh (a dead "
+        "instance's sockets count as gone after this)",
+    )
+    presence_refresh: float = _opt(5.0, "Redis: seconds between refreshes of the instance's open sockets")
+    remote_live_cache: float = _opt(
+        2.0, "Redis: seconds a socket of another instance, once seen open, is trusted without asking again"
+    )
+    resubscribe_delay: float = _opt(0.5, "Redis: seconds before subscribing again after a lost subscription")
+    redis_timeout: float = _opt(2.0, "Redis: seconds to connect or to wait for a reply")
+    redis_pool_wait: float = _opt(5.0, "Redis: seconds a request waits for a free pooled connection")
+    redis_key_ttl: float = _opt(3600.0, "Redis: expiry of every key, a safety net for what a crash leaves")
+    shutdown_timeout: float = _opt(5.0, "seconds open requests get to finish at shutdown")
     allowed_origins: tuple[str, ...] = _opt((), "browser Origin allowed to connect (repeatable; none: all)")
     public_url: str | None = _opt(None, "base URL phones use to reach this server (for phoneUrl)")
     redis_url: str | None = _opt(None, "redis://… to share sessions between instances")

@@ -1,6 +1,8 @@
-"""The connections of this instance, by id, and delivery to them. A message for a role is always put
-in the role's queue first; delivering means flushing that queue to the role's live connection, so a
-message reaches the peer or waits for it, and a resumed socket gets the waiting ones in order."""
+"""The connections of this instance, by id, and delivery to them. A message for a role is put in the
+role's queue; delivering means flushing that queue to the role's live connection, so a message reaches
+the peer or waits for it, and a resumed socket gets the waiting ones in order. The relay's direct
+path skips the queue only when that changes nothing: the role's connection is open here, nothing is
+being sent to it, and its queue is empty (see `_send_direct`)."""
 
 from __future__ import annotations
 
@@ -9,30 +11,14 @@ import contextlib
 import itertools
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
+from signaling.client import Connection
 from signaling.protocol import Role
 from signaling.store import Pushed, SessionStore
 
-if TYPE_CHECKING:
-    from signaling.service import Client
-
-
-class Connection(Protocol):
-    """What the hub needs of a client socket."""
-
-    id: str
-    lock: asyncio.Lock
-    client: Client
-
-    @property
-    def closed(self) -> bool: ...
-
-    async def send(self, message: dict[str, Any]) -> None:
-        """Sends one message; raises ConnectionError if the socket cannot take it."""
-        ...
-
-    async def close(self, code: int, reason: str) -> None: ...
+# What the service does about a connection whose session the store lost (see Hub.report_lost).
+LostHandler = Callable[[Connection, str], Awaitable[None]]
 
 
 class Hub:
@@ -45,6 +31,7 @@ class Hub:
         self._ids = itertools.count(1)
         # One event per waiting REST long-poll, by role.
         self._waiters: dict[tuple[str, Role], set[asyncio.Event]] = defaultdict(set)
+        self._on_lost: LostHandler | None = None
 
     def new_conn_id(self) -> str:
         """A connection id that names this instance (so other instances know where it lives)."""
@@ -52,6 +39,16 @@ class Hub:
 
     async def start(self) -> None:
         """Starts background work (none for one instance)."""
+
+    def on_session_lost(self, handler: LostHandler) -> None:
+        """Who decides what a connection whose session vanished from the store gets (the service)."""
+        self._on_lost = handler
+
+    async def report_lost(self, conn: Connection, code: str) -> None:
+        """A connection's session vanished from the store without ending (a Redis that restarted
+        empty); the hub only finds it, the handler decides."""
+        if self._on_lost is not None:
+            await self._on_lost(conn, code)
 
     def register(self, conn: Connection) -> None:
         self._connections[conn.id] = conn
@@ -119,13 +116,41 @@ class Hub:
         return pushed
 
     async def deliver_if_live(
-        self, code: str, role: Role, message: dict[str, Any], limit: int, *, peer_present: bool
+        self, code: str, role: Role, message: dict[str, Any], limit: int, *, now: float, peer_present: bool
     ) -> Pushed | None:
-        """A fast path for a relay: delivers in one step if the session is plainly live (and, with
+        """A fast path for a relay: delivers if the session is plainly live at `now` (and, with
         peer_present, the role's socket plainly open); None if it cannot tell, and then the caller
-        reads the session and decides. A store in this process is fast to read anyway: here it
-        always declines."""
-        return None
+        reads the session and decides. Straight to the role's socket when nothing waits for it."""
+        session = await self.store.get(code)
+        if session is None or session.expired(now):
+            return None
+        conn_id = session.slot(role).conn_id
+        conn = self._connections.get(conn_id) if conn_id is not None else None
+        if conn is None or conn.closed:
+            return None if peer_present else await self.deliver(code, role, message, limit)
+        if not conn.lock.locked():
+            pushed = await self._send_direct(conn, code, role, message)
+            if pushed is not None:
+                return pushed
+        return await self.deliver(code, role, message, limit)
+
+    async def _send_direct(
+        self, conn: Connection, code: str, role: Role, message: dict[str, Any]
+    ) -> Pushed | None:
+        """Sends a message to the role's connection without queuing it, if that keeps the queue's
+        guarantees: under the connection's lock (no flush runs meanwhile) the store numbers the
+        message only if the queue is empty and the connection still holds the role; otherwise None
+        and the caller queues it. A send that fails puts the message at the front of the queue, as a
+        failed flush does, so a resume gets it: exactly once, in order."""
+        async with conn.lock:
+            pushed = await self.store.pass_through(code, role, conn.id)
+            if pushed is None:
+                return None
+            try:
+                await conn.send(message)
+            except (ConnectionError, RuntimeError):
+                await self.store.requeue(code, role, [message])
+            return pushed
 
     async def notify(self, code: str, role: Role, conn_id: str | None) -> None:
         """Something was queued for a role: wake its long-polls here and flush to its connection."""

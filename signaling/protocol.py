@@ -85,6 +85,8 @@ HTTP_STATUS = {
 RELAYED_TYPES = frozenset({MsgType.OFFER, MsgType.ANSWER, MsgType.ICE, MsgType.CALIBRATION, MsgType.DATA})
 # Messages a client may send to the server.
 CLIENT_TYPES = RELAYED_TYPES | {MsgType.CREATE, MsgType.JOIN, MsgType.RESUME, MsgType.DIAGNOSTIC}
+# The same by wire value: one dict lookup on the relay's hot path instead of a check and an Enum call.
+_CLIENT_TYPE_OF = {t.value: t for t in CLIENT_TYPES}
 
 # Pairing code alphabet of the base protocol: no I, no O.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -195,9 +197,9 @@ def validate(data: dict[str, Any], *, code_required: bool = False) -> Message:
     type_ = data.get("type")
     if not isinstance(type_, str) or not type_:
         raise ProtocolError(ErrorName.BAD_MESSAGE, "missing or non-string 'type'")
-    if type_ not in CLIENT_TYPES:
+    msg_type = _CLIENT_TYPE_OF.get(type_)
+    if msg_type is None:
         raise ProtocolError(ErrorName.UNKNOWN_TYPE, f"unknown message type {type_[:64]!r}", ref=type_[:64])
-    msg_type = MsgType(type_)
     code = data.get("code")
     if code is not None and not isinstance(code, str):
         raise ProtocolError(ErrorName.BAD_MESSAGE, "'code' must be a string", ref=type_)
@@ -222,6 +224,11 @@ def validate(data: dict[str, Any], *, code_required: bool = False) -> Message:
 def encode(msg: dict[str, Any]) -> str:
     """One message as the JSON text of a WebSocket frame."""
     return orjson.dumps(msg).decode()
+
+
+def encode_bytes(msg: dict[str, Any]) -> bytes:
+    """One message as the UTF-8 JSON of a WebSocket text frame (for writers that take bytes)."""
+    return orjson.dumps(msg)
 
 
 def message(type_: MsgType, **fields: Any) -> dict[str, Any]:

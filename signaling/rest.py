@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from signaling.client import Client
 from signaling.config import ServerConfig
 from signaling.logs import log_event
 from signaling.metrics import Metrics
@@ -25,7 +26,7 @@ from signaling.protocol import (
     parse_text,
     validate,
 )
-from signaling.service import Client, SignalingService
+from signaling.service import SignalingService
 from signaling.store import StoreUnavailable
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 from aiohttp import web
 
@@ -10,13 +11,16 @@ from signaling import tls
 from signaling.app import create_app
 from signaling.config import WILDCARD_HOSTS, ServerConfig
 from signaling.protocol import WS_PATH
+from signaling.service import Clock
 
 
 class SignalingServer:
-    """Starts and stops one server instance; `port` is the bound port (config.port 0 picks a free one)."""
+    """Starts and stops one server instance; `port` is the bound port (config.port 0 picks a free one).
+    `clock` (epoch seconds) is what sessions expire on: tests pass their own to move time."""
 
-    def __init__(self, config: ServerConfig | None = None) -> None:
+    def __init__(self, config: ServerConfig | None = None, clock: Clock = time.time) -> None:
         self.config = config or ServerConfig()
+        self.clock = clock
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
         self.cert_files: tls.CertFiles | None = None  # with config.tls: the certificate served
@@ -32,7 +36,11 @@ class SignalingServer:
         sock = socket.create_server((self.config.host, self.config.port), family=family)
         self.port = sock.getsockname()[1]
         self.config = tls.with_public_url(self.config, self.port)
-        self._runner = web.AppRunner(create_app(self.config), access_log=None, shutdown_timeout=5.0)
+        self._runner = web.AppRunner(
+            create_app(self.config, self.clock),
+            access_log=None,
+            shutdown_timeout=self.config.shutdown_timeout,
+        )
         await self._runner.setup()
         await web.SockSite(self._runner, sock, ssl_context=ssl_context).start()
 

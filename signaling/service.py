@@ -3,16 +3,16 @@ The WebSocket and REST handlers only translate to and from these calls; errors a
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
+from signaling.client import Client, Connection
 from signaling.codes import new_code, new_token
 from signaling.config import ServerConfig
 from signaling.hub import Hub
-from signaling.logs import log_event
+from signaling.logs import log_event, logger
 from signaling.metrics import Metrics
 from signaling.protocol import (
     PHONE_PAGE_PATH,
@@ -27,39 +27,36 @@ from signaling.protocol import (
     relayed,
 )
 from signaling.protocol import error as error_message
-from signaling.session import Session, Slot
+from signaling.session import PairingSession, RoleSlot
 from signaling.store import Pushed, QueueFull, SessionStore
 
-# How long an ended code answers EXPIRED rather than INVALID_CODE.
-TOMBSTONE_SECONDS = 600.0
-
-
-@dataclass
-class Client:
-    """One transport-level client: a WebSocket (with a connection id) or a REST caller (without)."""
-
-    address: str
-    conn_id: str | None = None
-    code: str | None = None
-    role: Role | None = None
+# Epoch seconds now: time.time, or a test's own clock.
+Clock = Callable[[], float]
+# The window of ServerConfig.unknown_code_per_minute.
+UNKNOWN_CODE_WINDOW = 60.0
 
 
 class SignalingService:
-    """Sessions and relaying for one server instance (state lives in the store)."""
+    """Sessions and relaying for one server instance (state lives in the store). Every decision
+    about time reads `clock`, so that tests can move time instead of waiting for it."""
 
-    def __init__(self, config: ServerConfig, store: SessionStore, hub: Hub, metrics: Metrics) -> None:
+    def __init__(
+        self, config: ServerConfig, store: SessionStore, hub: Hub, metrics: Metrics, clock: Clock = time.time
+    ) -> None:
         self.config = config
         self.store = store
         self.hub = hub
         self.metrics = metrics
+        self.clock = clock
+        hub.on_session_lost(self.session_lost)
 
     # ---- lookups -------------------------------------------------------------------------------
 
-    async def _session(self, code: str, client: Client) -> Session:
+    async def _live_session(self, code: str, client: Client) -> PairingSession:
         """The live session of a code, or the error a client gets for it."""
         limit_key = f"unknown-code:{client.address}"
         limit = self.config.unknown_code_per_minute
-        if client.code != code and not await self.store.hit(limit_key, limit, 60.0, peek=True):
+        if client.code != code and not await self.store.hit(limit_key, limit, UNKNOWN_CODE_WINDOW, peek=True):
             raise ProtocolError(
                 ErrorName.RATE_LIMITED, "too many unknown codes from this client; wait a minute"
             )
@@ -67,9 +64,9 @@ class SignalingService:
         if session is None:
             if await self.store.ended(code):
                 raise ProtocolError(ErrorName.EXPIRED, f"the session {code} has ended")
-            await self.store.hit(limit_key, limit, 60.0)
+            await self.store.hit(limit_key, limit, UNKNOWN_CODE_WINDOW)
             raise ProtocolError(ErrorName.INVALID_CODE, f"no session has the code {code!r}")
-        if time.time() * 1000 > session.expires_at:
+        if session.expired(self.clock()):
             await self.end_session(session, "the code expired")
             raise ProtocolError(ErrorName.EXPIRED, f"the code {code} expired")
         return session
@@ -78,17 +75,17 @@ class SignalingService:
         base = self.config.public_url
         return f"{base.rstrip('/')}{PHONE_PAGE_PATH}?code={code}" if base else None
 
-    async def _present(self, slot: Slot) -> bool:
+    async def _present(self, slot: RoleSlot) -> bool:
         """Whether a role has a client now: a live socket, or a REST client that polled recently."""
         if slot.conn_id is not None:
             return await self.hub.is_live(slot.conn_id)
         return self._polled_lately(slot)
 
-    def _polled_lately(self, slot: Slot) -> bool:
-        window = self.config.long_poll_max + 10.0
-        return slot.rest_seen is not None and time.time() - slot.rest_seen <= window
+    def _polled_lately(self, slot: RoleSlot) -> bool:
+        window = self.config.long_poll_max + self.config.rest_presence_slack
+        return slot.rest_seen is not None and self.clock() - slot.rest_seen <= window
 
-    def present_among(self, slot: Slot, open_conns: set[str]) -> bool:
+    def present_among(self, slot: RoleSlot, open_conns: set[str]) -> bool:
         """Whether a role has a client now, given which connections are open (the sweep's way)."""
         return slot.conn_id in open_conns if slot.conn_id is not None else self._polled_lately(slot)
 
@@ -98,11 +95,11 @@ class SignalingService:
         """`cam-create`: opens a session with the client as its desktop."""
         if client.code is not None:
             await self.leave(client)
-        now = time.time()
+        now = self.clock()
         token = new_token()
         for _ in range(20):
-            session = Session(
-                code=new_code(self.config.code_length), expires_at=(now + self.config.code_ttl) * 1000
+            session = PairingSession(
+                code=new_code(self.config.code_length), expires_at=now + self.config.code_ttl
             )
             session.desktop.token = token
             self._bind_slot(session, Role.DESKTOP, client)
@@ -115,7 +112,7 @@ class SignalingService:
         reply = message(
             MsgType.CODE,
             code=session.code,
-            expiresAt=int(session.expires_at),
+            expiresAt=session.expires_at_ms,
             resumeToken=token,
             phoneUrl=self._phone_url(session.code),
         )
@@ -127,7 +124,7 @@ class SignalingService:
         """`cam-join`: binds the client to the phone role, unless a live phone holds it."""
         if client.conn_id is not None and client.code == code and client.role is Role.DESKTOP:
             raise ProtocolError(ErrorName.WRONG_ROLE, "this socket is the session's desktop; a phone joins")
-        session = await self._session(code, client)
+        session = await self._live_session(code, client)
         holder = session.phone
         owns = token is not None and token == holder.token
         if not owns and await self._present(holder):
@@ -136,7 +133,7 @@ class SignalingService:
             # A new phone must not receive what was addressed to the one it replaces.
             await self.store.pop_all(code, Role.PHONE)
 
-        def bind(s: Session) -> str:
+        def bind(s: PairingSession) -> str:
             if not owns:
                 s.phone.token = new_token()
             self._bind_slot(s, Role.PHONE, client)
@@ -150,12 +147,12 @@ class SignalingService:
 
     async def resume(self, client: Client, code: str, token: str) -> dict[str, Any]:
         """`cam-resume`: re-attaches the client to the role its token belongs to, then flushes the queue."""
-        session = await self._session(code, client)
+        session = await self._live_session(code, client)
         role = session.role_of_token(token)
         if role is None:
             raise ProtocolError(ErrorName.INVALID_TOKEN, "this resume token does not belong to the session")
 
-        def bind(s: Session) -> str:
+        def bind(s: PairingSession) -> str:
             self._bind_slot(s, role, client)
             return str(role)
 
@@ -163,8 +160,8 @@ class SignalingService:
             client, code, role, bind, lambda r: message(MsgType.RESUMED, code=code, role=r)
         )
 
-    def _bind_slot(self, session: Session, role: Role, client: Client) -> None:
-        now = time.time()
+    def _bind_slot(self, session: PairingSession, role: Role, client: Client) -> None:
+        now = self.clock()
         slot = session.slot(role)
         slot.conn_id = client.conn_id
         slot.rest_seen = None if client.conn_id else now
@@ -177,7 +174,7 @@ class SignalingService:
         client: Client,
         code: str,
         role: Role,
-        bind: Callable[[Session], str],
+        bind: Callable[[PairingSession], str],
         reply: Callable[[str], dict[str, Any]],
     ) -> dict[str, Any]:
         """Binds a role to the client, answers it, then flushes what waits for the role. The reply
@@ -186,7 +183,7 @@ class SignalingService:
             await self.leave(client)  # a socket holds one role of one session at a time
         old: list[str | None] = []
 
-        def bind_and_remember(s: Session) -> str:
+        def bind_and_remember(s: PairingSession) -> str:
             old.append(s.slot(role).conn_id)
             return bind(s)
 
@@ -215,9 +212,9 @@ class SignalingService:
             return
         await self.mark_left(code, role, conn_id)
 
-    async def end_session(self, session: Session, reason: str) -> None:
+    async def end_session(self, session: PairingSession, reason: str) -> None:
         """Ends a session: tells its live sockets, forgets it, and remembers that the code existed."""
-        await self.store.end(session.code, TOMBSTONE_SECONDS)
+        await self.store.end(session.code, self.config.tombstone_ttl)
         log_event("session-expired", code=session.code, reason=reason)
         self.metrics.count("session", "expired")
         notice = error_message(ErrorName.EXPIRED, f"the session {session.code} ended: {reason}")
@@ -230,24 +227,31 @@ class SignalingService:
 
     async def _deliver(self, code: str, role: Role, msg: dict[str, Any]) -> str:
         """Queues a message for a role and flushes it to the role's live connection, wherever it is."""
-        with _queue_full_as_error():
+        try:
             pushed = await self.hub.deliver(code, role, msg, self.config.queue_limit)
+        except QueueFull as exc:
+            raise ProtocolError(ErrorName.QUEUE_FULL, str(exc)) from None
         return self._delivered(code, role, msg, pushed)
 
     async def _deliver_if_live(
         self, code: str, role: Role, msg: dict[str, Any], *, peer_present: bool
     ) -> str | None:
         """`_deliver`, if the hub can tell at once that the session is live (and, with peer_present,
-        that the role's socket is open); None, and nothing queued, if it cannot."""
-        with _queue_full_as_error():
+        that the role's socket is open); None, and nothing queued, if it cannot. (A try rather than
+        a context manager: this is the relay's hot path.)"""
+        try:
             pushed = await self.hub.deliver_if_live(
-                code, role, msg, self.config.queue_limit, peer_present=peer_present
+                code, role, msg, self.config.queue_limit, now=self.clock(), peer_present=peer_present
             )
+        except QueueFull as exc:
+            raise ProtocolError(ErrorName.QUEUE_FULL, str(exc)) from None
         return None if pushed is None else self._delivered(code, role, msg, pushed)
 
     def _delivered(self, code: str, role: Role, msg: dict[str, Any], pushed: Pushed) -> str:
         outcome = "relayed" if pushed.conn_id is not None else "queued"
-        log_event(f"message-{outcome}", 10, code=code, role=str(role), type=msg.get("type"), seq=pushed.seq)
+        if logger.isEnabledFor(logging.DEBUG):  # checked here: building the fields costs on every relay
+            fields = {"code": code, "role": role, "type": msg.get("type"), "seq": pushed.seq}
+            log_event(f"message-{outcome}", logging.DEBUG, **fields)
         return outcome
 
     async def relay(self, client: Client, msg: Message, role: Role | None = None) -> str:
@@ -259,15 +263,16 @@ class SignalingService:
         if client.conn_id is not None and client.code is not None and code != client.code:
             raise ProtocolError(ErrorName.NOT_JOINED, f"this socket belongs to {client.code}, not {code}")
         out = relayed(msg.type, code, msg.payload)
-        # On Redis, one round trip when the session is plainly live (and for cam-data, most of the
-        # traffic, the peer plainly there). A calibration is also stored, so it takes the full way.
+        # One step when the session is plainly live (and for cam-data, most of the traffic, the peer
+        # plainly there): on Redis one round trip, in memory straight to an idle socket. A
+        # calibration is also stored, so it takes the full way.
         if client.code == code and msg.type is not MsgType.CALIBRATION:
             peer_present = msg.type is MsgType.DATA
             outcome = await self._deliver_if_live(code, sender.other, out, peer_present=peer_present)
             if outcome is not None:
                 self.metrics.count(str(msg.type), outcome)
                 return outcome
-        session = await self._session(code, client)
+        session = await self._live_session(code, client)
         target = session.slot(sender.other)
         if msg.type is MsgType.CALIBRATION:
             await self.store_calibration(code, msg.payload)
@@ -283,7 +288,7 @@ class SignalingService:
             raise ProtocolError(ErrorName.BAD_MESSAGE, "the calibration must be an object with H")
         check_homography(calibration.get("H"))
 
-        def put(s: Session) -> bool:
+        def put(s: PairingSession) -> bool:
             s.calibration = calibration
             return True
 
@@ -292,11 +297,11 @@ class SignalingService:
 
     async def calibration(self, code: str, client: Client) -> dict[str, Any] | None:
         """The stored calibration of a session, if any."""
-        return (await self._session(code, client)).calibration
+        return (await self._live_session(code, client)).calibration
 
     async def post_calibration(self, code: str, client: Client, calibration: Any) -> None:
         """`POST /cam/calibration/{code}`: the session's errors for the code, then store_calibration."""
-        await self._session(code, client)
+        await self._live_session(code, client)
         await self.store_calibration(code, calibration)
 
     def diagnostic(self, code: str | None, text: object, rest: bool = False) -> None:
@@ -320,16 +325,16 @@ class SignalingService:
 
     async def poll(self, client: Client, code: str, role: Role, wait: float) -> list[dict[str, Any]]:
         """Returns and removes what is queued for a role; with wait, holds until something arrives."""
-        session = await self._session(code, client)
+        session = await self._live_session(code, client)
         if session.slot(role).conn_id is None:
             await self._mark_rest_seen(code, role)
         return await self.hub.poll(code, role, min(wait, self.config.long_poll_max))
 
     async def _mark_rest_seen(self, code: str, role: Role) -> None:
         """A REST client polled: it is present, and back if the sweep had marked it as left."""
-        now = time.time()
+        now = self.clock()
 
-        def seen(s: Session) -> bool:
+        def seen(s: PairingSession) -> bool:
             slot = s.slot(role)
             if slot.conn_id is None:
                 slot.rest_seen, slot.left_at = now, None
@@ -344,22 +349,24 @@ class SignalingService:
         left: it may resume until the grace period ends. Only the connection that holds the role may
         release it, not an older socket that a resume replaced."""
 
-        def mark(s: Session) -> bool:
+        def mark(s: PairingSession) -> bool:
             slot = s.slot(role)
             if slot.conn_id != conn_id or slot.left_at is not None:
                 return False
             slot.conn_id = None
-            slot.left_at = time.time()
+            slot.left_at = self.clock()
             return True
 
         if await self.store.update(code, mark):
             log_event("peer-left", code=code, role=str(role), conn=conn_id)
             await self._deliver(code, role.other, message(MsgType.PEER_LEFT, code=code, role=str(role)))
 
-
-@contextlib.contextmanager
-def _queue_full_as_error() -> Iterator[None]:
-    try:
-        yield
-    except QueueFull as exc:
-        raise ProtocolError(ErrorName.QUEUE_FULL, str(exc)) from None
+    async def session_lost(self, conn: Connection, code: str) -> None:
+        """The store lost a socket's session (a Redis that restarted empty): the socket is released
+        from it and told, never left waiting silently."""
+        client = conn.client
+        if client.code != code:
+            return  # it moved on since the hub looked
+        client.code = client.role = None
+        text = f"the session {code} was lost by the session store; start a new one"
+        await self.hub.send(conn.id, error_message(ErrorName.EXPIRED, text))

@@ -1,5 +1,6 @@
 """The state of one pairing session. It names connections by id and never holds a socket: every send
-looks the live connection of a role up at that moment (PROTOCOL.md, "Stale sockets")."""
+looks the live connection of a role up at that moment (PROTOCOL.md, "Stale sockets"). Every time in
+this model is epoch seconds; the wire's `expiresAt` (milliseconds) is converted where it is sent."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from signaling.protocol import Role
 
 
 @dataclass
-class Slot:
+class RoleSlot:
     """One role of a session: which connection holds it now, and the token that lets it come back."""
 
     conn_id: str | None = None
@@ -28,23 +29,32 @@ class Slot:
 
 
 @dataclass
-class Session:
+class PairingSession:
     """A pairing session: its code, its expiry, and its two role slots."""
 
     code: str
-    expires_at: float  # epoch milliseconds, as in cam-code
-    desktop: Slot = field(default_factory=Slot)
-    phone: Slot = field(default_factory=Slot)
+    expires_at: float
+    desktop: RoleSlot = field(default_factory=RoleSlot)
+    phone: RoleSlot = field(default_factory=RoleSlot)
     # The latest board calibration ({H, imageSize, errorPx, createdAt, ...}), for GET /cam/calibration.
     calibration: dict[str, Any] | None = None
 
-    def slot(self, role: Role) -> Slot:
+    def slot(self, role: Role) -> RoleSlot:
         """The slot of a role."""
         return self.desktop if role is Role.DESKTOP else self.phone
 
     def extend(self, now: float, ttl: float) -> None:
         """Keeps the session valid for at least ttl seconds from now."""
-        self.expires_at = max(self.expires_at, (now + ttl) * 1000)
+        self.expires_at = max(self.expires_at, now + ttl)
+
+    def expired(self, now: float) -> bool:
+        """Whether the session's validity has run out at `now`."""
+        return now > self.expires_at
+
+    @property
+    def expires_at_ms(self) -> int:
+        """The expiry as the wire carries it (`expiresAt`, epoch milliseconds)."""
+        return int(self.expires_at * 1000)
 
     def role_of_token(self, token: str) -> Role | None:
         """The role a resume token belongs to, if any."""
@@ -58,12 +68,12 @@ class Session:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Session:
+    def from_dict(cls, data: dict[str, Any]) -> PairingSession:
         """The inverse of to_dict."""
         return cls(
             code=data["code"],
             expires_at=data["expires_at"],
-            desktop=Slot(**data["desktop"]),
-            phone=Slot(**data["phone"]),
+            desktop=RoleSlot(**data["desktop"]),
+            phone=RoleSlot(**data["phone"]),
             calibration=data.get("calibration"),
         )

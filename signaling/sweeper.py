@@ -5,16 +5,14 @@ bounds pairing, not a running stream)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from signaling.logs import log_event
 from signaling.protocol import Role
 from signaling.service import SignalingService
+from signaling.tasks import every
 
 
 class Sweeper:
-    """Sweeps a service's sessions every sweep_interval seconds."""
+    """Sweeps a service's sessions every sweep_interval seconds, on the service's clock."""
 
     def __init__(self, service: SignalingService) -> None:
         self.service = service
@@ -25,7 +23,7 @@ class Sweeper:
         """One sweep over every session (skipped if another instance holds this round's lock)."""
         if not await self.store.try_lock("sweep", self.config.sweep_interval * 0.8):
             return
-        now = time.time()
+        now = self.service.clock()
         live = 0
         # Every session and every connection in a few round trips, not a few per session.
         sessions = [s for s in await self.store.get_many(await self.store.codes()) if s is not None]
@@ -45,20 +43,21 @@ class Sweeper:
             elif session.phone.joined and present:
                 # Extended once half the TTL is used, not on every sweep: a write per session per
                 # sweep is what a shared store feels most.
-                if session.expires_at - now * 1000 < self.config.code_ttl * 500:
+                if session.expires_at - now < self.config.code_ttl / 2:
                     await self.store.update(session.code, lambda s: s.extend(now, self.config.code_ttl))
                 live += 1
-            elif now * 1000 > session.expires_at:
+            elif session.expired(now):
                 await self.service.end_session(session, "the code expired")
             else:
                 live += 1
         self.service.metrics.sessions.set(live)
 
     async def run(self) -> None:
-        """Sweeps forever (cancelled at shutdown)."""
-        while True:
-            await asyncio.sleep(self.config.sweep_interval)
-            try:
-                await self.sweep()
-            except Exception as exc:  # a failed sweep must not stop the next one
-                log_event("sweep-failed", 40, error=repr(exc))
+        """Sweeps every sweep_interval until cancelled (at shutdown)."""
+        await every(self.config.sweep_interval, self._sweep_logging_failures)
+
+    async def _sweep_logging_failures(self) -> None:
+        try:
+            await self.sweep()
+        except Exception as exc:  # a failed sweep must not stop the next one
+            log_event("sweep-failed", 40, error=repr(exc))

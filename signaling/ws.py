@@ -9,20 +9,24 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from signaling.client import Client
 from signaling.config import ServerConfig
 from signaling.hub import Hub
 from signaling.logs import log_event
 from signaling.metrics import Metrics
 from signaling.origin import origin_allowed
-from signaling.protocol import ErrorName, MsgType, ProtocolError, encode, error, parse_text, validate
+from signaling.protocol import ErrorName, MsgType, ProtocolError, encode_bytes, error, parse_text, validate
 from signaling.ratelimit import TokenBucket
-from signaling.service import Client, SignalingService
+from signaling.service import SignalingService
 from signaling.store import StoreUnavailable
 
 # aiohttp closes the socket (1009) above this; below it, our own limit answers with TOO_LARGE and the
 # socket stays usable.
 HARD_FRAME_LIMIT_FACTOR = 16
-SILENT_TYPES = frozenset({MsgType.DIAGNOSTIC.value, MsgType.ERROR.value})
+# Plain strings: read on every frame, and an Enum member's .value is a property lookup.
+DIAGNOSTIC = str(MsgType.DIAGNOSTIC)
+ERROR = str(MsgType.ERROR)
+SILENT_TYPES = frozenset({DIAGNOSTIC, ERROR})
 
 
 class WsConnection:
@@ -41,7 +45,8 @@ class WsConnection:
     async def send(self, message: dict[str, Any]) -> None:
         if self.ws.closed:
             raise ConnectionError("socket closed")
-        await self.ws.send_str(encode(message))
+        # A text frame from the UTF-8 bytes: no str in between to encode again.
+        await self.ws.send_frame(encode_bytes(message), WSMsgType.TEXT)
 
     async def close(self, code: int, reason: str) -> None:
         await self.ws.close(code=code, message=reason.encode()[:120])
@@ -93,7 +98,7 @@ class WebSocketHandler:
     async def _on_text(self, client: Client, conn: WsConnection, text: str, bucket: TokenBucket) -> None:
         # A page that answers every error with a diagnostic must not be answered even when its
         # diagnostic is broken or too large: that would start the loop PROTOCOL.md warns of.
-        type_hint = MsgType.DIAGNOSTIC.value if MsgType.DIAGNOSTIC.value in text else None
+        type_hint = DIAGNOSTIC if DIAGNOSTIC in text else None
         try:
             if _utf8_size_exceeds(text, self.config.max_message_bytes):
                 raise ProtocolError(
@@ -101,7 +106,7 @@ class WebSocketHandler:
                 )
             data = parse_text(text)
             type_hint = _str_or_none(data.get("type"))
-            if type_hint == MsgType.ERROR.value:
+            if type_hint == ERROR:
                 return  # never answer an error
             if not bucket.allow():
                 raise ProtocolError(ErrorName.RATE_LIMITED, "more than the allowed messages per second")

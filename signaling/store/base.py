@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from signaling.protocol import Role
-from signaling.session import Session
+from signaling.session import PairingSession
 
 T = TypeVar("T")
 
@@ -34,19 +34,19 @@ class SessionStore(Protocol):
     """Sessions, per-role message queues with sequence numbers, tombstones of ended codes, and counters.
     `update` is atomic: no other update of the same session runs between its read and its write."""
 
-    async def create(self, session: Session) -> bool:
+    async def create(self, session: PairingSession) -> bool:
         """Stores a new session; False if the code is taken."""
         ...
 
-    async def get(self, code: str) -> Session | None:
+    async def get(self, code: str) -> PairingSession | None:
         """The session of a code, or None."""
         ...
 
-    async def get_many(self, codes: list[str]) -> list[Session | None]:
+    async def get_many(self, codes: list[str]) -> list[PairingSession | None]:
         """The sessions of several codes, in order (one round trip on Redis)."""
         ...
 
-    async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
+    async def update(self, code: str, fn: Callable[[PairingSession], T]) -> T | None:
         """Applies fn to the session and stores the result; None (fn not called) if there is none.
         An exception raised by fn leaves the session unchanged."""
         ...
@@ -65,6 +65,11 @@ class SessionStore(Protocol):
 
     async def push(self, code: str, role: Role, message: dict[str, Any], limit: int) -> Pushed:
         """Appends a message to a role's queue; QueueFull past limit."""
+        ...
+
+    async def pass_through(self, code: str, role: Role, conn_id: str) -> Pushed | None:
+        """Numbers a message that goes straight to conn_id instead of the role's queue, if the queue
+        is empty and conn_id holds the role (atomically); else None, and nothing changes."""
         ...
 
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:

@@ -9,41 +9,43 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from signaling.protocol import Role
-from signaling.session import Session
+from signaling.session import PairingSession
 from signaling.store.base import Pushed, QueueFull
 
 T = TypeVar("T")
 
 
 class MemoryStore:
-    """SessionStore backed by this process's memory."""
+    """SessionStore backed by this process's memory. Tombstones and counters expire on `clock`
+    (seconds; time.monotonic unless a test brings its own)."""
 
-    def __init__(self) -> None:
-        self._sessions: dict[str, Session] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._sessions: dict[str, PairingSession] = {}
         self._queues: dict[tuple[str, Role], deque[dict[str, Any]]] = {}
         self._seq: dict[tuple[str, Role], int] = {}
         self._tombstones: dict[str, float] = {}
         self._hits: dict[str, tuple[float, int]] = {}
 
-    async def create(self, session: Session) -> bool:
+    async def create(self, session: PairingSession) -> bool:
         if session.code in self._sessions:
             return False
         self._sessions[session.code] = session
         self._tombstones.pop(session.code, None)
         return True
 
-    async def get(self, code: str) -> Session | None:
+    async def get(self, code: str) -> PairingSession | None:
         return self._sessions.get(code)
 
-    async def get_many(self, codes: list[str]) -> list[Session | None]:
+    async def get_many(self, codes: list[str]) -> list[PairingSession | None]:
         return [self._sessions.get(code) for code in codes]
 
-    async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
+    async def update(self, code: str, fn: Callable[[PairingSession], T]) -> T | None:
         session = self._sessions.get(code)
         if session is None:
             return None
         # fn mutates a copy so that an exception leaves the stored session as it was.
-        draft = Session.from_dict(session.to_dict())
+        draft = PairingSession.from_dict(session.to_dict())
         result = fn(draft)
         self._sessions[code] = draft
         return result
@@ -53,7 +55,7 @@ class MemoryStore:
         for role in Role:
             self._queues.pop((code, role), None)
             self._seq.pop((code, role), None)
-        now = time.monotonic()
+        now = self.clock()
         self._tombstones[code] = now + tombstone_ttl
         # Forget old tombstones here rather than in a job of their own.
         for old in [c for c, until in self._tombstones.items() if until < now]:
@@ -61,7 +63,7 @@ class MemoryStore:
 
     async def ended(self, code: str) -> bool:
         until = self._tombstones.get(code)
-        return until is not None and until >= time.monotonic()
+        return until is not None and until >= self.clock()
 
     async def codes(self) -> list[str]:
         return list(self._sessions)
@@ -76,6 +78,14 @@ class MemoryStore:
         session = self._sessions.get(code)
         return Pushed(seq, session.slot(role).conn_id if session else None)
 
+    async def pass_through(self, code: str, role: Role, conn_id: str) -> Pushed | None:
+        session = self._sessions.get(code)
+        if session is None or session.slot(role).conn_id != conn_id or self._queues.get((code, role)):
+            return None
+        seq = self._seq.get((code, role), 0) + 1
+        self._seq[(code, role)] = seq
+        return Pushed(seq, conn_id)
+
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
         queue = self._queues.get((code, role))
         if not queue:
@@ -89,7 +99,7 @@ class MemoryStore:
             self._queues.setdefault((code, role), deque()).extendleft(reversed(messages))
 
     async def hit(self, key: str, limit: int, window: float, peek: bool = False) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         start, count = self._hits.get(key, (now, 0))
         if now - start > window:
             start, count = now, 0

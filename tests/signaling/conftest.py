@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -11,12 +12,46 @@ import aiohttp
 import pytest
 import redis
 
+from signaling.client import Client
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
 from tests.procs import RedisProcess
 
 # Short timers so expiry and grace can be observed within a test.
 FAST = {"sweep_interval": 0.2}
+
+
+class ManualClock:
+    """A clock the test moves instead of waiting: epoch seconds, starting at the real time."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingConnection:
+    """A connection as the hub sees one, that keeps what it is sent (for tests of the service, the
+    hub and the sweeper without sockets)."""
+
+    def __init__(self, conn_id: str, client: Client) -> None:
+        self.id = conn_id
+        self.client = client
+        self.lock = asyncio.Lock()
+        self.sent: list[dict[str, Any]] = []
+        self.closed = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.closed:
+            raise ConnectionError("closed")
+        self.sent.append(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = True
 
 
 class WsPeer:
@@ -114,9 +149,9 @@ async def make_server(backend: str | None) -> AsyncIterator[ServerFactory]:
     servers: list[SignalingServer] = []
     http = aiohttp.ClientSession()
 
-    async def make(**overrides: Any) -> Harness:
+    async def make(clock: Callable[[], float] = time.time, **overrides: Any) -> Harness:
         config = ServerConfig(host="127.0.0.1", port=0, redis_url=backend, **{**FAST, **overrides})
-        server = SignalingServer(config)
+        server = SignalingServer(config, clock)
         await server.start()
         servers.append(server)
         return Harness(server, http)
@@ -125,6 +160,12 @@ async def make_server(backend: str | None) -> AsyncIterator[ServerFactory]:
     await http.close()
     for server in servers:
         await asyncio.wait_for(server.stop(), 10)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock for the servers of a test, moved by the test."""
+    return ManualClock()
 
 
 @pytest.fixture

@@ -94,23 +94,25 @@ async def test_desktop_on_a_phone_on_b_over_rest(make_server) -> None:
     assert received == list(range(20))
 
 
-async def test_the_end_of_a_session_reaches_sockets_on_other_instances(make_server) -> None:
+async def test_the_end_of_a_session_reaches_sockets_on_other_instances(make_server, clock) -> None:
     # No sweep: the session ends when the desktop's instance finds its code expired.
-    a = await make_server(code_ttl=0.5, sweep_interval=60.0)
-    b = await make_server(code_ttl=0.5, sweep_interval=60.0)
+    a = await make_server(clock, code_ttl=0.5, sweep_interval=60.0)
+    b = await make_server(clock, code_ttl=0.5, sweep_interval=60.0)
     desktop, code_msg = await a.desktop()
     code = code_msg["code"]
     phone, _ = await b.phone(code)
     await desktop.recv("cam-peer-joined")
-    await asyncio.sleep(0.8)
+    clock.advance(0.8)
     await desktop.send({"type": "cam-data", "code": code, "payload": {}})
     assert (await desktop.recv("cam-error"))["code"] == "EXPIRED"
     assert (await phone.recv("cam-error"))["code"] == "EXPIRED"
 
 
 async def test_instance_killed_desktop_resumes_on_other(redis_url: str) -> None:
-    a = SignalingProcess("--redis", redis_url, "--sweep-interval", "0.5")
-    b = SignalingProcess("--redis", redis_url, "--sweep-interval", "0.5")
+    # Presence expires fast here, so that B notices within a second that A died.
+    fast_presence = ("--presence-ttl", "1.0", "--presence-refresh", "0.25")
+    a = SignalingProcess("--redis", redis_url, "--sweep-interval", "0.5", *fast_presence)
+    b = SignalingProcess("--redis", redis_url, "--sweep-interval", "0.5", *fast_presence)
     try:
         async with aiohttp.ClientSession() as http:
             desktop, phone, code_msg = await _pair(http, a.ws_url, b.ws_url)

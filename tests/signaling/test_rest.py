@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-from tests.signaling.conftest import Harness, answer, candidate, offer
+from tests.signaling.conftest import Harness, ManualClock, answer, candidate, offer
 
 
 async def test_rest_join_really_joins_and_polling_is_per_role(srv: Harness) -> None:
@@ -63,8 +63,8 @@ async def test_desktop_reads_its_own_queue(srv: Harness) -> None:
     assert types == ["cam-offer"]  # cam-peer-joined already went to the socket
 
 
-async def test_rest_errors(make_server) -> None:
-    srv = await make_server(code_ttl=0.5, max_message_bytes=2048)
+async def test_rest_errors(make_server, clock: ManualClock) -> None:
+    srv = await make_server(clock, code_ttl=0.5, max_message_bytes=2048)
     desktop, code_msg = await srv.desktop()
     code = code_msg["code"]
     status, body = await srv.post(f"/cam/signal/{code}", {"payload": None, "source": "phone"})
@@ -86,7 +86,7 @@ async def test_rest_errors(make_server) -> None:
     assert status == 400 and "wait" in body["error"]
     status, body = await srv.get("/cam/signal/QQQQQQ")
     assert status == 404
-    await asyncio.sleep(0.7)
+    clock.advance(0.7)
     status, body = await srv.post(f"/cam/signal/{code}", {"type": "cam-offer", "payload": offer()})
     assert status == 410 and body["code"] == "EXPIRED"
     status, body = await srv.get("/no/such/path")
@@ -156,18 +156,20 @@ async def test_body_arriving_in_several_parts(srv: Harness) -> None:
     assert (await desktop.recv("cam-offer"))["payload"] == offer(4)
 
 
-async def test_rest_phone_that_polls_again_is_back(make_server) -> None:
-    # A REST phone counts as present for long_poll_max + 10 s after its last poll.
-    srv = await make_server(long_poll_max=0.1, grace=1.0)
+async def test_rest_phone_that_polls_again_is_back(make_server, clock: ManualClock) -> None:
+    # A REST phone counts as present for long_poll_max + rest_presence_slack after its last poll.
+    srv = await make_server(clock, long_poll_max=0.1, grace=1.0)
     desktop, code_msg = await srv.desktop()
     code = code_msg["code"]
     await srv.post(f"/cam/signal/{code}", {"type": "cam-join", "payload": None, "source": "phone"})
     await desktop.recv("cam-peer-joined")
+    clock.advance(0.1 + srv.server.config.rest_presence_slack + 0.1)
     assert (await desktop.recv("cam-peer-left", timeout=15))["role"] == "phone"
     status, _ = await srv.get(f"/cam/signal/{code}?source=phone")
     assert status == 200
-    # Past the grace period the session lives on, because the phone came back.
-    await asyncio.sleep(1.5)
+    # Past the grace period (a few sweeps later) the session lives on, because the phone came back.
+    clock.advance(1.5)
+    await asyncio.sleep(0.5)
     await desktop.send({"type": "cam-offer", "code": code, "payload": offer(6)})
     status, body = await srv.get(f"/cam/signal/{code}?source=phone")
     assert status == 200 and [m["payload"] for m in body["messages"]] == [offer(6)]

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from signaling.protocol import CODE_ALPHABET
-from tests.signaling.conftest import Harness, answer, candidate, offer
+from tests.signaling.conftest import Harness, ManualClock, answer, candidate, offer
 
 
 async def test_create_gives_code_expiry_token_and_phone_url(make_server) -> None:
@@ -74,15 +74,15 @@ async def test_data_relayed_only_when_peer_connected(srv: Harness) -> None:
     assert (await desktop.recv("cam-error"))["code"] == "PEER_ABSENT"
 
 
-async def test_data_on_an_expired_session_is_refused(make_server) -> None:
+async def test_data_on_an_expired_session_is_refused(make_server, clock: ManualClock) -> None:
     # No sweep in this test, so nothing extends the paired session past its TTL.
-    srv = await make_server(code_ttl=0.5, sweep_interval=60.0)
+    srv = await make_server(clock, code_ttl=0.5, sweep_interval=60.0)
     desktop, code_msg = await srv.desktop()
     code = code_msg["code"]
     phone, _ = await srv.phone(code)
     await desktop.send({"type": "cam-data", "code": code, "payload": {"x": 1}})
     assert (await phone.recv("cam-data"))["payload"] == {"x": 1}
-    await asyncio.sleep(0.8)
+    clock.advance(0.8)
     await desktop.send({"type": "cam-data", "code": code, "payload": {"x": 2}})
     assert (await desktop.recv("cam-error"))["code"] == "EXPIRED"
     assert (await phone.recv("cam-error"))["code"] == "EXPIRED"
@@ -96,14 +96,14 @@ async def test_diagnostic_is_never_answered(srv: Harness) -> None:
     await phone.expect_silence(0.5)
 
 
-async def test_invalid_and_expired_codes(make_server) -> None:
-    srv = await make_server(code_ttl=0.5)
+async def test_invalid_and_expired_codes(make_server, clock: ManualClock) -> None:
+    srv = await make_server(clock, code_ttl=0.5)
     phone = await srv.ws()
     await phone.send({"type": "cam-join", "code": "ZZZZZZ", "payload": None})
     err = await phone.recv("cam-error")
     assert err["code"] == "INVALID_CODE" and "ZZZZZZ" in err["message"]
     desktop, code_msg = await srv.desktop()
-    await asyncio.sleep(0.8)
+    clock.advance(0.8)
     await phone.send({"type": "cam-join", "code": code_msg["code"], "payload": None})
     assert (await phone.recv("cam-error"))["code"] == "EXPIRED"
     # The desktop is told too, and later uses of the code still say EXPIRED.

@@ -2,7 +2,7 @@
 part); Redis pub/sub is only a doorbell that tells the instance owning a connection to flush it.
 A doorbell lost while an instance is busy or reconnecting costs latency, not messages: every
 instance also checks its own connections periodically. Connection ids start with the instance id,
-and each instance announces its open sockets (redis_presence), so any instance can tell whether a
+and each instance announces its open sockets (presence.py), so any instance can tell whether a
 connection is alive and where it lives."""
 
 from __future__ import annotations
@@ -10,96 +10,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Coroutine
 from typing import Any
 
 import orjson
 from redis.commands.core import AsyncScript
 
-from signaling.hub import Connection, Hub
+from signaling.client import Connection
+from signaling.config import ServerConfig
+from signaling.hub import Hub
 from signaling.logs import log_event
-from signaling.protocol import ErrorName, Role, error
-from signaling.redis_presence import PRESENCE_REFRESH, Presence, owner_of
+from signaling.protocol import Role
+from signaling.redis import scripts
+from signaling.redis.presence import Presence, owner_of
+from signaling.redis.store import RedisStore, unavailable
 from signaling.store.base import Pushed, StoreUnavailable
-from signaling.store.redis import PUSH_LUA, RedisStore, unavailable
-from signaling.tasks import cancel_and_wait
+from signaling.tasks import cancel_and_wait, every
 
-RESUBSCRIBE_DELAY = 0.5
-DECLINED = -2
-# The push, then the doorbell of the instance that owns the bound connection (or, with no socket
-# bound, of the instance where a REST long-poll waits for the role): one round trip per relay.
-# KEYS[4] is the role's waiter key; ARGV[5] this instance, ARGV[6] the channel prefix, ARGV[7] the code.
-DELIVER_SCRIPT = (
-    PUSH_LUA
-    + """
-local owner, note
-if conn ~= '' then
-  owner = string.match(conn, '^([^-]*)-')
-  note = cjson.encode({op = 'flush', conn = conn, code = ARGV[7], role = ARGV[4]})
-else
-  owner = redis.call('GET', KEYS[4])
-  note = cjson.encode({op = 'wake', code = ARGV[7], role = ARGV[4]})
-end
-if owner and owner ~= ARGV[5] then redis.call('PUBLISH', ARGV[6] .. owner, note) end
-return {seq, conn}
-"""
-)
-# The relay's fast path: DELIVER_SCRIPT, but only if the session is live (ARGV[8]: now, epoch ms)
-# and, when ARGV[10] is '1', the role's connection is in its instance's presence set (ARGV[9]: the
-# sets' prefix; a key computed here, which a single Redis allows). Otherwise it returns -2 and pushes
-# nothing: the service then reads the session and applies its rules (and errors) itself.
-DELIVER_IF_LIVE_SCRIPT = (
-    """
-local raw = redis.call('GET', KEYS[3])
-if not raw then return {-2, ''} end
-local session = cjson.decode(raw)
-if tonumber(ARGV[8]) > session['expires_at'] then return {-2, ''} end
-if ARGV[10] == '1' then
-  local target = session[ARGV[4]]['conn_id']
-  if type(target) ~= 'string' then return {-2, ''} end
-  local owner_set = ARGV[9] .. string.match(target, '^([^-]*)-')
-  if redis.call('SISMEMBER', owner_set, target) == 0 then return {-2, ''} end
-end
-"""
-    + DELIVER_SCRIPT
-)
-# The periodic check of this instance's connections, in Redis: per connection (KEYS session and
-# queue, ARGV role and connection id) -1 if the session is gone, 1 if messages wait for it and the
-# session still binds it, else 0.
-CHECK_SCRIPT = """
-local out = {}
-for i = 1, #KEYS, 2 do
-  local status = 0
-  local raw = redis.call('GET', KEYS[i])
-  if not raw then
-    status = -1
-  elseif redis.call('LLEN', KEYS[i + 1]) > 0 and cjson.decode(raw)[ARGV[i]]['conn_id'] == ARGV[i + 1] then
-    status = 1
-  end
-  out[#out + 1] = status
-end
-return out
-"""
 # Connections per check script call: bounds how long one call holds Redis.
 CHECK_BATCH = 200
 
 
 class RedisHub(Hub):
-    """A Hub whose connections may live on other instances."""
+    """A Hub whose connections may live on other instances. Its timings (presence expiry and
+    refresh, the local check every sweep interval, the resubscribe delay) come from config."""
 
-    def __init__(self, instance_id: str, store: RedisStore, local_check_interval: float = 5.0) -> None:
+    def __init__(self, instance_id: str, store: RedisStore, config: ServerConfig | None = None) -> None:
         super().__init__(instance_id, store)
+        self.config = config or ServerConfig()
         self.redis_store = store
-        self.presence = Presence(instance_id, store)
-        self.local_check_interval = local_check_interval
+        self.presence = Presence(instance_id, store, self.config.presence_ttl, self.config.remote_live_cache)
         self._tasks: list[asyncio.Task[None]] = []
         # Fire-and-forget work (presence writes, doorbells), kept referenced so that it is not
         # collected mid-flight.
         self._background: set[asyncio.Task[None]] = set()
-        self._deliver = store.redis.register_script(DELIVER_SCRIPT)
-        self._deliver_if_live = store.redis.register_script(DELIVER_IF_LIVE_SCRIPT)
-        self._check = store.redis.register_script(CHECK_SCRIPT)
+        self._deliver = store.redis.register_script(scripts.DELIVER)
+        self._deliver_if_live = store.redis.register_script(scripts.DELIVER_IF_LIVE)
+        self._check = store.redis.register_script(scripts.CHECK)
 
     def _channel(self, instance_id: str) -> str:
         return self.redis_store.key("instance", instance_id)
@@ -149,11 +96,11 @@ class RedisHub(Hub):
         return await self._pushed(reply, code, role, limit)
 
     async def deliver_if_live(
-        self, code: str, role: Role, message: dict[str, Any], limit: int, *, peer_present: bool
+        self, code: str, role: Role, message: dict[str, Any], limit: int, *, now: float, peer_present: bool
     ) -> Pushed | None:
-        extra = [int(time.time() * 1000), self.presence.key(""), "1" if peer_present else "0"]
+        extra = [repr(now), self.presence.key(""), "1" if peer_present else "0"]
         reply = await self._run(self._deliver_if_live, code, role, message, limit, extra)
-        return None if int(reply[0]) == DECLINED else await self._pushed(reply, code, role, limit)
+        return None if int(reply[0]) == scripts.DECLINED else await self._pushed(reply, code, role, limit)
 
     @unavailable
     async def _run(
@@ -235,32 +182,31 @@ class RedisHub(Hub):
                 raise
             except Exception as exc:
                 log_event("redis-subscription-lost", logging.WARNING, error=repr(exc))
-                await asyncio.sleep(RESUBSCRIBE_DELAY)
+                await asyncio.sleep(self.config.resubscribe_delay)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
 
     async def _refresh_presence(self) -> None:
-        while True:
-            await asyncio.sleep(PRESENCE_REFRESH)
-            await self.presence.refresh(self._connections.keys())
+        await every(self.config.presence_refresh, lambda: self.presence.refresh(self._connections.keys()))
 
     async def _check_local(self) -> None:
-        """Flushes what a lost doorbell left waiting, and tells clients whose session was lost with
-        the store (never silently)."""
-        while True:
-            await asyncio.sleep(self.local_check_interval)
-            # Read each binding once: a socket's own handler may change it while we await.
-            bound = [
-                (conn, conn.client.code, conn.client.role)
-                for conn in list(self._connections.values())
-                if conn.client.code is not None and conn.client.role is not None
-            ]
-            for start in range(0, len(bound), CHECK_BATCH):
-                try:
-                    await self._check_batch(bound[start : start + CHECK_BATCH])
-                except StoreUnavailable:
-                    break
+        await every(self.config.sweep_interval, self._check_connections)
+
+    async def _check_connections(self) -> None:
+        """Flushes what a lost doorbell left waiting, and reports connections whose session the store
+        lost (the service tells their clients, never silently)."""
+        # Read each binding once: a socket's own handler may change it while we await.
+        bound = [
+            (conn, conn.client.code, conn.client.role)
+            for conn in list(self._connections.values())
+            if conn.client.code is not None and conn.client.role is not None
+        ]
+        for start in range(0, len(bound), CHECK_BATCH):
+            try:
+                await self._check_batch(bound[start : start + CHECK_BATCH])
+            except StoreUnavailable:
+                break
 
     @unavailable
     async def _check_batch(self, bound: list[tuple[Connection, str, Role]]) -> None:
@@ -275,6 +221,4 @@ class RedisHub(Hub):
             if status == 1:
                 await self.flush(conn.id, code, role)
             elif status == -1 and not await self.store.ended(code):
-                conn.client.code = conn.client.role = None
-                text = f"the session {code} was lost by the session store; start a new one"
-                await self.send(conn.id, error(ErrorName.EXPIRED, text))
+                await self.report_lost(conn, code)

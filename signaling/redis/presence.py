@@ -9,14 +9,7 @@ import time
 from collections import defaultdict
 from collections.abc import Collection
 
-from signaling.store.redis import RedisStore, unavailable
-
-PRESENCE_TTL = 15
-PRESENCE_REFRESH = 5.0
-# A connection of another instance seen alive is trusted this long without asking Redis again. Its
-# session binding is what a relay follows; presence only detects a dead instance, which PRESENCE_TTL
-# already leaves unnoticed for longer.
-REMOTE_LIVE_CACHE = 2.0
+from signaling.redis.store import RedisStore, unavailable
 
 
 def owner_of(conn_id: str) -> str:
@@ -25,11 +18,18 @@ def owner_of(conn_id: str) -> str:
 
 
 class Presence:
-    """This instance's presence set, and lookups in the others'."""
+    """This instance's presence set, and lookups in the others'. The set expires `ttl` seconds after
+    its last write. A connection of another instance seen alive is trusted for `live_cache` seconds
+    without asking Redis again: its session binding is what a relay follows, and presence only
+    detects a dead instance, which `ttl` (longer) already leaves unnoticed for a while."""
 
-    def __init__(self, instance_id: str, store: RedisStore) -> None:
+    def __init__(
+        self, instance_id: str, store: RedisStore, ttl: float = 15.0, live_cache: float = 2.0
+    ) -> None:
         self.instance_id = instance_id
         self.store = store
+        self.ttl_ms = max(1, int(ttl * 1000))
+        self.live_cache = live_cache
         self._remote_live: dict[str, float] = {}
 
     def key(self, instance_id: str) -> str:
@@ -41,7 +41,7 @@ class Presence:
         with contextlib.suppress(Exception):  # Redis down: the next refresh writes it
             async with self.store.redis.pipeline(transaction=True) as pipe:
                 pipe.sadd(self.key(self.instance_id), conn_id)
-                pipe.expire(self.key(self.instance_id), PRESENCE_TTL)
+                pipe.pexpire(self.key(self.instance_id), self.ttl_ms)
                 await pipe.execute()
 
     async def drop(self, conn_id: str) -> None:
@@ -64,7 +64,7 @@ class Presence:
                     pipe.sadd(key, *current)
                 if stale:
                     pipe.srem(key, *stale)
-                pipe.expire(key, PRESENCE_TTL)
+                pipe.pexpire(key, self.ttl_ms)
                 await pipe.execute()
 
     async def is_live(self, conn_id: str) -> bool:
@@ -94,5 +94,5 @@ class Presence:
         now = time.monotonic()
         if len(self._remote_live) > 10_000:
             self._remote_live = {c: t for c, t in self._remote_live.items() if t > now}
-        self._remote_live.update(dict.fromkeys(live, now + REMOTE_LIVE_CACHE))
+        self._remote_live.update(dict.fromkeys(live, now + self.live_cache))
         return live

@@ -14,38 +14,14 @@ from redis.exceptions import RedisError, WatchError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from signaling.protocol import Role
-from signaling.session import Session
+from signaling.redis import scripts
+from signaling.session import PairingSession
 from signaling.store.base import Pushed, QueueFull, StoreUnavailable
 
 T = TypeVar("T")
 
-# A safety net: the sweeper ends sessions long before; the expiry only reclaims what a crash left.
-KEY_TTL_SECONDS = 3600
 MAX_CONNECTIONS = 64
-POOL_WAIT_SECONDS = 5.0
 GET_BATCH = 100
-# Atomic push: refuse past the limit, number the message, append it, keep the keys expiring; then
-# read which connection holds the role (KEYS[3] is the session, ARGV[4] the role; '' for none).
-# A fragment: the Redis hub appends its doorbell to it, so a relay is one round trip.
-PUSH_LUA = """
-if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {-1, ''} end
-local seq = redis.call('INCR', KEYS[2])
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-local conn = ''
-local raw = redis.call('GET', KEYS[3])
-if raw then
-  local bound = cjson.decode(raw)[ARGV[4]]['conn_id']
-  if type(bound) == 'string' then conn = bound end
-end
-"""
-# Atomic pop of a whole queue.
-POP_ALL_SCRIPT = """
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-redis.call('DEL', KEYS[1])
-return items
-"""
 
 
 def unavailable(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
@@ -67,24 +43,35 @@ def unavailable(fn: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
 
 
 class RedisStore:
-    """SessionStore on Redis. Session updates are optimistic transactions (WATCH/MULTI)."""
+    """SessionStore on Redis. Session updates are optimistic transactions (WATCH/MULTI). Every key
+    expires after key_ttl seconds, a safety net: the sweeper ends sessions long before."""
 
-    def __init__(self, url: str, prefix: str = "dartcam") -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "dartcam",
+        *,
+        timeout: float = 2.0,
+        pool_wait: float = 5.0,
+        key_ttl: float = 3600.0,
+    ) -> None:
         # A bounded pool whose callers wait for a free connection. An unbounded one opens a new
         # connection for every request of a burst, and opening one costs more than the request: a
         # burst then snowballed into seconds of latency.
         pool = aioredis.BlockingConnectionPool.from_url(
             url,
             decode_responses=True,
-            socket_timeout=2.0,
-            socket_connect_timeout=2.0,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
             max_connections=MAX_CONNECTIONS,
-            timeout=POOL_WAIT_SECONDS,
+            timeout=pool_wait,
         )
         self.redis = aioredis.Redis.from_pool(pool)
         self.prefix = prefix
-        self._push = self.redis.register_script(PUSH_LUA + "return {seq, conn}")
-        self._pop_all = self.redis.register_script(POP_ALL_SCRIPT)
+        self.key_ttl = max(1, int(key_ttl))
+        self._push = self.redis.register_script(scripts.PUSH)
+        self._pop_all = self.redis.register_script(scripts.POP_ALL)
+        self._pass_through = self.redis.register_script(scripts.PASS_THROUGH)
 
     def key(self, *parts: str) -> str:
         """A key in this deployment's namespace."""
@@ -94,19 +81,18 @@ class RedisStore:
         return self.key("session", code)
 
     def queue_keys(self, code: str, role: Role) -> list[str]:
-        """The keys PUSH_LUA takes: the role's queue, its sequence counter, the session."""
+        """The keys the push scripts take: the role's queue, its sequence counter, the session."""
         return [self.key("queue", code, str(role)), self.key("seq", code, str(role)), self._session_key(code)]
 
-    @staticmethod
-    def push_args(role: Role, message: dict[str, Any], limit: int) -> list[Any]:
-        """The arguments PUSH_LUA takes."""
-        return [orjson.dumps(message), limit, KEY_TTL_SECONDS, str(role)]
+    def push_args(self, role: Role, message: dict[str, Any], limit: int) -> list[Any]:
+        """The arguments the push scripts take."""
+        return [orjson.dumps(message), limit, self.key_ttl, str(role)]
 
     @staticmethod
     def pushed(reply: list[Any], role: Role, limit: int) -> Pushed:
-        """The result of PUSH_LUA; QueueFull if it refused."""
+        """The result of a push script; QueueFull if it refused."""
         seq, conn = int(reply[0]), reply[1]
-        if seq < 0:
+        if seq == scripts.QUEUE_FULL:
             raise QueueFull(f"{limit} messages are already waiting for the {role}")
         return Pushed(seq, conn or None)
 
@@ -116,21 +102,21 @@ class RedisStore:
         return bool(await self.redis.ping())
 
     @unavailable
-    async def create(self, session: Session) -> bool:
+    async def create(self, session: PairingSession) -> bool:
         created = await self.redis.set(
-            self._session_key(session.code), orjson.dumps(session.to_dict()), nx=True, ex=KEY_TTL_SECONDS
+            self._session_key(session.code), orjson.dumps(session.to_dict()), nx=True, ex=self.key_ttl
         )
         if created:
             await self.redis.delete(self.key("ended", session.code))
         return bool(created)
 
     @unavailable
-    async def get(self, code: str) -> Session | None:
+    async def get(self, code: str) -> PairingSession | None:
         raw = await self.redis.get(self._session_key(code))
-        return Session.from_dict(orjson.loads(raw)) if raw else None
+        return PairingSession.from_dict(orjson.loads(raw)) if raw else None
 
     @unavailable
-    async def update(self, code: str, fn: Callable[[Session], T]) -> T | None:
+    async def update(self, code: str, fn: Callable[[PairingSession], T]) -> T | None:
         key = self._session_key(code)
         async with self.redis.pipeline(transaction=True) as pipe:
             for _ in range(50):
@@ -140,10 +126,10 @@ class RedisStore:
                     if not raw:
                         await pipe.reset()
                         return None
-                    session = Session.from_dict(orjson.loads(raw))
+                    session = PairingSession.from_dict(orjson.loads(raw))
                     result = fn(session)
                     pipe.multi()
-                    pipe.set(key, orjson.dumps(session.to_dict()), ex=KEY_TTL_SECONDS)
+                    pipe.set(key, orjson.dumps(session.to_dict()), ex=self.key_ttl)
                     await pipe.execute()
                     return result
                 except WatchError:
@@ -177,14 +163,20 @@ class RedisStore:
         return self.pushed(reply, role, limit)
 
     @unavailable
-    async def get_many(self, codes: list[str]) -> list[Session | None]:
-        sessions: list[Session | None] = []
+    async def get_many(self, codes: list[str]) -> list[PairingSession | None]:
+        sessions: list[PairingSession | None] = []
         # In batches, so that parsing hundreds of sessions never holds the event loop for long.
         for start in range(0, len(codes), GET_BATCH):
             batch = codes[start : start + GET_BATCH]
             raws = await self.redis.mget([self._session_key(code) for code in batch])
-            sessions += [Session.from_dict(orjson.loads(raw)) if raw else None for raw in raws]
+            sessions += [PairingSession.from_dict(orjson.loads(raw)) if raw else None for raw in raws]
         return sessions
+
+    @unavailable
+    async def pass_through(self, code: str, role: Role, conn_id: str) -> Pushed | None:
+        args = [self.key_ttl, str(role), conn_id]
+        seq = int(await self._pass_through(keys=self.queue_keys(code, role), args=args))
+        return None if seq < 0 else Pushed(seq, conn_id)
 
     @unavailable
     async def pop_all(self, code: str, role: Role) -> list[dict[str, Any]]:
