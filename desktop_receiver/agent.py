@@ -284,6 +284,8 @@ class Agent(ClientListener):
                 confidence=round(result.confidence, 3) if result else None,
                 width=result.image_size[0] if result else None,
                 height=result.image_size[1] if result else None,
+                distortion=result.lens_or_none().to_json() if result else None,
+                guessed_orientation=result.guessed_orientation if result else None,
             )
         )
         if result is not None and self.code is not None:

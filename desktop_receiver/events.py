@@ -127,6 +127,10 @@ class Calibrated(Event):
     confidence: float | None
     width: int | None
     height: int | None
+    # The lens between H's ideal image and the camera's pixels (calibration.lens.Lens.to_json()), and
+    # whether the 20 was assumed near up because the number ring could not be read.
+    distortion: dict | None = None
+    guessed_orientation: bool | None = None
 
 
 @dataclass

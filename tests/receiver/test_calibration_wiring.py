@@ -51,9 +51,10 @@ async def test_agent_calibrates_received_frames(server, make_agent, make_phone, 
     # Through a video codec at 640x480: a few pixels at most anywhere on the board.
     assert error.max() < 4.0, error.max()
     assert (calibrated.width, calibrated.height) == (640, 480) and calibrated.confidence > 0.5
+    assert calibrated.distortion["model"] == "division" and calibrated.guessed_orientation is False
     sent = await phone.from_desktop.get()
     assert sent["type"] == "cam-calibration"
-    assert set(sent["payload"]) >= {"H", "imageSize", "errorPx", "createdAt"}
+    assert set(sent["payload"]) >= {"H", "imageSize", "errorPx", "createdAt", "distortion"}
     assert sent["payload"]["imageSize"] == {"w": 640, "h": 480}
     url = f"{server.http_url}/cam/calibration/{agent.code}"
     async with aiohttp.ClientSession() as http, http.get(url) as resp:
