@@ -6,7 +6,7 @@ reports: time from page load to the agent's first frame, from `peer-joined` to t
 fps the agent received and the frame sizes over the first 5 s, the agent's and Chromium's CPU, and the
 fps the page captured and sent (to tell a slow phone from a slow agent).
 
-Goals (issue 5): first frame <= 1.5 s after page load, full resolution from the first frame, 30 fps
+Goals: first frame <= 1.5 s after page load, full resolution from the first frame, 30 fps
 sustained at 1080p. Run as root (or where `unshare -rn` works); nothing leaves the namespace."""
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from .trace import Trace
 
 MIN_IMAGE_SIDE = 64
 # The double ring's mean diameter (geometric mean of the axes); below, the rings are under 2 px wide.
-# The smallest board of issue 4 (25 % of 480 px, seen at 60 degrees) is about 85 px.
+# The smallest board the calibration is meant for (25 % of 480 px, seen at 60 degrees) is about 85 px.
 MIN_RING_DIAMETER_PX = 70.0
 MAX_BLUR_PX = 4.5  # an upscaled, soft video frame of a board (sigma 3.6 px) still calibrates to 1.7 mm
 MAX_BLUR_MM = 5.0
