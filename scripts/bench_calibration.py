@@ -1,7 +1,8 @@
 """Benchmark the calibration on a seeded set of synthetic frames (scripts/render_board.py).
 
-Boards span a hand-held phone's conditions (tilt up to 60 degrees, roll +-30, 25-95 % of the frame height, glare,
-blur, noise, JPEG, darts, clutter, board colours) at 1280x720 (most), 640x480 and 1920x1080; board-less
+Boards span a hand-held phone's conditions (tilt up to 60 degrees, roll +-30, 25-95 % of the frame
+height, glare, blur, noise, JPEG, darts, clutter, board colours) at 1280x720 (most), 640x480 and
+1920x1080; board-less
 walls (some with red/green rings on them) test false positives. Prints the detection rate, the
 false-positive rate, the error in mm (per frame: the mean distance, on the board plane, between where the
 estimated and the true homography put board points up to r = 170 mm; then median and p95 over frames),

@@ -59,7 +59,7 @@ class RenderParams:
 
 
 def random_params(seed: int, width: int = 1280, height: int = 720, has_board: bool = True) -> RenderParams:
-    """Draw params spanning a hand-held phone's conditions (tilt <= 60, roll +-30, fill 25-95%, degradations)."""
+    """Draw params spanning a hand-held phone's conditions (tilt <= 60, roll +-30, fill 25-95 %, ...)."""
     rng = np.random.default_rng(seed)
     return RenderParams(
         seed=seed,
