@@ -2,12 +2,12 @@
 
 Boards span a hand-held phone's conditions (tilt up to 60 degrees, roll +-30, 25-95 % of the frame
 height, glare, blur, noise, JPEG, darts, clutter, board colours) at 1280x720 (most), 640x480 and
-1920x1080; board-less
-walls (some with red/green rings on them) test false positives. Prints the detection rate, the
-false-positive rate, the error in mm (per frame: the mean distance, on the board plane, between where the
-estimated and the true homography put board points up to r = 170 mm; then median and p95 over frames),
-wrong answers (a detection more than 5 mm off), and ms per 1280x720 frame on one OpenCV thread (wall
-clock, and this thread's CPU time, which other processes on a busy machine do not inflate).
+1920x1080; board-less walls (some with red/green rings on them) test false positives. Prints the
+detection rate, the false-positive rate, the error in mm (per frame: the mean distance, on the board
+plane, between where the estimated and the true homography put board points up to r = 170 mm; then median
+and p95 over frames), wrong answers (a detection more than 5 mm off), and ms per 1280x720 frame on one
+OpenCV thread (wall clock, and this thread's CPU time, which other processes on a busy machine do not
+inflate).
 
     .venv/bin/python scripts/bench_calibration.py [--boards 220] [--empty 50] [--max-seconds 600]
     .venv/bin/python scripts/bench_calibration.py --real ../shared/realboards   # the real photos first
