@@ -26,16 +26,16 @@ Schedule = tuple[tuple[float, tuple[int, ...] | None], ...]
 # (window in mm, groups used): rings first, then everything with shrinking windows. From the rings'
 # perspective init (FINE) the board is within a few mm; from one ellipse (COARSE) it can be 30 mm off.
 FINE_SCHEDULE: Schedule = ((10.0, RING_GROUPS), (5.0, None), (2.5, None))
-# Then, where the edges still miss the homography's prediction, the lens is fitted with it on every group
-# (the rings alone cannot tell a barrel from a perspective) and kept only if it explains them better: on
-# a board that covers a small part of the image a barrel is hardly seen, and a free k only adds noise.
+# Then the lens is fitted with the homography on every group (the rings alone cannot tell a barrel from a
+# perspective) and kept only if its k is significant: on a board that covers a small part of the image a
+# barrel is hardly seen, and a free k only adds noise.
 LENS_SCHEDULE: Schedule = ((2.0, None), (2.0, None))
 LENS_SIGNIFICANCE = 5.0  # the lens is kept when its k is this many standard deviations from 0
 COARSE_SCHEDULE: Schedule = ((24.0, RING_GROUPS), (10.0, RING_GROUPS), (8.0, None)) + FINE_SCHEDULE[1:]
 N_H = 8  # D's entries
-# Priors, as the residual (in units of the normalisation, the double ring's radius) that one unit of the
-# parameter costs: k = 0.1 costs as much as one edge 0.3 % of the ring's radius off, a centre 10 % of the
-# ring's radius off about as much; a real barrel moves hundreds of edges by far more.
+# Priors on the lens, as the deviation that costs as much as every edge off by PRIOR_NOISE_PX: k by K_PRIOR,
+# the distortion centre by CENTRE_PRIOR of the double ring's radius from the image's centre. Weak for k (a
+# barrel moves the edges far more), firm for the centre (the board alone hardly locates it).
 K_PRIOR = 0.3
 CENTRE_PRIOR = 0.05
 PRIOR_NOISE_PX = 0.5
