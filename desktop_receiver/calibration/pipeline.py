@@ -1,9 +1,11 @@
 """calibrate(): a BGR frame in, the board's homography (or a reason for failing) out.
 
 Steps: find the double ring by colour (detect), initial homography from the double and treble ellipses
-with the rotation from the red/green pattern (orient), robust refinement on ring edges and wires (refine),
-checks that turn doubtful fits into failures (too small, partly outside the frame, too blurred, too little
-of the board's structure found where predicted), then the choice of the 20 from the number ring.
+with the rotation from the red/green pattern (orient), robust refinement on ring edges and wires and then
+the lens (refine), checks that turn doubtful fits into failures (too small, partly outside the frame, too
+blurred, too little of the board's structure found where predicted), then the choice of the 20 from the
+number ring (numbers; a guess near up, flagged and with a low confidence, when it cannot be read). With a
+``trace.Trace`` every step notes what it decided.
 """
 
 from __future__ import annotations

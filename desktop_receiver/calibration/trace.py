@@ -30,11 +30,12 @@ class Trace:
 
 
 def _plain(value: Any) -> Any:
-    """Numbers and arrays as plain JSON values."""
+    """Numbers and arrays as plain JSON values; a non-finite number (a lens not fitted has k_sigma = inf)
+    becomes None, since JSON has no infinity."""
     if isinstance(value, np.ndarray):
-        return np.round(value.astype(float), 4).tolist()
+        return [_plain(v) for v in value.astype(float).tolist()]
     if isinstance(value, np.floating | float):
-        return round(float(value), 4)
+        return round(float(value), 4) if np.isfinite(value) else None
     if isinstance(value, np.integer | np.bool_):
         return value.item()
     if isinstance(value, tuple | list):

@@ -170,10 +170,15 @@ def test_debug_writes_every_picture_and_the_decisions(board_png, tmp_path, capsy
     assert sorted(f.name for f in folder.iterdir()) == sorted(FILES)
     for name in FILES[:-1]:
         assert cv2.imread(str(folder / name)) is not None, name
-    decisions = json.loads((folder / "decisions.json").read_text())
+    # Strict JSON: no NaN or Infinity (a lens that was not fitted has an infinite k_sigma).
+    decisions = json.loads((folder / "decisions.json").read_text(), parse_constant=_refuse)
     steps = [d["step"] for d in decisions["decisions"]]
     assert steps[0] == "rings" and "sharpness" in steps and steps[-1] == "result"
     assert decisions["outcome"]["ok"] is True
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 def test_debug_explains_a_failure(tmp_path, capsys):
