@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import realboards  # noqa: E402
 from render_board import random_params, render  # noqa: E402
 
-from desktop_receiver.calibration import calibrate  # noqa: E402
+from desktop_receiver.calibration import CalibrationFailure, CalibrationResult, calibrate  # noqa: E402
 from desktop_receiver.calibration.homography import board_error_mm  # noqa: E402
 
 SIZES = ((1280, 720),) * 6 + ((640, 480),) * 2 + ((1920, 1080),) * 2
@@ -123,17 +123,44 @@ def bench_synthetic(args: argparse.Namespace) -> None:
         print("failures: " + ", ".join(f"{r}: {n}" for r, n in reasons.most_common()))
 
 
+def _calibrate_photo(
+    photo: realboards.RealPhoto, cpu: list[tuple[float, str, str]]
+) -> CalibrationResult | CalibrationFailure:
+    """The photo's calibration outcome, its CPU time appended to ``cpu``; a missing or broken file is a
+    failure of its photo instead of the end of the benchmark."""
+    try:
+        image = photo.read()
+    except OSError:
+        return CalibrationFailure("unreadable image")
+    start = time.thread_time()
+    outcome = calibrate(image)
+    cpu.append(((time.thread_time() - start) * 1000, f"{image.shape[1]}x{image.shape[0]}", photo.file))
+    return outcome
+
+
+def _print_timings_and_failures(
+    cpu: list[tuple[float, str, str]], failures: list[str], verbose: bool
+) -> None:
+    """CPU ms per photo (median and slowest) and the failures (each, or counted by reason)."""
+    if cpu:
+        ms, slowest = np.array([c[0] for c in cpu]), max(cpu)
+        where = f"{slowest[1]}, {slowest[2]}"
+        print(f"CPU ms per photo: median {np.median(ms):.1f}, max {slowest[0]:.1f} ({where})")
+    if failures and verbose:
+        print("failures:" + "".join(f"\n  {f}" for f in failures))
+    elif failures:
+        reasons = collections.Counter(f.rsplit(": ", 1)[1] for f in failures)
+        print("failures: " + ", ".join(f"{r}: {n}" for r, n in reasons.most_common()))
+
+
 def bench_real(photos: list[realboards.RealPhoto], verbose: bool) -> None:
     """Calibrate every photo and print the figures of the real-photo benchmark."""
-    calibrate(photos[0].read())  # warm-up
+    calibrate(render(random_params(0))[0])  # warm-up: caches and lazy imports out of the timings
     per_kind: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     errors, radial, cpu, failures, wrong, out_of_scope_ok = [], [], [], [], [], []
     read = 0
     for photo in photos:
-        image = photo.read()
-        start = time.thread_time()
-        outcome = calibrate(image)
-        cpu.append(((time.thread_time() - start) * 1000, f"{image.shape[1]}x{image.shape[0]}", photo.file))
+        outcome = _calibrate_photo(photo, cpu)
         if not photo.in_scope:
             if outcome.ok:
                 out_of_scope_ok.append(photo.file)
@@ -168,17 +195,10 @@ def bench_real(photos: list[realboards.RealPhoto], verbose: bool) -> None:
     )
     print(f"wrong orientations: {len(wrong)}" + "".join(f"\n  {w}" for w in wrong))
     print(
-        f"boards on out-of-scope photos: {len(out_of_scope_ok)}"
+        f"out-of-scope photos calibrated: {len(out_of_scope_ok)}"
         + "".join(f"\n  {f}" for f in out_of_scope_ok)
     )
-    ms = np.array([c[0] for c in cpu])
-    slowest = max(cpu)
-    print(f"CPU ms per photo: median {np.median(ms):.1f}, max {slowest[0]:.1f} ({slowest[1]}, {slowest[2]})")
-    if failures and verbose:
-        print("failures:" + "".join(f"\n  {f}" for f in failures))
-    elif failures:
-        reasons = collections.Counter(f.rsplit(": ", 1)[1] for f in failures)
-        print("failures: " + ", ".join(f"{r}: {n}" for r, n in reasons.most_common()))
+    _print_timings_and_failures(cpu, failures, verbose)
 
 
 def _describe(p) -> str:
