@@ -133,9 +133,12 @@ def cert_files(config: ServerConfig, addresses: Sequence[str]) -> CertFiles:
 
 
 def server_context(files: CertFiles) -> ssl.SSLContext:
-    """The server-side TLS context for a certificate."""
+    """The server-side TLS context for a certificate; ValueError names the files it cannot load."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(files.cert, files.key)
+    try:
+        context.load_cert_chain(files.cert, files.key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"cannot load the certificate {files.cert} with the key {files.key}: {exc}") from exc
     return context
 
 

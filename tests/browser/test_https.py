@@ -15,6 +15,7 @@ from cryptography import x509
 from signaling import lan, tls
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
+from tests.procs import free_port
 
 
 @pytest.fixture
@@ -90,3 +91,16 @@ async def test_server_serves_page_and_websocket_over_tls(config_home: Path) -> N
                 await http.get(server.http_url + "/healthz")
     finally:
         await server.stop()
+
+
+async def test_a_certificate_that_cannot_be_loaded_is_named_and_frees_the_port(tmp_path: Path) -> None:
+    port = free_port()
+    bad = ServerConfig(
+        host="127.0.0.1", port=port, cert=str(tmp_path / "no-cert.pem"), key=str(tmp_path / "k")
+    )
+    with pytest.raises(ValueError, match="no-cert.pem"):
+        await SignalingServer(bad).start()
+    # The port was let go: a server with a good configuration binds it.
+    server = SignalingServer(ServerConfig(host="127.0.0.1", port=port))
+    await server.start()
+    await server.stop()
