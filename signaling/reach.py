@@ -72,8 +72,8 @@ def phone_hint(url: str, self_signed: bool) -> str | None:
     if parts.scheme == "https" and self_signed:
         return (
             f'On the phone: a warning "Your connection is not private" (the self-signed certificate) - '
-            f'tap "Advanced", then "Proceed to {host} (unsafe)" (iPhone: "Show Details", then "visit '
-            'this website"); the page then asks for the camera: tap "Allow".'
+            f'tap "Advanced", then "Proceed to {host} (unsafe)" (iPhone: "Show Details", "visit this '
+            'website", "Visit Website"); the page then asks for the camera: tap "Allow".'
         )
     if parts.scheme == "http" and not is_loopback(host):
         return (
