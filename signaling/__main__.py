@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 
 from aiohttp import web
@@ -13,6 +12,7 @@ from signaling.cli import parse_config
 from signaling.gc_tuning import tune_gc
 from signaling.logs import log_event, setup_logging
 from signaling.protocol import PHONE_PAGE_PATH
+from signaling.server import bind
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,9 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     config = parse_config(argv)
     setup_logging(config.log_level)
     # Bound first: the phone URL names the port, which --port 0 picks here.
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     try:
-        sock = socket.create_server((config.host, config.port), family=family)
+        sock = bind(config.host, config.port)
         config, how = reach.resolve(config, sock.getsockname()[1])
         ssl_context = tls.server_context(how.cert_files) if how.cert_files else None
     except (OSError, ValueError) as exc:

@@ -15,6 +15,15 @@ from signaling.protocol import WS_PATH
 from signaling.service import Clock
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket. `::` takes IPv4 too where the system can (phones are mostly sent to an
+    IPv4 address, and the agent reaches its own server on 127.0.0.1)."""
+    if ":" not in host:
+        return socket.create_server((host, port), family=socket.AF_INET)
+    dual = host == "::" and socket.has_dualstack_ipv6()
+    return socket.create_server((host, port), family=socket.AF_INET6, dualstack_ipv6=dual)
+
+
 class SignalingServer:
     """Starts and stops one server instance; `port` is the bound port (config.port 0 picks a free one).
     `clock` (epoch seconds) is what sessions expire on: tests pass their own to move time."""
@@ -35,8 +44,7 @@ class SignalingServer:
         """Binds and serves: HTTPS and WSS unless plain HTTP was asked for or the server listens on
         loopback only (config.serves_tls). ValueError for a bad --cert/--key pair."""
         # Bound before the app is made: the phone URL names the port, which port 0 picks here.
-        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
-        sock = socket.create_server((self.config.host, self.config.port), family=family)
+        sock = bind(self.config.host, self.config.port)
         self.port = sock.getsockname()[1]
         try:
             # In a thread: it reads the interfaces and may write a new certificate.

@@ -1,6 +1,6 @@
 """Which address phones are sent to (signaling/lan.py), what the certificate names, when the server
 serves TLS and which URLs it gives phones (signaling/reach.py): pure functions over lists of interface
-addresses, no network touched."""
+addresses, no network touched (binding `::` happens in a loopback-only namespace)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from signaling.config import ServerConfig
 from signaling.lan import InterfaceAddress, certificate_addresses, phone_addresses, url_host
 from signaling.reach import phone_bases, phone_hint, resolve
+from tests.browser.netns import NetnsUnavailable, run_module
 
 A = InterfaceAddress
 LOOPBACK = [A("lo", "127.0.0.1"), A("lo", "::1")]
@@ -132,3 +133,12 @@ def test_phone_hint_says_what_the_phone_shows_and_what_to_tap() -> None:
     plain = phone_hint("http://192.168.1.23:8787/mobile-cam.html", self_signed=False)
     assert plain is not None and "--no-tls" in plain
     assert phone_hint("http://127.0.0.1:8787/mobile-cam.html", self_signed=False) is None
+
+
+def test_every_interface_on_ipv6_takes_ipv4_too() -> None:
+    # Phones are sent to an IPv4 address first, and the agent reaches its server on 127.0.0.1.
+    try:
+        result = run_module("tests.signaling.bind_probe", [], timeout=60)
+    except NetnsUnavailable as exc:
+        pytest.fail(f"no loopback-only network namespace to bind :: in: {exc}")
+    assert result == {"v4": True, "v6": True}
