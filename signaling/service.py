@@ -15,7 +15,6 @@ from signaling.hub import Hub
 from signaling.logs import log_event, logger
 from signaling.metrics import Metrics
 from signaling.protocol import (
-    PHONE_PAGE_PATH,
     RELAYED_TYPES,
     ErrorName,
     Message,
@@ -27,6 +26,7 @@ from signaling.protocol import (
     relayed,
 )
 from signaling.protocol import error as error_message
+from signaling.reach import phone_url
 from signaling.session import PairingSession, RoleSlot
 from signaling.store import Pushed, QueueFull, SessionStore
 
@@ -73,7 +73,7 @@ class SignalingService:
 
     def _phone_url(self, code: str) -> str | None:
         base = self.config.public_url
-        return f"{base.rstrip('/')}{PHONE_PAGE_PATH}?code={code}" if base else None
+        return phone_url(base, code) if base else None
 
     async def _present(self, slot: RoleSlot) -> bool:
         """Whether a role has a client now: a live socket, or a REST client that polled recently."""
