@@ -8,6 +8,7 @@ from signaling import tls
 from signaling.app import create_app
 from signaling.cli import parse_config
 from signaling.gc_tuning import tune_gc
+from signaling.limits import raise_open_files_limit
 from signaling.logs import log_event, setup_logging
 
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
         redis=config.redis_url is not None,
         tls=config.tls,
         public_url=config.public_url,
+        open_files=raise_open_files_limit(),
     )
     app = create_app(config)
     tune_gc()
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
         access_log=None,
         print=None,
         shutdown_timeout=config.shutdown_timeout,
+        # Idle connections (no request, or headers trickling in) are closed after this.
+        keepalive_timeout=config.idle_timeout,
     )
 
 

@@ -8,10 +8,11 @@ import time
 from aiohttp import web
 
 from signaling import tls
-from signaling.app import create_app
+from signaling.app import SERVICE_KEY, create_app
 from signaling.config import WILDCARD_HOSTS, ServerConfig
+from signaling.limits import raise_open_files_limit
 from signaling.protocol import WS_PATH
-from signaling.service import Clock
+from signaling.service import Clock, SignalingService
 
 
 class SignalingServer:
@@ -27,6 +28,7 @@ class SignalingServer:
 
     async def start(self) -> None:
         """Binds and serves (HTTPS and WSS with config.tls)."""
+        raise_open_files_limit()
         ssl_context = None
         if self.config.tls:
             self.cert_files = tls.cert_files(self.config)
@@ -40,9 +42,18 @@ class SignalingServer:
             create_app(self.config, self.clock),
             access_log=None,
             shutdown_timeout=self.config.shutdown_timeout,
+            # aiohttp's own default keeps a connection that never sends a request for an hour.
+            keepalive_timeout=self.config.idle_timeout,
         )
         await self._runner.setup()
         await web.SockSite(self._runner, sock, ssl_context=ssl_context).start()
+
+    @property
+    def service(self) -> SignalingService:
+        """The running server's pairing service (its sessions, e.g. for a test to read a token)."""
+        if self._runner is None:
+            raise RuntimeError("the server is not running")
+        return self._runner.app[SERVICE_KEY]
 
     @property
     def http_url(self) -> str:

@@ -89,6 +89,29 @@ class SignalingService:
         """Whether a role has a client now, given which connections are open (the sweep's way)."""
         return slot.conn_id in open_conns if slot.conn_id is not None else self._polled_lately(slot)
 
+    async def authorize(
+        self, client: Client, code: str, role: Role | None, token: str | None
+    ) -> PairingSession:
+        """The live session of a code, if a REST client may act for `role` (None: for either): it
+        presents that role's token, or it is the phone that joined over REST without a token (the
+        deployed page polls without one), asking from the address it joined from while no socket
+        holds the phone role. Anyone else gets INVALID_TOKEN."""
+        session = await self._live_session(code, client)
+        roles = tuple(Role) if role is None else (role,)
+        who = f"the {role}" if role is not None else "a role of the session"
+        if token is not None:
+            if any(session.slot(r).holds(token) for r in roles):
+                return session
+            raise ProtocolError(ErrorName.INVALID_TOKEN, f"this token does not belong to {who}")
+        phone = session.phone
+        if Role.PHONE in roles and phone.conn_id is None and phone.rest_address == client.address:
+            return session
+        raise ProtocolError(
+            ErrorName.INVALID_TOKEN,
+            f"acting for {who} over REST needs its token: resumeToken in the body or "
+            "'Authorization: Bearer <token>'",
+        )
+
     # ---- session lifecycle ---------------------------------------------------------------------
 
     async def create(self, client: Client) -> dict[str, Any]:
@@ -126,7 +149,7 @@ class SignalingService:
             raise ProtocolError(ErrorName.WRONG_ROLE, "this socket is the session's desktop; a phone joins")
         session = await self._live_session(code, client)
         holder = session.phone
-        owns = token is not None and token == holder.token
+        owns = holder.holds(token)
         if not owns and await self._present(holder):
             raise ProtocolError(ErrorName.SESSION_TAKEN, "a phone is already connected to this session")
         if holder.joined and not owns:
@@ -137,6 +160,8 @@ class SignalingService:
             if not owns:
                 s.phone.token = new_token()
             self._bind_slot(s, Role.PHONE, client)
+            if client.conn_id is None and token is None:
+                s.phone.rest_address = client.address  # the deployed page: it will poll without one
             return s.phone.token
 
         reply = await self._attach(
@@ -166,6 +191,7 @@ class SignalingService:
         slot.conn_id = client.conn_id
         slot.rest_seen = None if client.conn_id else now
         slot.left_at = None
+        slot.rest_address = None  # whoever binds now holds the role; join() may exempt a REST phone
         if session.phone.joined:
             session.extend(now, self.config.code_ttl)
 
@@ -254,10 +280,11 @@ class SignalingService:
             log_event(f"message-{outcome}", logging.DEBUG, **fields)
         return outcome
 
-    async def relay(self, client: Client, msg: Message, role: Role | None = None) -> str:
-        """Relays an offer, answer, candidate, calibration or data message to the other role."""
+    async def relay(self, client: Client, msg: Message) -> str:
+        """Relays an offer, answer, candidate, calibration or data message of a socket to the other
+        role (the socket's own role: it took it with cam-create, cam-join or cam-resume)."""
         code = msg.code or client.code
-        sender = role or client.role
+        sender = client.role
         if code is None or sender is None:
             raise ProtocolError(ErrorName.NOT_JOINED, "send cam-create or cam-join first", ref=str(msg.type))
         if client.conn_id is not None and client.code is not None and code != client.code:
@@ -272,7 +299,18 @@ class SignalingService:
             if outcome is not None:
                 self.metrics.count(str(msg.type), outcome)
                 return outcome
-        session = await self._live_session(code, client)
+        return await self._relay_in(await self._live_session(code, client), msg, sender)
+
+    async def relay_as(self, client: Client, msg: Message, role: Role, token: str | None) -> str:
+        """A REST relay: only a client that may act for the role (see authorize) sends for it."""
+        session = await self.authorize(client, msg.code or "", role, token)
+        return await self._relay_in(session, msg, role)
+
+    async def _relay_in(self, session: PairingSession, msg: Message, sender: Role) -> str:
+        """The full way of a relay, in a live session: stores a calibration, refuses cam-data with
+        nobody to read it, queues the message for the other role and flushes it."""
+        code = session.code
+        out = relayed(msg.type, code, msg.payload)
         target = session.slot(sender.other)
         if msg.type is MsgType.CALIBRATION:
             await self.store_calibration(code, msg.payload)
@@ -299,9 +337,10 @@ class SignalingService:
         """The stored calibration of a session, if any."""
         return (await self._live_session(code, client)).calibration
 
-    async def post_calibration(self, code: str, client: Client, calibration: Any) -> None:
-        """`POST /cam/calibration/{code}`: the session's errors for the code, then store_calibration."""
-        await self._live_session(code, client)
+    async def post_calibration(self, code: str, client: Client, calibration: Any, token: str | None) -> None:
+        """`POST /cam/calibration/{code}`: by a client that may act for either role (see authorize),
+        then store_calibration."""
+        await self.authorize(client, code, None, token)
         await self.store_calibration(code, calibration)
 
     def diagnostic(self, code: str | None, text: object, rest: bool = False) -> None:
@@ -323,9 +362,12 @@ class SignalingService:
 
     # ---- REST polling --------------------------------------------------------------------------
 
-    async def poll(self, client: Client, code: str, role: Role, wait: float) -> list[dict[str, Any]]:
-        """Returns and removes what is queued for a role; with wait, holds until something arrives."""
-        session = await self._live_session(code, client)
+    async def poll(
+        self, client: Client, code: str, role: Role, wait: float, token: str | None
+    ) -> list[dict[str, Any]]:
+        """Returns and removes what is queued for a role, to a client that may act for it (see
+        authorize); with wait, holds until something arrives."""
+        session = await self.authorize(client, code, role, token)
         if session.slot(role).conn_id is None:
             await self._mark_rest_seen(code, role)
         return await self.hub.poll(code, role, min(wait, self.config.long_poll_max))

@@ -1,6 +1,8 @@
 // The phone's REST signaling, for networks where a WebSocket cannot stay open (PROTOCOL.md):
 // POST /cam/signal/{code} sends, a long-poll GET ?source=phone&wait=N receives. Same events and
-// methods as WsSignal, so the page does not care which one it holds.
+// methods as WsSignal, so the page does not care which one it holds. After the join every request
+// carries the phone's token (resumeToken in a POST body, Authorization: Bearer on a poll): the
+// server lets only the holder of a role act for it.
 
 import { backOff, namedError } from "./util.js";
 
@@ -33,10 +35,11 @@ export class RestSignal extends EventTarget {
   }
 
   async _post(body) {
+    const signed = this.token && !body.resumeToken ? { ...body, resumeToken: this.token } : body;
     const resp = await fetch(this.url, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
+      body: JSON.stringify(signed),
     });
     const data = await resp.json().catch(() => ({}));
     if (!resp.ok) throw namedError(data.code || `HTTP_${resp.status}`, data.error || resp.statusText);
@@ -71,7 +74,8 @@ export class RestSignal extends EventTarget {
     while (!this.closed) {
       let data;
       try {
-        const resp = await fetch(url, { cache: "no-store" });
+        const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
+        const resp = await fetch(url, { cache: "no-store", headers });
         data = await resp.json();
         if (!resp.ok) throw namedError(data.code || `HTTP_${resp.status}`, data.error || resp.statusText);
       } catch (err) {
