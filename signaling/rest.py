@@ -97,7 +97,7 @@ class RestHandlers:
         return parse_text(bytes(raw))
 
     def _client(self, request: web.Request) -> Client:
-        if not origin_allowed(request, self.config.allowed_origins):
+        if not origin_allowed(request, self.config.allowed_origins, self.config.public_url):
             raise web.HTTPForbidden(
                 text=json.dumps({"ok": False, "error": "origin not allowed"}), content_type="application/json"
             )

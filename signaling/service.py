@@ -27,6 +27,7 @@ from signaling.protocol import (
     relayed,
 )
 from signaling.protocol import error as error_message
+from signaling.ratelimit import client_key
 from signaling.session import PairingSession, RoleSlot
 from signaling.store import Pushed, QueueFull, SessionStore
 
@@ -54,7 +55,7 @@ class SignalingService:
 
     async def _live_session(self, code: str, client: Client) -> PairingSession:
         """The live session of a code, or the error a client gets for it."""
-        limit_key = f"unknown-code:{client.address}"
+        limit_key = f"unknown-code:{client_key(client.address)}"
         limit = self.config.unknown_code_per_minute
         if client.code != code and not await self.store.hit(limit_key, limit, UNKNOWN_CODE_WINDOW, peek=True):
             raise ProtocolError(
