@@ -9,6 +9,8 @@ import { backOff, namedError } from "./util.js";
 const WAIT_S = 20;
 // fetch() rejects with a TypeError when the network fails.
 const RETRYABLE = new Set(["TypeError", "RATE_LIMITED", "UNAVAILABLE"]);
+// Poll errors that another poll cannot mend (INVALID_TOKEN: another phone has joined with the code).
+const FINAL = new Set(["EXPIRED", "INVALID_CODE", "INVALID_TOKEN"]);
 
 export class RestSignal extends EventTarget {
   constructor(server, code) {
@@ -80,7 +82,7 @@ export class RestSignal extends EventTarget {
         if (!resp.ok) throw namedError(data.code || `HTTP_${resp.status}`, data.error || resp.statusText);
       } catch (err) {
         if (this.closed) return;
-        if (err.name === "EXPIRED" || err.name === "INVALID_CODE") {
+        if (FINAL.has(err.name)) {
           this.closed = true;
           this.dispatchEvent(new CustomEvent("failed", { detail: { name: err.name, reason: err.message } }));
           return;

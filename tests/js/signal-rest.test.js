@@ -45,3 +45,26 @@ test("every request after the join carries the phone's token", async () => {
     globalThis.fetch = saved;
   }
 });
+
+test("a poll refused with INVALID_TOKEN ends the transport", async () => {
+  const rest = new RestSignal("http://127.0.0.1:8787/", "ABCDEF");
+  const failures = [];
+  rest.addEventListener("failed", (ev) => failures.push(ev.detail));
+  const saved = globalThis.fetch;
+  let polls = 0;
+  globalThis.fetch = async () => {
+    polls++;
+    const body = { ok: false, code: "INVALID_TOKEN", error: "this token does not belong to the phone" };
+    return { ok: false, status: 403, json: async () => body };
+  };
+  try {
+    await rest._poll();
+    assert.equal(polls, 1);
+    assert.equal(rest.closed, true);
+    assert.deepEqual(failures, [
+      { name: "INVALID_TOKEN", reason: "this token does not belong to the phone" },
+    ]);
+  } finally {
+    globalThis.fetch = saved;
+  }
+});
