@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from signaling.access import check_rest_access
 from signaling.client import Client, Connection
 from signaling.codes import new_code, new_token
 from signaling.config import ServerConfig
@@ -93,32 +94,24 @@ class SignalingService:
     async def authorize(
         self, client: Client, code: str, role: Role | None, token: str | None
     ) -> PairingSession:
-        """The live session of a code, if a REST client may act for `role` (None: for either): it
-        presents that role's token, or it is the phone that joined over REST without a token (the
-        deployed page polls without one), asking from the address it joined from while no socket
-        holds the phone role. Anyone else gets INVALID_TOKEN."""
+        """The live session of a code, if a REST client may act for `role` (None: for either; see
+        access.check_rest_access); INVALID_TOKEN otherwise."""
         session = await self._live_session(code, client)
-        roles = tuple(Role) if role is None else (role,)
-        who = f"the {role}" if role is not None else "a role of the session"
-        if token is not None:
-            if any(session.slot(r).holds(token) for r in roles):
-                return session
-            raise ProtocolError(ErrorName.INVALID_TOKEN, f"this token does not belong to {who}")
-        phone = session.phone
-        if Role.PHONE in roles and phone.conn_id is None and phone.rest_address == client.address:
-            return session
-        raise ProtocolError(
-            ErrorName.INVALID_TOKEN,
-            f"acting for {who} over REST needs its token: resumeToken in the body or "
-            "'Authorization: Bearer <token>'",
-        )
+        check_rest_access(session, role, token, client.address)
+        return session
 
     # ---- session lifecycle ---------------------------------------------------------------------
 
     async def create(self, client: Client) -> dict[str, Any]:
-        """`cam-create`: opens a session with the client as its desktop."""
+        """`cam-create`: opens a session with the client as its desktop. A session this socket
+        created before and no phone joined is ended: nobody can use it any more, and otherwise one
+        socket could keep thousands of sessions alive (30 creates a second, each living a code TTL)."""
         if client.code is not None:
+            previous, was_desktop = client.code, client.role is Role.DESKTOP
             await self.leave(client)
+            old = await self.store.get(previous) if was_desktop else None
+            if old is not None and not old.phone.joined:
+                await self.end_session(old, "its desktop opened another session")
         now = self.clock()
         token = new_token()
         for _ in range(20):

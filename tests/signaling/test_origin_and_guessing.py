@@ -145,3 +145,25 @@ def test_guesses_are_counted_per_ipv4_address_and_per_ipv6_network() -> None:
     assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
     assert client_key("fe80::1%eth0") == "fe80::/64"
     assert client_key("?") == "?"
+
+
+async def test_one_socket_cannot_pile_up_sessions(srv: Harness) -> None:
+    # Each cam-create used to leave the previous session alive for its code TTL: one socket could keep
+    # thousands. A session nobody joined ends when its desktop opens another.
+    desktop = await srv.ws()
+    codes = []
+    for _ in range(40):
+        await desktop.send({"type": "cam-create"})
+        codes.append((await desktop.recv("cam-code"))["code"])
+    assert len(set(codes)) == 40 and not desktop.inbox  # no cam-error about the ended ones
+    assert await srv.server.service.store.codes() == [codes[-1]]
+    phone, _ = await srv.phone(codes[-1])
+    assert (await desktop.recv("cam-peer-joined"))["code"] == codes[-1]
+    late = await srv.ws()
+    await late.send({"type": "cam-join", "code": codes[0], "payload": None})
+    assert (await late.recv("cam-error"))["code"] == "EXPIRED"
+    # A session a phone joined is left to its grace period, as before.
+    await desktop.send({"type": "cam-create"})
+    fresh = (await desktop.recv("cam-code"))["code"]
+    assert sorted(await srv.server.service.store.codes()) == sorted([codes[-1], fresh])
+    assert (await phone.recv("cam-peer-left"))["role"] == "desktop"
