@@ -10,6 +10,7 @@ from signaling import reach, tls
 from signaling.app import create_app
 from signaling.cli import parse_config
 from signaling.gc_tuning import tune_gc
+from signaling.limits import raise_open_files_limit
 from signaling.logs import log_event, setup_logging
 from signaling.protocol import PHONE_PAGE_PATH
 from signaling.server import bind
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
         tls=config.tls,
         public_url=config.public_url,
         phone_bases=list(how.bases),
+        open_files=raise_open_files_limit(),
     )
     # For the person at the terminal (the log lines go to stderr): where phones go, and what they see.
     for index, base in enumerate(how.bases):
@@ -52,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
         access_log=None,
         print=None,
         shutdown_timeout=config.shutdown_timeout,
+        # Idle connections (no request, or headers trickling in) are closed after this.
+        keepalive_timeout=config.idle_timeout,
     )
 
 

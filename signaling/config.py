@@ -56,6 +56,13 @@ class ServerConfig:
     redis_pool_wait: float = _opt(5.0, "Redis: seconds a request waits for a free pooled connection")
     redis_key_ttl: float = _opt(3600.0, "Redis: expiry of every key, a safety net for what a crash leaves")
     shutdown_timeout: float = _opt(5.0, "seconds open requests get to finish at shutdown")
+    body_timeout: float = _opt(
+        10.0, "seconds a REST request's body may take to arrive (one that trickles in is refused)"
+    )
+    idle_timeout: float = _opt(
+        15.0,
+        "seconds an HTTP connection may sit idle (no request, or headers trickling in) before it is closed",
+    )
     allowed_origins: tuple[str, ...] = _opt((), "browser Origin allowed to connect (repeatable; none: all)")
     public_url: str | None = _opt(None, "base URL phones use to reach this server (for phoneUrl)")
     redis_url: str | None = _opt(None, "redis://… to share sessions between instances")

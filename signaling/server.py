@@ -9,10 +9,11 @@ import time
 from aiohttp import web
 
 from signaling import reach, tls
-from signaling.app import create_app
+from signaling.app import SERVICE_KEY, create_app
 from signaling.config import WILDCARD_HOSTS, ServerConfig
+from signaling.limits import raise_open_files_limit
 from signaling.protocol import WS_PATH
-from signaling.service import Clock
+from signaling.service import Clock, SignalingService
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -44,6 +45,7 @@ class SignalingServer:
         """Binds and serves: HTTPS and WSS unless plain HTTP was asked for or the server listens on
         loopback only (config.serves_tls). ValueError for a bad --cert/--key pair."""
         # Bound before the app is made: the phone URL names the port, which port 0 picks here.
+        raise_open_files_limit()
         sock = bind(self.config.host, self.config.port)
         self.port = sock.getsockname()[1]
         try:
@@ -58,9 +60,18 @@ class SignalingServer:
             create_app(self.config, self.clock),
             access_log=None,
             shutdown_timeout=self.config.shutdown_timeout,
+            # aiohttp's own default keeps a connection that never sends a request for an hour.
+            keepalive_timeout=self.config.idle_timeout,
         )
         await self._runner.setup()
         await web.SockSite(self._runner, sock, ssl_context=ssl_context).start()
+
+    @property
+    def service(self) -> SignalingService:
+        """The running server's pairing service (its sessions, e.g. for a test to read a token)."""
+        if self._runner is None:
+            raise RuntimeError("the server is not running")
+        return self._runner.app[SERVICE_KEY]
 
     @property
     def http_url(self) -> str:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from signaling.access import check_rest_access
 from signaling.client import Client, Connection
 from signaling.codes import new_code, new_token
 from signaling.config import ServerConfig
@@ -27,6 +28,7 @@ from signaling.protocol import (
 )
 from signaling.protocol import error as error_message
 from signaling.reach import phone_url
+from signaling.ratelimit import client_key
 from signaling.session import PairingSession, RoleSlot
 from signaling.store import Pushed, QueueFull, SessionStore
 
@@ -54,7 +56,7 @@ class SignalingService:
 
     async def _live_session(self, code: str, client: Client) -> PairingSession:
         """The live session of a code, or the error a client gets for it."""
-        limit_key = f"unknown-code:{client.address}"
+        limit_key = f"unknown-code:{client_key(client.address)}"
         limit = self.config.unknown_code_per_minute
         if client.code != code and not await self.store.hit(limit_key, limit, UNKNOWN_CODE_WINDOW, peek=True):
             raise ProtocolError(
@@ -89,12 +91,27 @@ class SignalingService:
         """Whether a role has a client now, given which connections are open (the sweep's way)."""
         return slot.conn_id in open_conns if slot.conn_id is not None else self._polled_lately(slot)
 
+    async def authorize(
+        self, client: Client, code: str, role: Role | None, token: str | None
+    ) -> PairingSession:
+        """The live session of a code, if a REST client may act for `role` (None: for either; see
+        access.check_rest_access); INVALID_TOKEN otherwise."""
+        session = await self._live_session(code, client)
+        check_rest_access(session, role, token, client.address)
+        return session
+
     # ---- session lifecycle ---------------------------------------------------------------------
 
     async def create(self, client: Client) -> dict[str, Any]:
-        """`cam-create`: opens a session with the client as its desktop."""
+        """`cam-create`: opens a session with the client as its desktop. A session this socket
+        created before and no phone joined is ended: nobody can use it any more, and otherwise one
+        socket could keep thousands of sessions alive (30 creates a second, each living a code TTL)."""
         if client.code is not None:
+            previous, was_desktop = client.code, client.role is Role.DESKTOP
             await self.leave(client)
+            old = await self.store.get(previous) if was_desktop else None
+            if old is not None and not old.phone.joined:
+                await self.end_session(old, "its desktop opened another session")
         now = self.clock()
         token = new_token()
         for _ in range(20):
@@ -126,7 +143,7 @@ class SignalingService:
             raise ProtocolError(ErrorName.WRONG_ROLE, "this socket is the session's desktop; a phone joins")
         session = await self._live_session(code, client)
         holder = session.phone
-        owns = token is not None and token == holder.token
+        owns = holder.holds(token)
         if not owns and await self._present(holder):
             raise ProtocolError(ErrorName.SESSION_TAKEN, "a phone is already connected to this session")
         if holder.joined and not owns:
@@ -137,6 +154,8 @@ class SignalingService:
             if not owns:
                 s.phone.token = new_token()
             self._bind_slot(s, Role.PHONE, client)
+            if client.conn_id is None and token is None:
+                s.phone.rest_address = client.address  # the deployed page: it will poll without one
             return s.phone.token
 
         reply = await self._attach(
@@ -166,6 +185,7 @@ class SignalingService:
         slot.conn_id = client.conn_id
         slot.rest_seen = None if client.conn_id else now
         slot.left_at = None
+        slot.rest_address = None  # whoever binds now holds the role; join() may exempt a REST phone
         if session.phone.joined:
             session.extend(now, self.config.code_ttl)
 
@@ -254,10 +274,11 @@ class SignalingService:
             log_event(f"message-{outcome}", logging.DEBUG, **fields)
         return outcome
 
-    async def relay(self, client: Client, msg: Message, role: Role | None = None) -> str:
-        """Relays an offer, answer, candidate, calibration or data message to the other role."""
+    async def relay(self, client: Client, msg: Message) -> str:
+        """Relays an offer, answer, candidate, calibration or data message of a socket to the other
+        role (the socket's own role: it took it with cam-create, cam-join or cam-resume)."""
         code = msg.code or client.code
-        sender = role or client.role
+        sender = client.role
         if code is None or sender is None:
             raise ProtocolError(ErrorName.NOT_JOINED, "send cam-create or cam-join first", ref=str(msg.type))
         if client.conn_id is not None and client.code is not None and code != client.code:
@@ -272,7 +293,18 @@ class SignalingService:
             if outcome is not None:
                 self.metrics.count(str(msg.type), outcome)
                 return outcome
-        session = await self._live_session(code, client)
+        return await self._relay_in(await self._live_session(code, client), msg, sender)
+
+    async def relay_as(self, client: Client, msg: Message, role: Role, token: str | None) -> str:
+        """A REST relay: only a client that may act for the role (see authorize) sends for it."""
+        session = await self.authorize(client, msg.code or "", role, token)
+        return await self._relay_in(session, msg, role)
+
+    async def _relay_in(self, session: PairingSession, msg: Message, sender: Role) -> str:
+        """The full way of a relay, in a live session: stores a calibration, refuses cam-data with
+        nobody to read it, queues the message for the other role and flushes it."""
+        code = session.code
+        out = relayed(msg.type, code, msg.payload)
         target = session.slot(sender.other)
         if msg.type is MsgType.CALIBRATION:
             await self.store_calibration(code, msg.payload)
@@ -299,9 +331,10 @@ class SignalingService:
         """The stored calibration of a session, if any."""
         return (await self._live_session(code, client)).calibration
 
-    async def post_calibration(self, code: str, client: Client, calibration: Any) -> None:
-        """`POST /cam/calibration/{code}`: the session's errors for the code, then store_calibration."""
-        await self._live_session(code, client)
+    async def post_calibration(self, code: str, client: Client, calibration: Any, token: str | None) -> None:
+        """`POST /cam/calibration/{code}`: by a client that may act for either role (see authorize),
+        then store_calibration."""
+        await self.authorize(client, code, None, token)
         await self.store_calibration(code, calibration)
 
     def diagnostic(self, code: str | None, text: object, rest: bool = False) -> None:
@@ -323,9 +356,12 @@ class SignalingService:
 
     # ---- REST polling --------------------------------------------------------------------------
 
-    async def poll(self, client: Client, code: str, role: Role, wait: float) -> list[dict[str, Any]]:
-        """Returns and removes what is queued for a role; with wait, holds until something arrives."""
-        session = await self._live_session(code, client)
+    async def poll(
+        self, client: Client, code: str, role: Role, wait: float, token: str | None
+    ) -> list[dict[str, Any]]:
+        """Returns and removes what is queued for a role, to a client that may act for it (see
+        authorize); with wait, holds until something arrives."""
+        session = await self.authorize(client, code, role, token)
         if session.slot(role).conn_id is None:
             await self._mark_rest_seen(code, role)
         return await self.hub.poll(code, role, min(wait, self.config.long_poll_max))

@@ -139,7 +139,8 @@ class WsTransport(PhoneTransport):
 
 
 class RestTransport(PhoneTransport):
-    """REST only: `POST /cam/signal/{code}` to send, `GET ...?source=phone&wait=N` to receive."""
+    """REST only: `POST /cam/signal/{code}` to send, `GET ...?source=phone&wait=N` to receive; every
+    request after the join carries the phone's token (our server lets only its holder act for it)."""
 
     def __init__(self, server: str, code: str, wait: float = 5.0) -> None:
         super().__init__(server, code)
@@ -157,6 +158,8 @@ class RestTransport(PhoneTransport):
     async def _post(self, msg: dict[str, Any]) -> dict[str, Any]:
         assert self._http is not None
         body = {"type": msg["type"], "payload": msg.get("payload"), "source": str(Role.PHONE)}
+        if self.resume_token is not None:
+            body["resumeToken"] = self.resume_token
         async with self._http.post(self._url, json=body) as resp:
             data = await resp.json(content_type=None)
             if resp.status >= 400:
@@ -171,6 +174,7 @@ class RestTransport(PhoneTransport):
                 async with self._http.get(
                     self._url,
                     params={"source": str(Role.PHONE), "wait": str(self.wait)},
+                    headers=self._auth(),
                     timeout=aiohttp.ClientTimeout(total=self.wait + 10),
                 ) as resp:
                     data = await resp.json(content_type=None)
@@ -185,6 +189,9 @@ class RestTransport(PhoneTransport):
             for msg in data.get("messages", []) if isinstance(data, dict) else []:
                 if isinstance(msg, dict):
                     self.inbox.put_nowait(msg)
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.resume_token}"} if self.resume_token else {}
 
     async def send(self, msg: dict[str, Any]) -> None:
         """Posts one message."""

@@ -174,6 +174,10 @@ class Stage:
             code_event = await agent.wait_for("code")
             flags, base = [], f"{self.server.http_url}/mobile-cam.html"
         run.info.update(code=code_event["code"], agent_url=code_event["url"])
+        if self.server is not None:
+            # For the steps that speak for the desktop over REST: only the holder of a role does.
+            session = await self.server.service.store.get(code_event["code"])
+            run.info["desktop_token"] = session.desktop.token if session else None
         run.mark("agent-ready")
         return agent, base, flags
 
@@ -445,7 +449,12 @@ async def calibration_display(
     """Sends the clip's true H to the page as the desktop's cam-calibration (through the server's REST
     relay) and waits until the page shows it: the page's side of the calibration, without the agent's."""
     calibration = {"H": board_truth(), "imageSize": {"w": 1280, "h": 720}, "errorPx": 0.4}
-    body = {"type": "cam-calibration", "payload": calibration, "source": "desktop"}
+    body = {
+        "type": "cam-calibration",
+        "payload": calibration,
+        "source": "desktop",
+        "resumeToken": run.info["desktop_token"],
+    }
     url = f"{run.info['url'].split('/mobile-cam.html')[0]}/cam/signal/{run.info['code']}"
     async with aiohttp.ClientSession() as http, http.post(url, json=body) as resp:
         assert resp.status == 200, await resp.text()
