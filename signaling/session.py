@@ -21,6 +21,13 @@ class RoleSlot:
     left_at: float | None = None
     # Last REST request of a client that has no socket (a polling phone).
     rest_seen: float | None = None
+    # *ext* What the role's client announced (Capabilities.to_payload()); None: nothing, a base client.
+    caps: dict[str, bool] | None = None
+
+    @property
+    def acks(self) -> bool:
+        """Whether the role's client acknowledges numbered messages (the `ack` extension)."""
+        return bool(self.caps and self.caps.get("ack"))
 
     @property
     def joined(self) -> bool:
