@@ -2,16 +2,20 @@
 // POST /cam/signal/{code} sends, a long-poll GET ?source=phone&wait=N receives. Same events and
 // methods as WsSignal, so the page does not care which one it holds.
 
+import { AckTracker } from "./acks.js";
 import { backOff, namedError } from "./util.js";
 
 const WAIT_S = 20;
 // fetch() rejects with a TypeError when the network fails.
 const RETRYABLE = new Set(["TypeError", "RATE_LIMITED", "UNAVAILABLE"]);
 
+/** Options as WsSignal's: `caps` (announced in cam-join), `acks` (drops what comes twice). */
 export class RestSignal extends EventTarget {
-  constructor(server, code) {
+  constructor(server, code, { caps = null, acks = new AckTracker() } = {}) {
     super();
     this.kind = "rest";
+    this.caps = caps;
+    this.acks = acks;
     this.code = code;
     this.url = new URL(`/cam/signal/${encodeURIComponent(code)}`, server).href;
     this.token = null;
@@ -24,10 +28,12 @@ export class RestSignal extends EventTarget {
 
   /** Joins with a POST; with `token`, as the phone that already holds the session (after a reload). */
   async join(token) {
-    const body = { type: "cam-join", payload: null, source: "phone" };
+    const body = { type: "cam-join", payload: this.caps, source: "phone" };
     if (token) body.resumeToken = token;
     const reply = await this._post(body);
     if (reply.resumeToken) this.token = reply.resumeToken;
+    // A poll's reply is a delivery: nothing to acknowledge, only numbers to drop when seen twice.
+    this.acks.use(() => true);
     this.poller = this._poll();
     return { type: "cam-joined", code: this.code, resumeToken: this.token };
   }
@@ -90,7 +96,8 @@ export class RestSignal extends EventTarget {
         this.dispatchEvent(new CustomEvent("state", { detail: "open" }));
       }
       for (const msg of data.messages || []) {
-        if (msg && typeof msg === "object") this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+        if (msg && typeof msg === "object" && this.acks.firstTime(msg))
+          this.dispatchEvent(new CustomEvent("message", { detail: msg }));
       }
     }
   }
