@@ -31,6 +31,7 @@ class MsgType(StrEnum):
     RESUME = "cam-resume"
     RESUMED = "cam-resumed"
     PEER_LEFT = "cam-peer-left"
+    # *ext* client -> server {type, code, seq}: every numbered message up to seq has arrived.
     ACK = "cam-ack"
 
 
@@ -130,8 +131,15 @@ class Message:
 class Capabilities:
     """*ext* What a client announces in the `payload` of its `cam-join` (phone) or `cam-create`
     (desktop): `offers` it makes the offer itself (the desktop should wait for it), `resume` it resumes
-    with its token after a drop, `ack` it acknowledges numbered messages (`seq`, `cam-ack`). A
-    base-protocol client sends `payload: null` and announces nothing: every flag is False."""
+    with its token after a drop, `ack` it acknowledges numbered messages. A base-protocol client sends
+    `payload: null` and announces nothing: every flag is False.
+
+    The server keeps each role's announcement in the session, passes the phone's on as the payload of
+    `cam-peer-joined` (left out when there is none) and the other role's as `peer` in `cam-resumed`.
+    To a role that announced `ack` every queued message goes with its number in `seq`; it stays queued
+    until the client sends `cam-ack {code, seq}` (cumulative) and comes again after a resume. The
+    desktop announces in `cam-create` because that is the message that makes its role; a resume keeps
+    what the role announced."""
 
     offers: bool = False
     resume: bool = False

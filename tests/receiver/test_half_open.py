@@ -101,8 +101,10 @@ async def test_every_message_reaches_the_agent_once_in_order_through_a_half_open
         await send(range(BEFORE + 1, BEFORE + FROZEN + 1))
         received_while_frozen = len(recorder.numbers) - BEFORE
         await until(lambda: recorder.disconnects >= 1, "the agent's heartbeat to time the socket out")
-        proxy.kill()  # what the server wrote into the frozen proxy is gone with it
-        proxy.start()
+        # What the server wrote into the frozen proxy is gone with it. (In threads: the server runs
+        # on this loop.)
+        await asyncio.to_thread(proxy.kill)
+        await asyncio.to_thread(proxy.start)
         await send(range(BEFORE + FROZEN + 1, TOTAL + 1))
         await until(lambda: len(recorder.numbers) >= TOTAL, f"all {TOTAL} messages")
         await asyncio.sleep(0.5)  # anything that would come twice comes now
