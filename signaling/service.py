@@ -129,7 +129,7 @@ class SignalingService:
     ) -> dict[str, Any]:
         """`cam-join`: binds the client to the phone role, unless a live phone holds it. What the phone
         announced (`caps`, *ext*) is kept in its slot and passed on to the desktop in
-        `cam-peer-joined`'s payload (null for a base-protocol phone)."""
+        `cam-peer-joined`'s payload (left out for a phone that announced nothing)."""
         if client.conn_id is not None and client.code == code and client.role is Role.DESKTOP:
             raise ProtocolError(ErrorName.WRONG_ROLE, "this socket is the session's desktop; a phone joins")
         session = await self._live_session(code, client)
