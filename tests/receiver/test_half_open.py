@@ -18,7 +18,7 @@ import pytest
 from desktop_receiver.pairing.client import ClientListener, ClientOptions, PairingInfo, SignalingClient
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
-from tests.procs import ProxyProcess
+from tests.procs import ProxyProcess, RedisProcess
 from tests.signaling.conftest import candidate
 
 TOTAL = 90
@@ -53,12 +53,19 @@ class Recorder(ClientListener):
         self.resumes += 1
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[SignalingServer]:
-    srv = SignalingServer(ServerConfig(host="127.0.0.1", port=0, sweep_interval=0.2))
+@pytest.fixture(params=["memory", "redis"])
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[SignalingServer]:
+    """Our server on either store (a redis-server of its own for the Redis one)."""
+    redis = RedisProcess().start() if request.param == "redis" else None
+    config = ServerConfig(
+        host="127.0.0.1", port=0, sweep_interval=0.2, redis_url=redis.url if redis else None
+    )
+    srv = SignalingServer(config)
     await srv.start()
     yield srv
     await asyncio.wait_for(srv.stop(), 10)
+    if redis is not None:
+        redis.cleanup()
 
 
 @pytest.fixture
