@@ -21,6 +21,7 @@ from signaling.origin import origin_allowed
 from signaling.protocol import (
     HTTP_STATUS,
     RELAYED_TYPES,
+    Capabilities,
     ErrorName,
     MsgType,
     ProtocolError,
@@ -118,7 +119,8 @@ class RestHandlers:
         if msg.type is MsgType.JOIN:
             if role is not Role.PHONE:
                 raise ProtocolError(ErrorName.WRONG_ROLE, "only the phone joins a session")
-            reply = await self.service.join(client, code, token)
+            caps = Capabilities.from_payload(msg.payload)
+            reply = await self.service.join(client, code, token, caps)
             return web.json_response({"ok": True, "stored": True, **reply})
         if msg.type not in RELAYED_TYPES:
             raise ProtocolError(ErrorName.BAD_MESSAGE, f"{msg.type} cannot be sent over REST")

@@ -25,6 +25,13 @@ class RoleSlot:
     # The address of a phone that joined over REST without a token (the deployed page polls without
     # one): requests from there may act for the role without the token while no socket holds it.
     rest_address: str | None = None
+    # *ext* What the role's client announced (Capabilities.to_payload()); None: nothing, a base client.
+    caps: dict[str, bool] | None = None
+
+    @property
+    def acks(self) -> bool:
+        """Whether the role's client acknowledges numbered messages (the `ack` extension)."""
+        return bool(self.caps and self.caps.get("ack"))
 
     @property
     def joined(self) -> bool:

@@ -56,6 +56,8 @@ function newState() {
     stats: null,
     calibration: null,
     errors: [],
+    data: [],
+    duplicates: 0,
     loadedAt: performance.timeOrigin,
     streamingAt: null,
   };

@@ -4,6 +4,7 @@
 // carries the phone's token (resumeToken in a POST body, Authorization: Bearer on a poll): the
 // server lets only the holder of a role act for it.
 
+import { AckTracker } from "./acks.js";
 import { backOff, namedError } from "./util.js";
 
 const WAIT_S = 20;
@@ -12,10 +13,13 @@ const RETRYABLE = new Set(["TypeError", "RATE_LIMITED", "UNAVAILABLE"]);
 // Poll errors that another poll cannot mend (INVALID_TOKEN: another phone has joined with the code).
 const FINAL = new Set(["EXPIRED", "INVALID_CODE", "INVALID_TOKEN"]);
 
+/** Options as WsSignal's: `caps` (announced in cam-join), `acks` (drops what comes twice). */
 export class RestSignal extends EventTarget {
-  constructor(server, code) {
+  constructor(server, code, { caps = null, acks = new AckTracker() } = {}) {
     super();
     this.kind = "rest";
+    this.caps = caps;
+    this.acks = acks;
     this.code = code;
     this.url = new URL(`/cam/signal/${encodeURIComponent(code)}`, server).href;
     this.token = null;
@@ -28,10 +32,12 @@ export class RestSignal extends EventTarget {
 
   /** Joins with a POST; with `token`, as the phone that already holds the session (after a reload). */
   async join(token) {
-    const body = { type: "cam-join", payload: null, source: "phone" };
+    const body = { type: "cam-join", payload: this.caps, source: "phone" };
     if (token) body.resumeToken = token;
     const reply = await this._post(body);
     if (reply.resumeToken) this.token = reply.resumeToken;
+    // A poll's reply is a delivery: nothing to acknowledge, only numbers to drop when seen twice.
+    this.acks.use(() => true);
     this.poller = this._poll();
     return { type: "cam-joined", code: this.code, resumeToken: this.token };
   }
@@ -96,7 +102,8 @@ export class RestSignal extends EventTarget {
         this.dispatchEvent(new CustomEvent("state", { detail: "open" }));
       }
       for (const msg of data.messages || []) {
-        if (msg && typeof msg === "object") this.dispatchEvent(new CustomEvent("message", { detail: msg }));
+        if (msg && typeof msg === "object" && this.acks.firstTime(msg))
+          this.dispatchEvent(new CustomEvent("message", { detail: msg }));
       }
     }
   }

@@ -14,6 +14,8 @@ Cases:
   ws-blocked           every WebSocket of the page is closed at once: it falls back to REST
   ws-failing           the first WebSocket works, then drops, and every new one is closed: REST
   agent-offers         the agent offers (`--offer always`), the page only answers (?mode=answer)
+  deployed-page        a stand-in for the deployed app's phone page (standin/deployed-phone.html:
+                       payload null, never offers, answers the desktop's offer) at the page's path
   reload               the page reloads mid-stream and resumes with its token
   socket-drops         the agent's signaling socket is cut and comes back, then the page's drops
   media-cut            UDP on loopback is starved: the page restarts ICE
@@ -43,6 +45,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import psutil
+from aiohttp import web
 from playwright.async_api import Page, Playwright, WebSocketRoute, async_playwright
 
 from signaling.config import ServerConfig
@@ -59,6 +62,7 @@ CASES = (
     "ws-blocked",
     "ws-failing",
     "agent-offers",
+    "deployed-page",
     "reload",
     "socket-drops",
     "media-cut",
@@ -70,6 +74,7 @@ CASES = (
 STEP_TIMEOUT = 40.0
 SCENARIO_TIMEOUT = 150.0
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+STANDIN_PAGE = Path(__file__).parent / "standin" / "deployed-phone.html"
 
 
 @dataclass
@@ -119,12 +124,15 @@ def agent_args(args: argparse.Namespace) -> list[str]:
         out += ["--prefer-codec", args.codec]
     if args.case == "agent-offers":
         out += ["--offer", "always"]
+    if args.case == "deployed-page":
+        # Waited for only by a phone that announces it offers: this one announces nothing.
+        out += ["--offer-grace", "60"]
     if args.case in ("calibration", "tls"):
         out += ["--calibrate"]
     return out
 
 
-def page_query(args: argparse.Namespace, code: str) -> str:
+def page_query(args: argparse.Namespace, code: str, server_url: str = "") -> str:
     """The phone page's query string for a case."""
     query = {"code": code}
     if args.case == "rest":
@@ -135,6 +143,8 @@ def page_query(args: argparse.Namespace, code: str) -> str:
         query["res"] = args.res
     if args.page_codec:
         query["codec"] = args.page_codec
+    if args.case == "deployed-page":
+        query["server"] = server_url
     return urlencode(query)
 
 
@@ -149,6 +159,24 @@ class Stage:
         self.chromium: Chromium | None = None
         self.playwright: Playwright | None = None
         self.page: Page | None = None
+        self.standin: web.AppRunner | None = None
+
+    async def serve_standin(self) -> str:
+        """Serves the deployed page's stand-in from an origin of its own on loopback (as the deployed
+        app serves its page); returns its URL."""
+        html = STANDIN_PAGE.read_text()
+
+        async def page(_: web.Request) -> web.Response:
+            return web.Response(text=html, content_type="text/html")
+
+        app = web.Application()
+        app.router.add_get("/mobile-cam.html", page)
+        self.standin = web.AppRunner(app)
+        await self.standin.setup()
+        site = web.TCPSite(self.standin, "127.0.0.1", 0)
+        await site.start()
+        port = self.standin.addresses[0][1]
+        return f"http://127.0.0.1:{port}/mobile-cam.html"
 
     async def start_desktop(self) -> tuple[AgentProcess, str, list[str]]:
         """Starts the server and the agent; returns the agent, the page's base URL and the browser
@@ -173,6 +201,7 @@ class Stage:
             agent = self.agent = AgentProcess(run.out, ["--server", server_url, *agent_args(args)])
             code_event = await agent.wait_for("code")
             flags, base = [], f"{self.server.http_url}/mobile-cam.html"
+            run.info["server_url"] = self.server.http_url
         run.info.update(code=code_event["code"], agent_url=code_event["url"])
         if self.server is not None:
             # For the steps that speak for the desktop over REST: only the holder of a role does.
@@ -209,6 +238,8 @@ class Stage:
             await asyncio.to_thread(self.agent.stop)
         if self.proxy is not None:
             await self.proxy.stop()
+        if self.standin is not None:
+            await self.standin.cleanup()
         if self.server is not None:
             await asyncio.wait_for(self.server.stop(), 10)
 
@@ -227,7 +258,9 @@ async def play(args: argparse.Namespace, run: Run) -> None:
             elif args.case == "ws-failing":
                 await page.route_web_socket(re.compile(r"/ws$"), only_first_socket(run))
             code = run.info["code"]
-            run.info["url"] = f"{base}?{page_query(args, code)}"
+            if args.case == "deployed-page":
+                base = await stage.serve_standin()
+            run.info["url"] = f"{base}?{page_query(args, code, run.info.get('server_url', ''))}"
             run.mark("page-load")
             if args.case == "typed-code":
                 await type_code(run, page, base, code)
@@ -341,14 +374,14 @@ async def plain(args: argparse.Namespace, run: Run, page: Page, agent: AgentProc
     run.info["chromium_cpu_percent"] = round(100 * (_cpu_seconds(browser_procs) - before[1]) / wall, 1)
     run.info["loadavg"] = os.getloadavg()
     if args.case != "tls":
-        run.info["messages"] = await relayed_messages(run.info["url"])
+        run.info["messages"] = await relayed_messages(run.info["server_url"])
     run.mark("end")
     await snapshot(page, run, "end")
 
 
-async def relayed_messages(page_url: str) -> dict[str, int]:
+async def relayed_messages(server_url: str) -> dict[str, int]:
     """Messages the server passed on (relayed or queued), by type, from its /metrics page."""
-    metrics_url = page_url.split("/mobile-cam.html")[0] + "/metrics"
+    metrics_url = server_url + "/metrics"
     async with aiohttp.ClientSession() as http, http.get(metrics_url) as resp:
         text = await resp.text()
     counts: dict[str, int] = {}
