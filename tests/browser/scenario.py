@@ -339,10 +339,15 @@ async def plain(args: argparse.Namespace, run: Run, page: PhonePage, agent: Agen
     run.info["agent_cpu_percent"] = round(100 * (_cpu_seconds(agent_proc) - before[0]) / wall, 1)
     run.info["browser_cpu_percent"] = round(100 * (_cpu_seconds(browser_procs) - before[1]) / wall, 1)
     run.info["loadavg"] = os.getloadavg()
+    run.info["send_codecs"] = await page.evaluate(SEND_CODECS)
     if args.case != "tls":
         run.info["messages"] = await relayed_messages(run.info["url"])
     run.mark("end")
     await snapshot(page, run, "end")
+
+
+# The video codecs the browser can send, as RTCRtpSender.getCapabilities lists them.
+SEND_CODECS = "() => RTCRtpSender.getCapabilities('video').codecs.map((c) => c.mimeType)"
 
 
 async def relayed_messages(page_url: str) -> dict[str, int]:
