@@ -205,8 +205,9 @@ def test_websocket_that_keeps_failing_falls_back_to_rest(clip: Path, tmp_path: P
     assert after[0]["attempt"] > result["frames"][0]["attempt"]
 
 
-def test_camera_that_ends_is_reopened_on_the_same_connection(clip: Path, tmp_path: Path) -> None:
-    result = play("camera-ended", clip, tmp_path)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_camera_that_ends_is_reopened_on_the_same_connection(clip: Path, tmp_path: Path, engine: str) -> None:
+    result = play("camera-ended", clip, tmp_path, engine=engine)
     marks = result["marks"]
     page = result["pages"]["end"]
     assert page["cameraRestarts"] == 1 and page["status"] == "streaming"
