@@ -165,8 +165,9 @@ def test_page_reload_resumes_without_new_code(clip: Path, tmp_path: Path, engine
     assert page["status"] == "streaming" and page["transport"] == "ws"
 
 
-def test_signaling_sockets_drop_while_media_flows(clip: Path, tmp_path: Path) -> None:
-    result = play("socket-drops", clip, tmp_path)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_signaling_sockets_drop_while_media_flows(clip: Path, tmp_path: Path, engine: str) -> None:
+    result = play("socket-drops", clip, tmp_path, engine=engine)
     marks = result["marks"]
     assert events(result, "reconnecting") and events(result, "resumed")
     assert [e["code"] for e in events(result, "code")] == [result["code"]]
@@ -218,8 +219,9 @@ def test_camera_that_ends_is_reopened_on_the_same_connection(clip: Path, tmp_pat
     assert {(f["w"], f["h"]) for f in after} == {HD}
 
 
-def test_media_path_failure_restarts_ice(clip: Path, tmp_path: Path) -> None:
-    result = play("media-cut", clip, tmp_path)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_media_path_failure_restarts_ice(clip: Path, tmp_path: Path, engine: str) -> None:
+    result = play("media-cut", clip, tmp_path, engine=engine)
     marks = result["marks"]
     first = result["frames"][0]["attempt"]
     assert result["pages"]["restarting"]["restarts"] >= 1
@@ -268,9 +270,10 @@ def test_agent_calibrates_and_page_shows_it(clip: Path, tmp_path: Path) -> None:
     assert result["calibration_text"].startswith("Board found (error ")
 
 
-def test_page_shows_a_calibration_sent_by_the_desktop(clip: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_page_shows_a_calibration_sent_by_the_desktop(clip: Path, tmp_path: Path, engine: str) -> None:
     # The page's half of the calibration: the clip's true H arrives as the desktop's cam-calibration.
-    result = play("calibration-display", clip, tmp_path)
+    result = play("calibration-display", clip, tmp_path, engine=engine)
     page = result["pages"]["calibrated"]
     assert page["calibration"]["H"] == board_truth()
     assert result["calibration_text"] == "Board found (error 0.4 px)"
