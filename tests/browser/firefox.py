@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -37,20 +38,23 @@ MEDIA_PREFS: dict[str, Any] = {
 }
 
 # Everything Firefox would fetch on its own. The namespace has only loopback, so none of it could
-# leave anyway; these keep it from trying (and the log readable).
+# leave anyway; these keep it from trying (and the log readable). A URL pref is pointed at an inert
+# data: URL rather than left empty (Mozilla's test profiles do the same: an empty one is an invalid
+# URL that some services retry).
+INERT_URL = "data:,"
 QUIET_PREFS: dict[str, Any] = {
     "app.update.auto": False,
     "app.update.enabled": False,
     "app.update.checkInstallTime": False,
     "app.normandy.enabled": False,
-    "app.normandy.api_url": "",
+    "app.normandy.api_url": INERT_URL,
     "app.shield.optoutstudies.enabled": False,
     "datareporting.healthreport.uploadEnabled": False,
     "datareporting.policy.dataSubmissionEnabled": False,
     "toolkit.telemetry.enabled": False,
     "toolkit.telemetry.unified": False,
     "toolkit.telemetry.archive.enabled": False,
-    "toolkit.telemetry.server": "",
+    "toolkit.telemetry.server": INERT_URL,
     "browser.ping-centre.telemetry": False,
     "browser.newtabpage.activity-stream.feeds.telemetry": False,
     "browser.newtabpage.activity-stream.telemetry": False,
@@ -60,7 +64,7 @@ QUIET_PREFS: dict[str, Any] = {
     "browser.startup.page": 0,
     "browser.startup.homepage": "about:blank",
     "browser.startup.homepage_override.mstone": "ignore",
-    "startup.homepage_welcome_url": "",
+    "startup.homepage_welcome_url": INERT_URL,
     "browser.aboutwelcome.enabled": False,
     "browser.shell.checkDefaultBrowser": False,
     "browser.safebrowsing.malware.enabled": False,
@@ -68,29 +72,35 @@ QUIET_PREFS: dict[str, Any] = {
     "browser.safebrowsing.downloads.enabled": False,
     "browser.safebrowsing.downloads.remote.enabled": False,
     "browser.safebrowsing.blockedURIs.enabled": False,
-    "browser.safebrowsing.provider.mozilla.updateURL": "",
-    "browser.safebrowsing.provider.google4.updateURL": "",
-    "browser.safebrowsing.provider.google.updateURL": "",
+    "browser.safebrowsing.provider.mozilla.updateURL": INERT_URL,
+    "browser.safebrowsing.provider.google4.updateURL": INERT_URL,
+    "browser.safebrowsing.provider.google.updateURL": INERT_URL,
     "network.captive-portal-service.enabled": False,
     "network.connectivity-service.enabled": False,
     "network.dns.disablePrefetch": True,
     "network.prefetch-next": False,
     "network.http.speculative-parallel-limit": 0,
     "network.trr.mode": 5,
-    "services.settings.server": "",
+    "services.settings.server": "data:,#remote-settings-dummy/v1",
+    "security.remote_settings.intermediates.enabled": False,
     "messaging-system.rsexperimentloader.enabled": False,
-    "browser.region.network.url": "",
+    "browser.region.network.url": INERT_URL,
     "browser.region.update.enabled": False,
-    "browser.search.geoip.url": "",
+    "browser.search.geoip.url": INERT_URL,
     "browser.search.update": False,
-    "geo.provider.network.url": "",
+    "geo.provider.network.url": INERT_URL,
     "extensions.update.enabled": False,
     "extensions.getAddons.cache.enabled": False,
     "extensions.systemAddon.update.enabled": False,
     "extensions.blocklist.enabled": False,
-    "media.gmp-manager.url": "",
+    # No media plugin downloads (OpenH264, Widevine): the tests run with what Debian ships.
+    "media.gmp-provider.enabled": False,
+    "media.gmp-manager.url": INERT_URL,
+    "media.gmp-manager.chromium-update-url": INERT_URL,
+    "media.gmp-gmpopenh264.enabled": False,
     "media.gmp-gmpopenh264.autoupdate": False,
     "media.gmp-widevinecdm.enabled": False,
+    "media.gmp-widevinecdm.allow-chromium-update": False,
     "identity.fxaccounts.enabled": False,
     "security.OCSP.enabled": 0,
     "security.remote_settings.crlite_filters.enabled": False,
@@ -99,7 +109,7 @@ QUIET_PREFS: dict[str, Any] = {
     "browser.urlbar.suggest.quicksuggest.sponsored": False,
     "browser.urlbar.quicksuggest.enabled": False,
     "dom.push.connection.enabled": False,
-    "dom.push.serverURL": "",
+    "dom.push.serverURL": INERT_URL,
     "browser.tabs.remote.warmup.enabled": False,
     "browser.backup.enabled": False,
     "browser.ml.enable": False,
@@ -126,7 +136,10 @@ class Firefox:
         cmd = [FIREFOX, "--headless", "--no-remote", "--profile", str(self.profile)]
         cmd += ["--remote-debugging-port", "0", "about:blank"]
         self.log = open(out_dir / "firefox.log", "w", encoding="utf-8")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        # Mozilla's test switch: Firefox refuses every connection to a non-local address, and (on a
+        # release build only then) honours the Remote Settings server of user.js.
+        env = {**os.environ, "MOZ_DISABLE_NONLOCAL_CONNECTIONS": "1"}
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
     async def bidi_url(self, timeout: float = 30.0) -> str:
         """The WebDriver BiDi endpoint, once Firefox has written its port to the profile."""
