@@ -25,7 +25,7 @@ from playwright.async_api import async_playwright
 
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
-from tests.browser.harness import Chromium
+from tests.browser.chromium import Chromium
 from tests.browser.scenario import PHONE_VIEWPORT, Run, snapshot, wait_page
 from tests.procs import ProxyProcess
 

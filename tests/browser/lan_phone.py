@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Playwright, async_playwright
 
-from tests.browser.harness import Chromium
+from tests.browser.chromium import Chromium
 
 STEP_TIMEOUT = 40.0
 PHONE_VIEWPORT = {"width": 390, "height": 844}
