@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from playwright.async_api import async_playwright
 
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
-from tests.browser.chromium import Chromium
+from tests.browser.engines import open_phone
 from tests.browser.scenario import PHONE_VIEWPORT, Run, snapshot, wait_page
 from tests.procs import ProxyProcess
 
@@ -72,19 +71,14 @@ async def play(args: argparse.Namespace, run: Run) -> None:
     await server.start()
     proxy = await asyncio.to_thread(ProxyProcess(server.port).start)
     http = aiohttp.ClientSession()
-    chromium = playwright = page = None
+    browser = page = None
     try:
         async with asyncio.timeout(150):
             desktop = Desktop(await http.ws_connect(server.ws_url))
             await desktop.ws.send_json({"type": "cam-create"})
             code = (await desktop.wait("cam-code"))["code"]
-            chromium = Chromium(Path(args.clip), run.out)
-            playwright = await async_playwright().start()
-            browser = await playwright.chromium.connect_over_cdp(await chromium.cdp_url())
-            context = browser.contexts[0]
-            page = context.pages[0] if context.pages else await context.new_page()
-            await page.set_viewport_size(PHONE_VIEWPORT)
-            page.on("console", lambda msg: run.console.append(f"{msg.type}: {msg.text}"))
+            browser = await open_phone("chromium", Path(args.clip), run.out, run.console, PHONE_VIEWPORT)
+            page = browser.page
             # Everything the page loads and every socket it opens goes through the proxy.
             await page.goto(f"http://127.0.0.1:{proxy.port}/mobile-cam.html?code={code}")
             await desktop.wait("cam-peer-joined")
@@ -116,11 +110,8 @@ async def play(args: argparse.Namespace, run: Run) -> None:
             with contextlib.suppress(Exception):
                 await snapshot(page, run, "error")
     finally:
-        if playwright is not None:
-            with contextlib.suppress(Exception):
-                await playwright.stop()
-        if chromium is not None:
-            await asyncio.to_thread(chromium.stop)
+        if browser is not None:
+            await browser.close()
         await http.close()
         await asyncio.to_thread(proxy.kill)
         await asyncio.wait_for(server.stop(), 10)
