@@ -264,7 +264,7 @@ class Agent(ClientListener):
         self.server = SignalingServer(cfg)
         try:
             await self.server.start()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self.server = None
             raise AgentError(f"cannot start the signaling server on {cfg.host}:{cfg.port}: {exc}") from exc
         # Our own server over loopback: trust exactly the certificate it serves.
@@ -365,13 +365,30 @@ class Agent(ClientListener):
             # What was queued for the old code was dropped with it: the new session needs the
             # calibration too, and the tracker publishes again only when the camera moves.
             self._spawn(self._publish_calibration(current.to_cam_calibration()), "re-sending the calibration")
+        others, self_signed = self._embedded_reach(info)
         self.emit(
             CodeEvent(
-                code=info.code, url=info.phone_url, expires_at=info.expires_at, renewed=renewed, reason=reason
+                code=info.code,
+                url=info.phone_url,
+                expires_at=info.expires_at,
+                renewed=renewed,
+                reason=reason,
+                other_urls=others,
+                self_signed=self_signed,
             )
         )
         self._code_ready.set()
         self._schedule_expiry(info)
+
+    def _embedded_reach(self, info: PairingInfo) -> tuple[list[str], bool]:
+        """The embedded server's other URLs for this code and whether its certificate is self-signed
+        (nothing is known of another server's)."""
+        reach = self.server.reach if self.server is not None else None
+        if reach is None:
+            return [], False
+        urls = reach.phone_urls(info.code)
+        others = urls[1:] if urls and urls[0] == info.phone_url else []
+        return others, reach.self_signed
 
     def _schedule_expiry(self, info: PairingInfo) -> None:
         if self._expiry is not None:

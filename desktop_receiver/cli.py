@@ -21,6 +21,7 @@ from desktop_receiver.config import AgentConfig
 from desktop_receiver.events import Calibrated, CodeEvent, ErrorEvent, Event, JsonLinesWriter, Stopped
 from desktop_receiver.qr import terminal_qr, write_qr_png
 from signaling.cli import Flag, HelpFormatter, add_flags, build, env_variable, option, walk, with_env
+from signaling.reach import phone_hint
 
 EPILOG = """\
 subcommands:
@@ -122,15 +123,7 @@ class _Console:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CodeEvent):
-            note = f" (new code: {event.reason})" if event.renewed else ""
-            print(f"Pairing code: {event.code}{note}\nPhone URL:    {event.url}", file=self.out)
-            if self.draw_qr and event.url:
-                print(terminal_qr(event.url), file=self.out)
-            if self.qr_file is not None and event.url:
-                try:
-                    write_qr_png(event.url, self.qr_file)
-                except OSError as exc:
-                    print(f"error (qr): cannot write the QR code to {self.qr_file}: {exc}", file=sys.stderr)
+            self._code(event)
         elif isinstance(event, Calibrated):
             if event.H is None:
                 print("Board calibration lost", file=self.out)
@@ -139,6 +132,25 @@ class _Console:
         elif isinstance(event, ErrorEvent):
             print(f"error ({event.where}): {event.message}", file=sys.stderr)
         self.out.flush()
+
+    def _code(self, event: CodeEvent) -> None:
+        """The code, the URL (and where else the page is, saying which one the QR code holds), what
+        the phone will show, and the QR code."""
+        note = f" (new code: {event.reason})" if event.renewed else ""
+        qr_note = " (in the QR code)" if event.other_urls and (self.draw_qr or self.qr_file) else ""
+        print(f"Pairing code: {event.code}{note}\nPhone URL:    {event.url}{qr_note}", file=self.out)
+        for url in event.other_urls:
+            print(f"Also at:      {url}", file=self.out)
+        hint = phone_hint(event.url, event.self_signed) if event.url else None
+        if hint:
+            print(hint, file=self.out)
+        if self.draw_qr and event.url:
+            print(terminal_qr(event.url), file=self.out)
+        if self.qr_file is not None and event.url:
+            try:
+                write_qr_png(event.url, self.qr_file)
+            except OSError as exc:
+                print(f"error (qr): cannot write the QR code to {self.qr_file}: {exc}", file=sys.stderr)
 
 
 class Output:

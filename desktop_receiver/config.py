@@ -42,18 +42,21 @@ class AgentConfig:
         metavar="URL",
         group=SIGNALING,
     )
-    tls: bool = option(
-        False,
-        "embedded server: serve HTTPS and WSS (phones give the camera only to secure pages); the phone "
-        "URL becomes https://<LAN address>:<port>/... with a self-signed certificate made at first start "
-        "in ~/.config/dartcam/ unless --cert/--key are given",
+    tls: bool | None = option(
+        None,
+        "embedded server: serve HTTPS and WSS (phones give the camera only to secure pages) with a "
+        "self-signed certificate made at first start in ~/.config/dartcam/ unless --cert/--key are given; "
+        "by default on unless --listen-host is loopback; --no-tls serves plain HTTP",
         group=SIGNALING,
     )
     cert: str | None = option(
-        None, "embedded server: TLS certificate (with --tls)", metavar="PEM", group=SIGNALING
+        None,
+        "embedded server: TLS certificate instead of the self-signed one",
+        metavar="PEM",
+        group=SIGNALING,
     )
     key: str | None = option(
-        None, "embedded server: TLS private key (with --tls)", metavar="PEM", group=SIGNALING
+        None, "embedded server: TLS private key (with --cert)", metavar="PEM", group=SIGNALING
     )
     peer: PeerOptions = nested(PeerOptions, group="WebRTC")
     negotiation: NegotiationOptions = nested(NegotiationOptions, group="WebRTC")

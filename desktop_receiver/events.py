@@ -37,10 +37,14 @@ class CodeEvent(Event):
 
     name: ClassVar[str] = "code"
     code: str
-    url: str | None
+    url: str | None  # the best one, which the QR code holds
     expires_at: float | None = None
     renewed: bool = False
     reason: str | None = None
+    # The embedded server's other addresses for the same page, and whether it serves a self-signed
+    # certificate (the phone then shows a warning first).
+    other_urls: list[str] = field(default_factory=list)
+    self_signed: bool = False
 
 
 @dataclass

@@ -12,6 +12,11 @@ ensure_venv() {
         "$PY" -m venv "$VENV"
         "$VENV/bin/pip" install -q --upgrade pip
     fi
+    # The runtime alone is also there when the test extras were installed (scripts/run after
+    # scripts/test must not reinstall: it may run where there is no network, as in the LAN test).
+    if [ -z "$extras" ] && [ -f "$stamp-test" ] && [ ! "$ROOT/pyproject.toml" -nt "$stamp-test" ]; then
+        return 0
+    fi
     # Reinstall only when pyproject.toml changed since the last install: keeps repeated runs fast.
     if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
         "$VENV/bin/pip" install -q -e "$spec" && touch "$stamp"

@@ -250,39 +250,46 @@ async def bench_rest(
                 f"{base}/cam/signal/{code}", json={"type": "cam-join", "payload": None}
             ) as r:
                 assert r.status == 200, await r.text()
+                token = (await r.json())["resumeToken"]  # our page sends it with every request
             await recv_json(desktop)
-            sessions.append((desktop, base, code))
+            sessions.append((desktop, base, code, token))
         rss_start = rss_mb(procs)
         tally = Tally()
         stop = time.monotonic() + seconds
 
-        async def rest_writer(base: str, code: str) -> int:
+        async def rest_writer(base: str, code: str, token: str) -> int:
             sent, next_at = 0, time.monotonic() + random.uniform(0, 1.0 / rate)
             while (now := time.monotonic()) < stop:
                 if now < next_at:
                     await asyncio.sleep(next_at - now)
                 next_at += 1.0 / rate
-                body = {"type": "cam-data", "payload": {"t": time.monotonic()}, "source": "phone"}
+                body = {
+                    "type": "cam-data",
+                    "payload": {"t": time.monotonic()},
+                    "source": "phone",
+                    "resumeToken": token,
+                }
                 async with http.post(f"{base}/cam/signal/{code}", json=body) as r:
                     if r.status != 200:
                         tally.errors[f"HTTP {r.status}"] += 1
                 sent += 1
             return sent
 
-        async def rest_poller(base: str, code: str) -> None:
+        async def rest_poller(base: str, code: str, token: str) -> None:
+            auth = {"Authorization": f"Bearer {token}"}
             while time.monotonic() < stop + 1:
-                async with http.get(f"{base}/cam/signal/{code}?source=phone&wait=1") as r:
+                async with http.get(f"{base}/cam/signal/{code}?source=phone&wait=1", headers=auth) as r:
                     body = await r.json()
                 for m in body.get("messages", []):
                     if m.get("type") == "cam-data":
                         tally.note(m["payload"]["t"])
 
         tasks = []
-        for desktop, base, code in sessions:
+        for desktop, base, code, token in sessions:
             tasks.append(asyncio.create_task(reader(desktop, tally, stop + 2)))
-            tasks.append(asyncio.create_task(rest_writer(base, code)))
+            tasks.append(asyncio.create_task(rest_writer(base, code, token)))
             tasks.append(asyncio.create_task(writer(desktop, code, rate, stop)))
-            tasks.append(asyncio.create_task(rest_poller(base, code)))
+            tasks.append(asyncio.create_task(rest_poller(base, code, token)))
         started = time.monotonic()
         cpu0 = cpu_seconds([p.pid for p in procs])
         results = await asyncio.gather(*tasks)
@@ -292,7 +299,7 @@ async def bench_rest(
         report("rest", tally, sent, elapsed, rss_start, rss_mb(procs), [])
         cpu_per_thousand = per_thousand(cpu1 - cpu0, tally.received)
         print(f"[rest] server CPU per 1,000 relayed messages: {cpu_per_thousand:.4f} s")
-        for desktop, _, _ in sessions:
+        for desktop, *_ in sessions:
             await desktop.close()
 
 

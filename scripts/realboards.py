@@ -90,3 +90,18 @@ def label_error(keypoints: dict[str, tuple[float, float]], cal_points_px: np.nda
     radial = np.linalg.norm(back, axis=1) - np.linalg.norm(truth, axis=1)
     wrong = bool(distances.max() > WRONG_ORIENTATION_MM)
     return LabelError(float(distances.mean()), float(radial.mean()), wrong)
+
+
+_ROTATIONS = {1: cv2.ROTATE_90_CLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def turned(image: np.ndarray, points_px: np.ndarray, quarter_turns: int) -> tuple[np.ndarray, np.ndarray]:
+    """A photo and its labelled points turned clockwise by ``quarter_turns`` times 90 degrees (as a
+    camera rolled the other way would have taken it)."""
+    q = quarter_turns % 4
+    if q == 0:
+        return image, points_px
+    h, w = image.shape[:2]
+    x, y = points_px[:, 0], points_px[:, 1]
+    moved = {1: (h - 1 - y, x), 2: (w - 1 - x, h - 1 - y), 3: (y, w - 1 - x)}[q]
+    return cv2.rotate(image, _ROTATIONS[q]), np.column_stack(moved)

@@ -56,6 +56,9 @@ class RenderParams:
     clutter: int = 12  # number of shapes on the wall
     distractors: bool = False  # red/green rings and discs on the wall
     lens_k: float = 0.0  # radial distortion (lens.Lens, centred): < 0 barrel as in wide-angle webcams
+    # How the numbers stand: "radial" (tops outward, the lower half turned over to read from the oche,
+    # as on every real board in ../shared/realboards) or "upright" (as the board hangs, older boards).
+    numbers: str = "radial"
 
 
 def random_params(seed: int, width: int = 1280, height: int = 720, has_board: bool = True) -> RenderParams:
@@ -86,7 +89,7 @@ def random_params(seed: int, width: int = 1280, height: int = 720, has_board: bo
 
 
 @functools.cache
-def _texture_levels() -> tuple[np.ndarray, ...]:
+def _texture_levels(numbers: str) -> tuple[np.ndarray, ...]:
     """The board as BGRA textures (alpha = board), at 4, 2, 1 and 0.5 px/mm: a mipmap against aliasing."""
     n = int(2 * TEXTURE_EXTENT_MM * TEXTURE_PX_PER_MM)
     c = (n - 1) / 2
@@ -122,7 +125,7 @@ def _texture_levels() -> tuple[np.ndarray, ...]:
     shade = np.cos(np.clip(dist / half, 0, 1) * 1.2)[..., None]
     img = np.where(wire[..., None], np.array(board.WIRE, np.float32) * (0.55 + 0.45 * shade), img)
     bgr = np.clip(img, 0, 255).astype(np.uint8)
-    _draw_numbers(bgr, c)
+    _draw_numbers(bgr, c, numbers)
     alpha = np.where(r <= board.R_BOARD_EDGE, 255, 0).astype(np.uint8)
     level = np.dstack([bgr, alpha])
     levels = [level]
@@ -132,16 +135,25 @@ def _texture_levels() -> tuple[np.ndarray, ...]:
     return tuple(levels)
 
 
-def _draw_numbers(bgr: np.ndarray, c: float) -> None:
-    """Upright numbers centred on the number ring, as on a classic board."""
+def _draw_numbers(bgr: np.ndarray, c: float, style: str) -> None:
+    """The numbers centred on the number ring, standing ``style``'s way (see RenderParams.numbers)."""
+    if style not in ("radial", "upright"):
+        raise ValueError(f"numbers: expected 'radial' or 'upright', got {style!r}")
     r_mid = (board.R_NUMBER_INNER + board.R_NUMBER_OUTER) / 2 + 4
     font, scale, thick = cv2.FONT_HERSHEY_DUPLEX, 2.6, 7
+    side = 160  # texture px: a two-digit number turned any way
     for i, number in enumerate(board.SEGMENTS):
-        x, y = board.polar_to_board(r_mid, i * board.SEGMENT_DEG) * TEXTURE_PX_PER_MM + c
+        angle = i * board.SEGMENT_DEG
+        turn = 0.0 if style == "upright" else angle if not 90 < angle < 270 else angle - 180
+        glyph = np.zeros((side, side), np.float32)
         text = str(number)
         (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
-        org = (int(round(x - tw / 2)), int(round(y + th / 2)))
-        cv2.putText(bgr, text, org, font, scale, board.NUMBER, thick, cv2.LINE_AA)
+        cv2.putText(glyph, text, ((side - tw) // 2, (side + th) // 2), font, scale, 1.0, thick, cv2.LINE_AA)
+        x, y = board.polar_to_board(r_mid, angle) * TEXTURE_PX_PER_MM + c
+        m = cv2.getRotationMatrix2D((side / 2, side / 2), -turn, 1.0)
+        m[:, 2] += (x - side / 2, y - side / 2)
+        alpha = cv2.warpAffine(glyph, m, (bgr.shape[1], bgr.shape[0]))[..., None]
+        bgr[:] = (bgr * (1 - alpha) + np.array(board.NUMBER, np.float32) * alpha).astype(np.uint8)
 
 
 def camera_homography(p: RenderParams) -> np.ndarray:
@@ -236,7 +248,7 @@ def render(p: RenderParams) -> tuple[np.ndarray, np.ndarray | None]:
     if p.has_board:
         h_true = camera_homography(p)
         _draw_surround(img, h_true, rng)
-        _composite_board(img, h_true, p.board_colours, rng)
+        _composite_board(img, h_true, p, rng)
         _draw_darts(img, h_true, p, rng)
     lens = lens_of(p)
     if lens is not None:
@@ -264,13 +276,14 @@ def _draw_surround(img: np.ndarray, h: np.ndarray, rng: np.random.Generator) -> 
         cv2.fillPoly(img, [np.round(rect).astype(np.int32)], (40, 80, 120), cv2.LINE_AA)
 
 
-def _composite_board(img: np.ndarray, h: np.ndarray, variation: float, rng: np.random.Generator) -> None:
-    """Warp the right mipmap level of the board texture into ``img`` (alpha blended, in place).
+def _composite_board(img: np.ndarray, h: np.ndarray, p: RenderParams, rng: np.random.Generator) -> None:
+    """Warp the right mipmap level of ``p``'s board texture into ``img`` (alpha blended, in place).
 
-    ``variation`` changes the board's colours (per-channel gains and saturation) as boards differ.
+    ``p.board_colours`` changes the board's colours (per-channel gains and saturation) as boards differ.
     """
+    variation = p.board_colours
     jac = _max_scale(h)
-    levels = _texture_levels()
+    levels = _texture_levels(p.numbers)
     k = 0
     while k + 1 < len(levels) and TEXTURE_PX_PER_MM / 2 ** (k + 1) >= 1.5 * jac:
         k += 1

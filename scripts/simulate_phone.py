@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-trickle", action="store_true", help="send candidates inside the SDP")
     p.add_argument("--candidates-first", action="store_true", help="trickle candidates before the offer")
+    p.add_argument(
+        "--no-announce", action="store_true", help="join with payload: null, as the deployed phone page does"
+    )
     p.add_argument("--duration", type=float, help="leave after S seconds (default: until interrupted)")
     p.add_argument("--log-level", default="WARNING")
     return p
@@ -65,6 +68,7 @@ async def run(args: argparse.Namespace) -> int:
     options = PhoneOptions(
         transport=args.transport,
         answer_only=args.answer_only,
+        announce=not args.no_announce,
         ice_hosts=tuple(args.ice_host),
         codec=args.codec,
         trickle=not args.no_trickle,

@@ -43,6 +43,20 @@ async def json_errors(
         return web.json_response({"ok": False, "error": "internal error"}, status=500)
 
 
+def add_phone_page(app: web.Application, directory: Path) -> None:
+    """Serves the phone page at its paths and the files of `directory` at /static/. aiohttp's static
+    route resolves each path and serves nothing outside the directory, symlinks included."""
+    page = directory / PHONE_PAGE_PATH.removeprefix("/")
+    if page.exists():
+
+        async def phone_page(_: web.Request) -> web.FileResponse:
+            return web.FileResponse(page)
+
+        app.router.add_get(PHONE_PAGE_PATH, phone_page)
+        app.router.add_get("/phone", phone_page)
+        app.router.add_static("/static/", directory, follow_symlinks=False)
+
+
 def _backend(config: ServerConfig) -> tuple[SessionStore, Hub]:
     """The in-process store and hub, or the Redis ones when several instances share sessions."""
     instance_id = new_instance_id()
@@ -84,15 +98,7 @@ def create_app(config: ServerConfig, clock: Clock = time.time) -> web.Applicatio
     app.router.add_routes(RestHandlers(config, service, metrics).routes())
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_page)
-    page = STATIC_DIR / PHONE_PAGE_PATH.removeprefix("/")
-    if page.exists():
-
-        async def phone_page(_: web.Request) -> web.FileResponse:
-            return web.FileResponse(page)
-
-        app.router.add_get(PHONE_PAGE_PATH, phone_page)
-        app.router.add_get("/phone", phone_page)
-        app.router.add_static("/static/", STATIC_DIR)
+    add_phone_page(app, STATIC_DIR)
 
     async def close_sockets(_: web.Application) -> None:
         # Before aiohttp waits for its handlers: an open WebSocket would hold the shutdown up.

@@ -162,7 +162,13 @@ def _flag_type(raw: str, kind: Any) -> Any:
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Descriptions and epilogs as written; every flag's help ends with its default."""
+    """Descriptions and epilogs as written; every flag's help ends with its default (but a `--x/--no-x`
+    whose default is None, decided at run time, which its help explains)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if isinstance(action, argparse.BooleanOptionalAction) and action.default is None:
+            return action.help
+        return super()._get_help_string(action)
 
 
 def get_path(obj: Any, path: tuple[str, ...]) -> Any:

@@ -19,6 +19,9 @@ class Client:
     conn_id: str | None = None
     code: str | None = None
     role: Role | None = None
+    # *ext* The client acknowledges numbered messages: it gets each one with its `seq`, and what it has
+    # not acknowledged stays queued and comes again after a resume.
+    ack: bool = False
 
 
 class Connection(Protocol):

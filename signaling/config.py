@@ -4,7 +4,9 @@ Every option is a command-line flag and an environment variable (`DARTCAM_` + th
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import typing
 from dataclasses import dataclass, field, fields, replace
 
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -54,28 +56,61 @@ class ServerConfig:
     redis_pool_wait: float = _opt(5.0, "Redis: seconds a request waits for a free pooled connection")
     redis_key_ttl: float = _opt(3600.0, "Redis: expiry of every key, a safety net for what a crash leaves")
     shutdown_timeout: float = _opt(5.0, "seconds open requests get to finish at shutdown")
+    body_timeout: float = _opt(
+        10.0, "seconds a REST request's body may take to arrive (one that trickles in is refused)"
+    )
+    idle_timeout: float = _opt(
+        15.0,
+        "seconds an HTTP connection may sit idle (no request, or headers trickling in) before it is closed",
+    )
     allowed_origins: tuple[str, ...] = _opt((), "browser Origin allowed to connect (repeatable; none: all)")
     public_url: str | None = _opt(None, "base URL phones use to reach this server (for phoneUrl)")
     redis_url: str | None = _opt(None, "redis://… to share sessions between instances")
-    tls: bool = _opt(False, "serve HTTPS and WSS with a self-signed certificate made at first start")
+    tls: bool | None = _opt(
+        None,
+        "serve HTTPS and WSS (phones give the camera only to secure pages), with a self-signed "
+        "certificate made at first start unless --cert/--key are given; by default on unless the server "
+        "listens on loopback only; --no-tls serves plain HTTP",
+    )
     cert: str | None = _opt(None, "TLS certificate file (PEM) instead of the self-signed one")
     key: str | None = _opt(None, "TLS private key file (PEM)")
     log_level: str = _opt("INFO", "log level (DEBUG logs every relayed message)")
 
+    @property
+    def serves_tls(self) -> bool:
+        """Whether the server serves HTTPS/WSS: as `tls` says, else unless it listens on loopback only
+        (no phone reaches it there, and browsers count http://localhost as secure) without --cert."""
+        if self.tls is not None:
+            return self.tls
+        return bool(self.cert) or not is_loopback(self.host)
+
     def with_env(self, environ: dict[str, str] | None = None) -> ServerConfig:
         """Returns a copy with the values set by `DARTCAM_*` environment variables (and `REDIS_URL`)."""
         env = os.environ if environ is None else environ
+        hints = typing.get_type_hints(type(self))
         changes: dict[str, object] = {}
         for f in fields(self):
             raw = env.get(env_name(f.name))
             if f.name == "redis_url" and raw is None:
                 raw = env.get("REDIS_URL")
             if raw is not None:
+                # A yes/no option whose default is "decide" (None) still reads yes/no.
+                kind = False if bool in typing.get_args(hints[f.name]) else getattr(self, f.name)
                 try:
-                    changes[f.name] = parse_value(raw, getattr(self, f.name))
+                    changes[f.name] = parse_value(raw, kind)
                 except ValueError as exc:
                     raise ValueError(f"{env_name(f.name)}={raw!r}: {exc}") from None
         return replace(self, **changes)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address is this machine's loopback only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def env_name(name: str) -> str:

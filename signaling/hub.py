@@ -2,7 +2,12 @@
 role's queue; delivering means flushing that queue to the role's live connection, so a message reaches
 the peer or waits for it, and a resumed socket gets the waiting ones in order. The relay's direct
 path skips the queue only when that changes nothing: the role's connection is open here, nothing is
-being sent to it, and its queue is empty (see `_send_direct`)."""
+being sent to it, its queue is empty and its client does not acknowledge (see `_send_direct`).
+
+A client that acknowledges (the `ack` extension, `Client.ack`) gets every queued message with its
+`seq`, and a flush leaves the messages in the queue until the client's `cam-ack` drops them: a message
+written to a socket that was already dead (half-open) is sent again after the resume. The hub
+remembers per connection the highest number it wrote, so one socket gets each message once."""
 
 from __future__ import annotations
 
@@ -32,6 +37,8 @@ class Hub:
         # One event per waiting REST long-poll, by role.
         self._waiters: dict[tuple[str, Role], set[asyncio.Event]] = defaultdict(set)
         self._on_lost: LostHandler | None = None
+        # Per acknowledging connection: the highest seq written to it (a new socket starts from 0).
+        self._written: dict[str, int] = {}
 
     def new_conn_id(self) -> str:
         """A connection id that names this instance (so other instances know where it lives)."""
@@ -57,6 +64,7 @@ class Hub:
         # The identity check keeps a closing socket from removing a replacement with the same id.
         if self._connections.get(conn.id) is conn:
             del self._connections[conn.id]
+            self._written.pop(conn.id, None)
 
     @property
     def open_connections(self) -> int:
@@ -128,7 +136,7 @@ class Hub:
         conn = self._connections.get(conn_id) if conn_id is not None else None
         if conn is None or conn.closed:
             return None if peer_present else await self.deliver(code, role, message, limit)
-        if not conn.lock.locked():
+        if not conn.lock.locked() and not conn.client.ack:
             pushed = await self._send_direct(conn, code, role, message)
             if pushed is not None:
                 return pushed
@@ -149,7 +157,7 @@ class Hub:
             try:
                 await conn.send(message)
             except (ConnectionError, RuntimeError):
-                await self.store.requeue(code, role, [message])
+                await self.store.requeue(code, role, [{"seq": pushed.seq, **message}])
             return pushed
 
     async def notify(self, code: str, role: Role, conn_id: str | None) -> None:
@@ -165,18 +173,41 @@ class Hub:
         if conn is None or conn.closed:
             return 0
         async with conn.lock:
+            if conn.client.ack:
+                return await self._flush_unacked(conn, code, role)
             messages = await self.store.pop_all(code, role)
             for i, message in enumerate(messages):
                 try:
-                    await conn.send(message)
+                    await conn.send(without_seq(message))
                 except (ConnectionError, RuntimeError):
                     await self.store.requeue(code, role, messages[i:])
                     return i
             return len(messages)
 
-    async def poll(self, code: str, role: Role, seconds: float) -> list[dict[str, Any]]:
+    async def _flush_unacked(self, conn: Connection, code: str, role: Role) -> int:
+        """Sends an acknowledging connection what it has not been written yet, with the numbers; the
+        queue keeps it all until `cam-ack`. Called under the connection's lock."""
+        written = self._written.get(conn.id, 0)
+        messages = await self.store.unacked(code, role, written)
+        for i, message in enumerate(messages):
+            try:
+                await conn.send(message)
+            except (ConnectionError, RuntimeError):
+                return i
+            self._written[conn.id] = message["seq"]
+        return len(messages)
+
+    async def ack(self, code: str, role: Role, seq: int) -> None:
+        """A client acknowledged every message of its role up to `seq`."""
+        await self.store.ack(code, role, seq)
+
+    async def poll(
+        self, code: str, role: Role, seconds: float, *, numbered: bool = False
+    ) -> list[dict[str, Any]]:
         """Takes what is queued for a role; if nothing is, waits up to `seconds` for something. The
-        waiter is registered before the queue is read, so a message pushed in between wakes it."""
+        waiter is registered before the queue is read, so a message pushed in between wakes it.
+        With `numbered` (a client that acknowledges) the messages keep their `seq`, so that one
+        already received over a socket that died is recognised; a reply is a delivery either way."""
         key = (code, role)
         event = asyncio.Event()
         self._waiters[key].add(event)
@@ -189,7 +220,7 @@ class Hub:
                 messages = await self.store.pop_all(code, role)
                 left = deadline - asyncio.get_running_loop().time()
                 if messages or left <= 0:
-                    return messages
+                    return messages if numbered else [without_seq(m) for m in messages]
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(left):
                         await event.wait()
@@ -218,3 +249,8 @@ class Hub:
     async def close(self) -> None:
         """Stops background work and closes what is left (server shutdown)."""
         await self.close_connections()
+
+
+def without_seq(message: dict[str, Any]) -> dict[str, Any]:
+    """A queued message as a client that does not acknowledge gets it: without the store's `seq`."""
+    return {key: value for key, value in message.items() if key != "seq"}

@@ -31,6 +31,8 @@ class MsgType(StrEnum):
     RESUME = "cam-resume"
     RESUMED = "cam-resumed"
     PEER_LEFT = "cam-peer-left"
+    # *ext* client -> server {type, code, seq}: every numbered message up to seq has arrived.
+    ACK = "cam-ack"
 
 
 class Role(StrEnum):
@@ -84,7 +86,7 @@ HTTP_STATUS = {
 # Messages relayed verbatim to the other role as {type, code, payload}.
 RELAYED_TYPES = frozenset({MsgType.OFFER, MsgType.ANSWER, MsgType.ICE, MsgType.CALIBRATION, MsgType.DATA})
 # Messages a client may send to the server.
-CLIENT_TYPES = RELAYED_TYPES | {MsgType.CREATE, MsgType.JOIN, MsgType.RESUME, MsgType.DIAGNOSTIC}
+CLIENT_TYPES = RELAYED_TYPES | {MsgType.CREATE, MsgType.JOIN, MsgType.RESUME, MsgType.DIAGNOSTIC, MsgType.ACK}
 # The same by wire value: one dict lookup on the relay's hot path instead of a check and an Enum call.
 _CLIENT_TYPE_OF = {t.value: t for t in CLIENT_TYPES}
 
@@ -119,10 +121,55 @@ class Message:
         token = self.raw.get("resumeToken")
         return token if isinstance(token, str) else None
 
+    @property
+    def seq(self) -> int:
+        """The `seq` field of a `cam-ack` (validate checked it)."""
+        return int(self.raw["seq"])
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """*ext* What a client announces in the `payload` of its `cam-join` (phone) or `cam-create`
+    (desktop): `offers` it makes the offer itself (the desktop should wait for it), `resume` it resumes
+    with its token after a drop, `ack` it acknowledges numbered messages. A base-protocol client sends
+    `payload: null` and announces nothing: every flag is False.
+
+    The server keeps each role's announcement in the session, passes the phone's on as the payload of
+    `cam-peer-joined` (left out when there is none) and the other role's as `peer` in `cam-resumed`.
+    To a role that announced `ack` every queued message goes with its number in `seq`; it stays queued
+    until the client sends `cam-ack {code, seq}` (cumulative) and comes again after a resume. The
+    desktop announces in `cam-create` because that is the message that makes its role; a resume keeps
+    what the role announced."""
+
+    offers: bool = False
+    resume: bool = False
+    ack: bool = False
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> Capabilities | None:
+        """The capabilities in a payload; None when it announces none (null, not an object, or no
+        known flag). Fields that are not known or not true booleans are ignored, as the base protocol
+        ignores unknown fields."""
+        if not isinstance(payload, dict):
+            return None
+        flags = {name: payload.get(name) is True for name in CAPABILITY_FLAGS}
+        return cls(**flags) if any(name in payload for name in CAPABILITY_FLAGS) else None
+
+    def to_payload(self) -> dict[str, bool]:
+        """The wire form, e.g. {"offers": true, "resume": true, "ack": true}."""
+        return {name: getattr(self, name) for name in CAPABILITY_FLAGS}
+
+
+CAPABILITY_FLAGS = ("offers", "resume", "ack")
+
 
 def normalize_code(code: str) -> str:
     """Codes are compared upper-cased, as in the base protocol."""
     return code.strip().upper()
+
+
+def _is_seq(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53
 
 
 def _is_opt_str(value: Any) -> bool:
@@ -210,6 +257,8 @@ def validate(data: dict[str, Any], *, code_required: bool = False) -> Message:
         raise ProtocolError(ErrorName.BAD_MESSAGE, f"{type_} needs a 'code'", ref=type_)
     if msg_type is MsgType.RESUME and not isinstance(data.get("resumeToken"), str):
         raise ProtocolError(ErrorName.BAD_MESSAGE, "cam-resume needs a string 'resumeToken'", ref=type_)
+    if msg_type is MsgType.ACK and not _is_seq(data.get("seq")):
+        raise ProtocolError(ErrorName.BAD_MESSAGE, "cam-ack needs 'seq', a non-negative integer", ref=type_)
     payload = data.get("payload")
     check = _PAYLOAD_CHECKS.get(msg_type)
     if check is not None:

@@ -1,9 +1,29 @@
-"""Rate limiting: a token bucket per socket (messages/s with a burst)."""
+"""Rate limiting: a token bucket per socket (messages/s with a burst), and the key that counts a
+client's lookups of unknown codes."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
+
+# An IPv6 client usually has a whole /64 to pick addresses from: counted per address, it could guess
+# codes without limit.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_key(address: str) -> str:
+    """The key a client's guesses are counted under: its IPv4 address (also when IPv4-mapped), or
+    the /64 network of its IPv6 address; anything else as it is."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
 
 
 class TokenBucket:

@@ -1,8 +1,11 @@
 """The REST transport, for phones that cannot keep a WebSocket: POST/GET /cam/signal/{code},
-GET/POST /cam/calibration/{code}, GET /healthz. Errors are 4xx JSON bodies that say what was wrong."""
+GET/POST /cam/calibration/{code}, GET /healthz. Errors are 4xx JSON bodies that say what was wrong.
+A request acts for a role only with its token (`resumeToken` in a POST body or `Authorization:
+Bearer`), see SignalingService.authorize."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from collections.abc import Awaitable, Callable
@@ -18,6 +21,7 @@ from signaling.origin import origin_allowed
 from signaling.protocol import (
     HTTP_STATUS,
     RELAYED_TYPES,
+    Capabilities,
     ErrorName,
     MsgType,
     ProtocolError,
@@ -78,16 +82,23 @@ class RestHandlers:
         too_large = ProtocolError(ErrorName.TOO_LARGE, f"body larger than {limit} bytes")
         if request.content_length is not None and request.content_length > limit:
             raise too_large
-        # read(n) returns what has arrived so far; a body in several packets needs the loop.
+        # read(n) returns what has arrived so far; a body in several packets needs the loop. The
+        # whole body has body_timeout seconds: one that trickles in must not hold a request forever.
         raw = bytearray()
-        while len(raw) <= limit and (chunk := await request.content.readany()):
-            raw += chunk
+        try:
+            async with asyncio.timeout(self.config.body_timeout):
+                while len(raw) <= limit and (chunk := await request.content.readany()):
+                    raw += chunk
+        except TimeoutError:
+            raise ProtocolError(
+                ErrorName.BAD_MESSAGE, f"the body did not arrive within {self.config.body_timeout:g} s"
+            ) from None
         if len(raw) > limit:
             raise too_large
         return parse_text(bytes(raw))
 
     def _client(self, request: web.Request) -> Client:
-        if not origin_allowed(request, self.config.allowed_origins):
+        if not origin_allowed(request, self.config.allowed_origins, self.config.public_url):
             raise web.HTTPForbidden(
                 text=json.dumps({"ok": False, "error": "origin not allowed"}), content_type="application/json"
             )
@@ -104,14 +115,16 @@ class RestHandlers:
             self.service.diagnostic(code, data.get("msg"), rest=True)
             return web.json_response({"ok": True, "stored": False})
         msg = validate(data, code_required=True)
+        token = _token(request, data)
         if msg.type is MsgType.JOIN:
             if role is not Role.PHONE:
                 raise ProtocolError(ErrorName.WRONG_ROLE, "only the phone joins a session")
-            reply = await self.service.join(client, code, msg.resume_token)
+            caps = Capabilities.from_payload(msg.payload)
+            reply = await self.service.join(client, code, token, caps)
             return web.json_response({"ok": True, "stored": True, **reply})
         if msg.type not in RELAYED_TYPES:
             raise ProtocolError(ErrorName.BAD_MESSAGE, f"{msg.type} cannot be sent over REST")
-        outcome = await self.service.relay(client, msg, role=role)
+        outcome = await self.service.relay_as(client, msg, role, token)
         return web.json_response({"ok": True, "stored": True, "delivered": outcome == "relayed"})
 
     @_json_errors
@@ -120,7 +133,7 @@ class RestHandlers:
         code = normalize_code(request.match_info["code"])
         role = _role(request.query.get("source", "phone"))
         wait = _parse_wait(request.query.get("wait", "0"), self.config.long_poll_max)
-        messages = await self.service.poll(client, code, role, wait)
+        messages = await self.service.poll(client, code, role, wait, _token(request, {}))
         return web.json_response({"ok": True, "messages": messages})
 
     @_json_errors
@@ -136,8 +149,28 @@ class RestHandlers:
     async def post_calibration(self, request: web.Request) -> web.Response:
         client = self._client(request)
         code = normalize_code(request.match_info["code"])
-        await self.service.post_calibration(code, client, await self._body(request))
+        body = await self._body(request)
+        token = _token(request, body)
+        calibration = {k: v for k, v in body.items() if k != TOKEN_FIELD}
+        await self.service.post_calibration(code, client, calibration, token)
         return web.json_response({"ok": True})
+
+
+TOKEN_FIELD = "resumeToken"
+BEARER = "bearer "
+
+
+def _token(request: web.Request, body: dict[str, Any]) -> str | None:
+    """The role's token a request presents: `resumeToken` in its body, else `Authorization: Bearer`."""
+    token = body.get(TOKEN_FIELD)
+    if token is not None:
+        if not isinstance(token, str):
+            raise ProtocolError(ErrorName.BAD_MESSAGE, f"'{TOKEN_FIELD}' must be a string")
+        return token
+    header = request.headers.get("Authorization", "")
+    if header[: len(BEARER)].lower() == BEARER:
+        return header[len(BEARER) :].strip() or None
+    return None
 
 
 def _parse_wait(raw: str, limit: float) -> float:

@@ -4,6 +4,7 @@ this model is epoch seconds; the wire's `expiresAt` (milliseconds) is converted 
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,11 +22,27 @@ class RoleSlot:
     left_at: float | None = None
     # Last REST request of a client that has no socket (a polling phone).
     rest_seen: float | None = None
+    # The address of a phone that joined over REST without a token (the deployed page polls without
+    # one): requests from there may act for the role without the token while no socket holds it.
+    rest_address: str | None = None
+    # *ext* What the role's client announced (Capabilities.to_payload()); None: nothing, a base client.
+    caps: dict[str, bool] | None = None
+
+    @property
+    def acks(self) -> bool:
+        """Whether the role's client acknowledges numbered messages (the `ack` extension)."""
+        return bool(self.caps and self.caps.get("ack"))
 
     @property
     def joined(self) -> bool:
         """Whether a client has taken this role (it may be away now)."""
         return self.token is not None
+
+    def holds(self, token: str | None) -> bool:
+        """Whether `token` is this role's token (compared in constant time: no timing leaks it)."""
+        if self.token is None or not isinstance(token, str):
+            return False
+        return hmac.compare_digest(self.token.encode(), token.encode())
 
 
 @dataclass
@@ -57,9 +74,9 @@ class PairingSession:
         return int(self.expires_at * 1000)
 
     def role_of_token(self, token: str) -> Role | None:
-        """The role a resume token belongs to, if any."""
+        """The role a resume token belongs to, if any (compared in constant time)."""
         for role in Role:
-            if self.slot(role).token == token:
+            if self.slot(role).holds(token):
                 return role
         return None
 

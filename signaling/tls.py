@@ -1,8 +1,9 @@
-"""HTTPS for phones on the LAN: browsers give the camera only to secure pages (and localhost), so
-`--tls` serves HTTPS and WSS. Without `--cert/--key` a self-signed certificate is made at first start,
-stored in the user's config directory and reused afterwards (it is made again only when it expires or
-when the machine's LAN address is not among its names, since the phone reaches the server by that
-address). The phone shows a certificate warning once; the README says what to do about it."""
+"""HTTPS for phones on the LAN: browsers give the camera only to secure pages (and localhost), so a
+server that phones can reach serves HTTPS and WSS (signaling/reach.py decides when). Without
+`--cert/--key` a self-signed certificate is made at first start, stored in the user's config directory
+and reused afterwards (it is made again only when it expires or when one of the machine's addresses is
+not among its names, since a phone may reach the server by any of them). The phone shows a certificate
+warning once; the README says what to do about it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import ipaddress
 import os
 import socket
 import ssl
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -19,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from signaling.config import WILDCARD_HOSTS, ServerConfig
+from signaling.config import ServerConfig
 
 CERT_NAME = "tls-cert.pem"
 KEY_NAME = "tls-key.pem"
@@ -42,22 +44,10 @@ def config_dir() -> Path:
     return Path(base) / "dartcam"
 
 
-def lan_address() -> str:
-    """The address the machine's default route leaves by (what a phone on the LAN reaches), or
-    127.0.0.1 without one. Connecting a UDP socket only picks the route: no packet is sent."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("10.255.255.255", 9))
-            return probe.getsockname()[0]
-        except OSError:
-            return "127.0.0.1"
-
-
-def _names() -> tuple[list[str], list[str]]:
+def dns_names() -> list[str]:
+    """The names the certificate holds besides addresses: localhost and this machine's host names."""
     host = socket.gethostname()
-    dns = sorted({"localhost", host, f"{host.split('.')[0]}.local"})
-    ips = sorted({"127.0.0.1", "::1", lan_address()})
-    return dns, ips
+    return sorted({"localhost", host, f"{host.split('.')[0]}.local"})
 
 
 def _covers(cert: x509.Certificate, ips: list[str]) -> bool:
@@ -65,8 +55,8 @@ def _covers(cert: x509.Certificate, ips: list[str]) -> bool:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return False
-    have = {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
-    return set(ips) <= have
+    have = set(san.get_values_for_type(x509.IPAddress))
+    return {ipaddress.ip_address(ip) for ip in ips} <= have
 
 
 def _usable(files: CertFiles, ips: list[str]) -> bool:
@@ -80,12 +70,12 @@ def _usable(files: CertFiles, ips: list[str]) -> bool:
     return expires - RENEW_BEFORE > datetime.datetime.now(datetime.UTC) and _covers(cert, ips)
 
 
-def self_signed(directory: Path | None = None) -> CertFiles:
-    """The self-signed certificate in `directory` (default: the config directory), made if missing,
-    expiring, or not naming the current LAN address."""
+def self_signed(addresses: Sequence[str], directory: Path | None = None) -> CertFiles:
+    """The self-signed certificate in `directory` (default: the config directory) for `addresses`
+    (signaling.lan.certificate_addresses), made if missing, expiring, or not naming one of them."""
     directory = directory or config_dir()
     files = CertFiles(directory / CERT_NAME, directory / KEY_NAME)
-    dns, ips = _names()
+    dns, ips = dns_names(), list(addresses)
     if _usable(files, ips):
         return files
     directory.mkdir(parents=True, exist_ok=True)
@@ -132,19 +122,23 @@ def self_signed(directory: Path | None = None) -> CertFiles:
     return files
 
 
-def cert_files(config: ServerConfig) -> CertFiles:
-    """The certificate the server uses: `--cert/--key` if given, else the self-signed one."""
+def cert_files(config: ServerConfig, addresses: Sequence[str]) -> CertFiles:
+    """The certificate the server uses: `--cert/--key` if given, else the self-signed one naming
+    `addresses`."""
     if config.cert or config.key:
         if not (config.cert and config.key):
             raise ValueError("--cert and --key go together")
         return CertFiles(Path(config.cert), Path(config.key))
-    return self_signed()
+    return self_signed(addresses)
 
 
 def server_context(files: CertFiles) -> ssl.SSLContext:
-    """The server-side TLS context for a certificate."""
+    """The server-side TLS context for a certificate; ValueError names the files it cannot load."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(files.cert, files.key)
+    try:
+        context.load_cert_chain(files.cert, files.key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"cannot load the certificate {files.cert} with the key {files.key}: {exc}") from exc
     return context
 
 
@@ -156,13 +150,3 @@ def client_context(files: CertFiles) -> ssl.SSLContext:
     context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     context.check_hostname = False
     return context
-
-
-def with_public_url(config: ServerConfig, port: int) -> ServerConfig:
-    """With TLS and no public URL, phones are sent to https://<address>:<port>: the bound address, or
-    the LAN address when the server listens on every interface."""
-    if not config.tls or config.public_url:
-        return config
-    host = lan_address() if config.host in WILDCARD_HOSTS else config.host
-    host = f"[{host}]" if ":" in host else host
-    return replace(config, public_url=f"https://{host}:{port}")

@@ -68,7 +68,7 @@ class WebSocketHandler:
             max_msg_size=self.config.max_message_bytes * HARD_FRAME_LIMIT_FACTOR,
         )
         await ws.prepare(request)
-        if not origin_allowed(request, self.config.allowed_origins):
+        if not origin_allowed(request, self.config.allowed_origins, self.config.public_url):
             log_event("origin-refused", origin=request.headers.get("Origin"))
             await ws.close(code=1008, message=b"origin not allowed")
             return ws

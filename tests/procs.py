@@ -119,3 +119,31 @@ class SignalingProcess:
         if not keep_log:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.log_path)
+
+
+class ProxyProcess:
+    """tests.tcp_proxy between clients and a server on loopback, by process id: `pause()` black-holes
+    every connection through it (SIGSTOP), `kill()` drops them (SIGKILL), `start()` again listens on
+    the same port."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> ProxyProcess:
+        cmd = [sys.executable, "-m", "tests.tcp_proxy", str(self.port), str(self.target_port)]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, cwd=os.path.dirname(os.path.dirname(__file__))
+        )
+        wait_port(self.port, self.proc)
+        return self
+
+    def pause(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            stop(self.proc, signal.SIGKILL)
+            self.proc = None

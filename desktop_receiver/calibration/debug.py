@@ -2,8 +2,9 @@
 
 Per image, in its own folder: ``masks.png`` (the colour masks the ring search starts from: red and green
 where each dominates), ``candidates.png`` (the ring candidates, best first, with their scores),
-``numbers.png`` (the number ring unrolled, as the orientation step reads it, with the numbers the chosen
-orientation expects in each slot), ``edges.png`` (the fitted edge points coloured by residual: green under
+``numbers.png`` (the number ring unrolled with the numbers the chosen orientation expects in each slot,
+and under it each slot as the number classifier saw it, with what it read there and the probability of
+the expected number), ``edges.png`` (the fitted edge points coloured by residual: green under
 1 px, yellow under 3 px, red the outliers the robust fit dropped), ``overlay.png`` and ``decisions.json``
 (every step's decision with its values and thresholds, then the outcome).
 """
@@ -21,6 +22,7 @@ from .detect import WORK_SIZE, colour_masks
 from .ellipses import ellipse_points
 from .homography import sample, to_image
 from .lens import Lens
+from .numbers import STYLES, read_out
 from .overlay import draw_overlay
 from .refine import Fit
 from .result import CalibrationFailure, CalibrationResult
@@ -47,7 +49,8 @@ def write_debug(
     fit = trace.fits[-1][1] if trace.fits else None
     h, lens = (outcome.H, outcome.lens) if outcome.ok else (fit.H, fit.lens) if fit else (None, None)
     if h is not None:
-        pictures["numbers.png"] = _numbers(image, h, lens)
+        style = outcome.number_style if outcome.ok and outcome.number_style else STYLES[2]
+        pictures["numbers.png"] = _numbers(image, h, lens, style)
     if fit is not None:
         pictures["edges.png"] = _edges(image, fit)
     written = []
@@ -82,17 +85,32 @@ def _candidates(small: np.ndarray, trace: Trace, scale: float) -> np.ndarray:
     return out
 
 
-def _numbers(image: np.ndarray, h: np.ndarray, lens: Lens | None) -> np.ndarray:
-    """The number ring unrolled: 4 px per degree clockwise from the 20's left wire, outward downwards."""
+def _numbers(image: np.ndarray, h: np.ndarray, lens: Lens | None, style: str) -> np.ndarray:
+    """The number ring unrolled (4 px per degree clockwise from the 20's left wire, outward downwards),
+    then each slot as the classifier read it: "expected>read probability" (read 0: no number)."""
     angles = np.arange(-board.SEGMENT_DEG / 2, 360 - board.SEGMENT_DEG / 2, 0.25)
     radii = np.linspace(board.R_DOUBLE_OUTER + 5, board.R_NUMBER_OUTER + 15, 60)[::-1]
     pts = board.polar_to_board(radii[:, None], angles[None, :])
     strip = np.clip(sample(image, to_image(h, pts, lens)), 0, 255).astype(np.uint8)
-    out = np.vstack([strip, np.zeros((20, strip.shape[1], 3), np.uint8)])
     slot = strip.shape[1] / board.N_SEGMENTS
+    tiles = np.zeros((int(slot) + 24, strip.shape[1], 3), np.uint8)
+    for k, reading in enumerate(read_out(image, h, lens, style)):
+        tile = cv2.resize(reading.picture, (int(slot) - 4, int(slot) - 4), interpolation=cv2.INTER_NEAREST)
+        x = int(k * slot) + 2
+        tiles[2 : 2 + tile.shape[0], x : x + tile.shape[1]] = tile[..., None]
+        colour = (
+            (0, 255, 0)
+            if reading.read == reading.expected
+            else (0, 0, 255)
+            if reading.visible
+            else (128, 128, 128)
+        )
+        label = f"{reading.expected}>{reading.read} {reading.probability:.2f}"
+        cv2.putText(tiles, label, (x, tiles.shape[0] - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1)
+    out = np.vstack([strip, np.zeros((20, strip.shape[1], 3), np.uint8), tiles])
     for k, number in enumerate(board.SEGMENTS):
-        cv2.line(out, (int(k * slot), 0), (int(k * slot), out.shape[0]), (0, 255, 255), 1)
-        org = (int((k + 0.35) * slot), out.shape[0] - 5)
+        cv2.line(out, (int(k * slot), 0), (int(k * slot), strip.shape[0] + 20), (0, 255, 255), 1)
+        org = (int((k + 0.35) * slot), strip.shape[0] + 15)
         cv2.putText(out, str(number), org, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 255), 1)
     return out
 

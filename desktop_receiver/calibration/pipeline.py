@@ -83,7 +83,7 @@ class _Step:
     trace: Trace | None
     candidate: int
 
-    def check(self, name: str, passed: bool, reason: str = "", **values: float) -> bool:
+    def check(self, name: str, passed: bool, reason: str = "", **values: float | str) -> bool:
         """Note a check of the candidate and return whether it passed."""
         if self.trace is not None:
             self.trace.note(name, candidate=self.candidate, passed=passed, reason=reason, **values)
@@ -128,12 +128,18 @@ def _calibrate_ring(
     if not step.check("evidence", fit_confidence >= MIN_CONFIDENCE, fit_confidence=fit_confidence):
         return "no board found"
     orientation = choose_twenty(image, fit.H, fit.lens)
-    step.check("orientation", True, certainty=orientation.certainty, guessed=orientation.guessed)
+    step.check(
+        "orientation",
+        True,
+        certainty=orientation.certainty,
+        guessed=orientation.guessed,
+        style=orientation.style,
+    )
     if orientation.guessed:
         # The 20 assumed closest to image-up: a last resort, reported with a low confidence.
         confidence = min(fit_confidence, GUESSED_CONFIDENCE)
     else:
-        confidence = fit_confidence * min(1.0, 0.25 + orientation.certainty)
+        confidence = fit_confidence * min(1.0, 0.5 + orientation.certainty)
         if not step.check("confidence", confidence >= MIN_CONFIDENCE, confidence=confidence):
             return "no board found"
     h = orientation.H
@@ -147,6 +153,7 @@ def _calibrate_ring(
         image_size=(w_img, h_img),
         ms=_ms(start),
         guessed_orientation=orientation.guessed,
+        number_style=orientation.style,
     )
 
 

@@ -24,7 +24,8 @@ class CalibrationResult:
     calibration points ("5/20", "13/6", "17/3", "8/11"). ``error_px`` is the robust RMS of the edge
     residuals; ``error_mm`` estimates the position error on the board (up to r = 170 mm).
     ``guessed_orientation`` is set when the number ring could not be read and the 20 was assumed to be
-    the segment closest to image-up.
+    the segment closest to image-up; ``number_style`` says how the numbers that were read stand
+    (numbers.STYLES; empty for a guess).
     """
 
     H: np.ndarray
@@ -37,6 +38,7 @@ class CalibrationResult:
     ms: float
     lens: Lens | None = None  # None: no distortion
     guessed_orientation: bool = False
+    number_style: str = ""
     created_at: float = field(default_factory=time.time)  # seconds since the epoch
     ok: bool = field(default=True, init=False)
 
@@ -52,6 +54,7 @@ class CalibrationResult:
             "keypoints": {k: [round(v[0], 3), round(v[1], 3)] for k, v in self.keypoints.items()},
             "distortion": self.lens_or_none().to_json(),
             "guessed_orientation": self.guessed_orientation,
+            "number_style": self.number_style,
             "ms": round(self.ms, 2),
         }
 

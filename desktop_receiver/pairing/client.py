@@ -2,7 +2,11 @@
 socket drops (reconnect with back-off, `cam-resume` with the token), and falls back to a new code when the
 server cannot resume (the base server has no resume at all). It sends no `Origin` header (a client
 without one is always allowed) and ignores message types it does not know (the base server pushes
-`tournaments`, `matches`, `announcement` to every socket)."""
+`tournaments`, `matches`, `announcement` to every socket).
+
+*ext* It announces `ack` in the payload of its `cam-create` (a base server ignores the field): our
+server then numbers what it delivers (`seq`) and keeps it until acknowledged (acks.py drops what comes
+twice and acknowledges)."""
 
 from __future__ import annotations
 
@@ -19,15 +23,19 @@ from typing import Any, ClassVar
 import aiohttp
 
 from desktop_receiver.backoff import Backoff
+from desktop_receiver.pairing.acks import AckTracker
 from desktop_receiver.pairing.states import OPEN_STATES, ClientEvent, ClientState, next_state
 from desktop_receiver.urls import http_url
 from signaling.cli import option
-from signaling.protocol import PHONE_PAGE_PATH, ErrorName, MsgType, encode, message
+from signaling.protocol import PHONE_PAGE_PATH, Capabilities, ErrorName, MsgType, encode, message
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 KNOWN_TYPES = frozenset(t.value for t in MsgType)
 STABLE_SOCKET_SECONDS = 5.0
+# What the agent announces in cam-create: it acknowledges numbered messages and resumes. (It answers
+# and offers as needed; `offers` is the phone's flag.)
+DESKTOP_CAPABILITIES = Capabilities(resume=True, ack=True)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,8 @@ class ClientOptions:
         metavar="S",
     )
     send_queue_limit: int = 500
+    # Seconds from the first unacknowledged message to the cam-ack that covers it and what follows.
+    ack_delay: float = 0.05
     # TLS context for a wss:// server (None: the system's trust store), e.g. one that trusts only the
     # embedded server's self-signed certificate.
     ssl: ssl.SSLContext | None = None
@@ -114,6 +124,7 @@ class SignalingClient:
         self._renew_reason: str | None = None
         self._ever_connected = False
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self.acks = AckTracker(self.options.ack_delay, self._send_ack)
 
     @property
     def connected(self) -> bool:
@@ -148,6 +159,7 @@ class SignalingClient:
         """Closes the socket and stops reconnecting."""
         self._move(ClientEvent.STOP)
         self._cancel_resume_timer()
+        self.acks.cancel()
         if self._ws is not None:
             await self._ws.close()
         await cancel_and_wait(self._task)
@@ -265,8 +277,19 @@ class SignalingClient:
             except ValueError:
                 log.warning("ignoring a non-JSON frame from the server")
                 continue
-            if isinstance(msg, dict):
+            if isinstance(msg, dict) and self.acks.first_time(msg):
                 await self._handle_one(msg)
+
+    def _send_ack(self, seq: int) -> bool:
+        ws, info = self._ws, self.info
+        if self.state is not ClientState.READY or ws is None or ws.closed or info is None:
+            return False  # the resume on the next socket brings the unacknowledged ones again
+        task = asyncio.get_running_loop().create_task(
+            ws.send_str(encode(message(MsgType.ACK, code=info.code, seq=seq)))
+        )
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_task_done)
+        return True
 
     async def _handle_one(self, msg: dict[str, Any]) -> None:
         """Handles one message; a message that cannot be handled costs that message, not the client."""
@@ -284,6 +307,7 @@ class SignalingClient:
         self.info = None
         self._pending.clear()
         self._renew_reason = reason
+        self.acks.reset()
 
     def _resume_timed_out(self) -> None:
         self._resume_timer = None
@@ -297,12 +321,13 @@ class SignalingClient:
         self._side_tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             # The socket died under the send: the connection loop notices it and reconnects.
-            log.info("cam-create after the resume time-out failed: %s", task.exception())
+            log.info("a send on the socket failed: %s", task.exception())
 
     async def _create(self) -> None:
         """Asks the server for a new session (`cam-create`) on the current socket."""
         assert self._ws is not None
-        await self._ws.send_str(encode(message(MsgType.CREATE)))
+        self.acks.reset()
+        await self._ws.send_str(encode(message(MsgType.CREATE, payload=DESKTOP_CAPABILITIES.to_payload())))
 
     def _cancel_resume_timer(self) -> None:
         if self._resume_timer is not None:
@@ -378,6 +403,9 @@ class SignalingClient:
         self._cancel_resume_timer()
         self._move(ClientEvent.RESUMED)
         self.listener.on_resumed(self.info)
+        # The negotiator learns from it what the phone announced (`peer`), in order with what follows.
+        self.listener.on_message(msg)
+        self.acks.new_socket()
         await self._flush()
 
     async def _on_resume_refused(self, msg: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from desktop_receiver.simphone.sources import SourceOptions, SyntheticCamera
 from desktop_receiver.simphone.transport import PhoneTransport, make_transport
 from desktop_receiver.webrtc import sdputil
 from desktop_receiver.webrtc.ice import candidate_payload, is_end_of_candidates, parse_candidate, pinned_hosts
-from signaling.protocol import MsgType, relayed
+from signaling.protocol import Capabilities, MsgType, relayed
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,9 @@ class PhoneOptions:
 
     transport: str = "ws"  # "ws" or "rest"
     answer_only: bool = False  # wait for the desktop's offer, like the deployed phone page
+    # Announce in cam-join what the phone does (offers unless answer_only, resumes, acknowledges);
+    # False: `payload: null`, as the deployed phone page joins.
+    announce: bool = True
     ice_hosts: tuple[str, ...] = ()  # host candidate addresses (tests pin 127.0.0.1)
     codec: str | None = None  # offer only this codec ("vp8" or "h264"); None: aiortc's list
     trickle: bool = True  # False: candidates stay in the SDP
@@ -62,12 +65,21 @@ class SimulatedPhone:
 
     async def start(self) -> None:
         """Joins the session and, unless answer-only, sends an offer with trickled candidates."""
-        self.transport = make_transport(self.options.transport, self.server, self.code)
+        self.transport = make_transport(self.options.transport, self.server, self.code, self.capabilities)
         await self.transport.join()
         self._task = asyncio.get_running_loop().create_task(self._read())
         if not self.options.answer_only:
             await asyncio.sleep(self.options.offer_delay)
             await self._offer()
+
+    @property
+    def capabilities(self) -> Capabilities | None:
+        """What this phone announces in its cam-join (None with announce=False)."""
+        if not self.options.announce:
+            return None
+        return Capabilities(
+            offers=not self.options.answer_only, resume=self.options.transport == "ws", ack=True
+        )
 
     @property
     def frames_sent(self) -> int:

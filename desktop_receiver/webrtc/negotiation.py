@@ -1,5 +1,6 @@
 """The WebRTC handshake with the phone, driven by signaling messages: answer every offer, offer a
-receive-only transceiver when a joined phone sends none within a grace period, yield on glare, buffer
+receive-only transceiver at once to a joined phone that does not announce that it offers (the deployed
+phone page never does), or when one that announced it sends none within a grace period, yield on glare, buffer
 candidates that arrive before their description, drop late ones, and start a fresh attempt after a
 connect time-out or a rejoin. Every input goes through one queue, so the steps never interleave."""
 
@@ -20,7 +21,7 @@ from desktop_receiver.events import ErrorEvent, Event, PeerJoined, PeerLeft
 from desktop_receiver.webrtc.ice import is_end_of_candidates
 from desktop_receiver.webrtc.peer import PeerAttempt, PeerOptions
 from signaling.cli import option
-from signaling.protocol import MsgType, ProtocolError, Role, relayed, validate
+from signaling.protocol import Capabilities, MsgType, ProtocolError, Role, relayed, validate
 from signaling.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,13 @@ class NegotiationOptions:
 
     offer_mode: OfferMode = option(
         OfferMode.AUTO,
-        "auto: offer when a joined phone sent no offer within --offer-grace; never; always: offer at "
-        "once when a phone joins",
+        "auto: offer at once to a phone that does not announce offers in its cam-join, and when one "
+        "that does sent no offer within --offer-grace; never; always: offer at once when a phone joins",
         flag="--offer",
     )
-    offer_grace: float = option(1.5, "seconds a joined phone has to offer before the agent does", metavar="S")
+    offer_grace: float = option(
+        1.5, "seconds a phone that announced it offers has to offer before the agent does", metavar="S"
+    )
     retry_delay: float = 1.0  # before offering again after a failed attempt (no tight retry loop)
     candidate_buffer: int = 200
 
@@ -92,6 +95,8 @@ class Negotiator:
         self.attempts = 0
         self.joined_at: float | None = None  # wall time of the last cam-peer-joined
         self.phone_present = False
+        # What the phone announced in its cam-join (cam-peer-joined's payload; cam-resumed's `peer`).
+        self.phone_caps: Capabilities | None = None
         self._early: deque[Any] = deque(maxlen=options.candidate_buffer)
         self._queue: asyncio.Queue[dict[str, Any] | _Internal] = asyncio.Queue()
         self._offer_timer: asyncio.TimerHandle | None = None
@@ -119,6 +124,7 @@ class Negotiator:
         no phone has joined the new code yet."""
         self.phone_present = False
         self.joined_at = None
+        self.phone_caps = None
         self._cancel_offer_timer()
         self._early.clear()
 
@@ -155,7 +161,9 @@ class Negotiator:
             else:
                 await self._on_ice(payload)
         elif type_ == MsgType.PEER_JOINED:
-            await self._on_joined()
+            await self._on_joined(Capabilities.from_payload(msg.get("payload")))
+        elif type_ == MsgType.RESUMED:
+            self.phone_caps = Capabilities.from_payload(msg.get("peer"))
         elif type_ == MsgType.PEER_LEFT:
             if msg.get("role") in (None, Role.PHONE):
                 self.phone_present = False
@@ -167,7 +175,8 @@ class Negotiator:
         else:
             log.debug("ignoring %s", type_)
 
-    async def _on_joined(self) -> None:
+    async def _on_joined(self, caps: Capabilities | None) -> None:
+        self.phone_caps = caps
         self._left_reported = False
         self.joined_at = time.time()
         self.phone_present = True
@@ -177,9 +186,12 @@ class Negotiator:
         # A phone that (re)joins gets a fresh peer connection.
         await self._close_peer()
         self._cancel_offer_timer()
-        if self.options.offer_mode is OfferMode.ALWAYS:
+        mode = self.options.offer_mode
+        if mode is OfferMode.ALWAYS or (mode is OfferMode.AUTO and not (caps and caps.offers)):
+            # A phone that does not say it offers (the deployed page sends payload: null) waits for
+            # our offer: a grace period would only delay its first frame.
             await self._offer()
-        elif self.options.offer_mode is OfferMode.AUTO:
+        elif mode is OfferMode.AUTO:
             self._schedule_offer(self.options.offer_grace)
 
     async def _on_offer(self, sdp: str) -> None:

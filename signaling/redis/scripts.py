@@ -9,12 +9,13 @@ prefix, ARGV[7] the code."""
 
 from __future__ import annotations
 
-# Refuse past the limit, number the message, append it, keep the keys expiring; then read which
-# connection holds the role ('' for none).
+# Refuse past the limit, number the message, append it with its number as its first field (`seq`,
+# spliced into the JSON text: re-encoding with cjson would round the payload's numbers), keep the keys
+# expiring; then read which connection holds the role ('' for none).
 _PUSH = """
 if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {-1, ''} end
 local seq = redis.call('INCR', KEYS[2])
-redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('RPUSH', KEYS[1], '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 local conn = ''
@@ -84,6 +85,22 @@ POP_ALL = """
 local items = redis.call('LRANGE', KEYS[1], 0, -1)
 redis.call('DEL', KEYS[1])
 return items
+"""
+
+# A cumulative acknowledgement: drops the head of the queue (KEYS[1]) while its messages are numbered
+# up to ARGV[1] (the number is the `seq` prefix that the push wrote).
+ACK = """
+local upto = tonumber(ARGV[1])
+local dropped = 0
+while true do
+  local head = redis.call('LINDEX', KEYS[1], 0)
+  if not head then break end
+  local seq = tonumber(string.match(head, '^{"seq":(%d+),'))
+  if not seq or seq > upto then break end
+  redis.call('LPOP', KEYS[1])
+  dropped = dropped + 1
+end
+return dropped
 """
 
 # The periodic check of an instance's connections: per connection (KEYS session and queue, ARGV role

@@ -72,6 +72,7 @@ class RedisStore:
         self._push = self.redis.register_script(scripts.PUSH)
         self._pop_all = self.redis.register_script(scripts.POP_ALL)
         self._pass_through = self.redis.register_script(scripts.PASS_THROUGH)
+        self._ack = self.redis.register_script(scripts.ACK)
 
     def key(self, *parts: str) -> str:
         """A key in this deployment's namespace."""
@@ -188,6 +189,16 @@ class RedisStore:
         if messages and await self.redis.exists(self._session_key(code)):
             key = self.queue_keys(code, role)[0]
             await self.redis.lpush(key, *[orjson.dumps(m) for m in reversed(messages)])
+
+    @unavailable
+    async def unacked(self, code: str, role: Role, after: int) -> list[dict[str, Any]]:
+        items = await self.redis.lrange(self.queue_keys(code, role)[0], 0, -1)
+        messages = [orjson.loads(item) for item in items]
+        return [m for m in messages if m.get("seq", 0) > after]
+
+    @unavailable
+    async def ack(self, code: str, role: Role, seq: int) -> None:
+        await self._ack(keys=self.queue_keys(code, role)[:1], args=[seq])
 
     @unavailable
     async def hit(self, key: str, limit: int, window: float, peek: bool = False) -> bool:

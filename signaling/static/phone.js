@@ -56,6 +56,8 @@ function newState() {
     stats: null,
     calibration: null,
     errors: [],
+    data: [],
+    duplicates: 0,
     loadedAt: performance.timeOrigin,
     streamingAt: null,
   };
@@ -188,7 +190,9 @@ class PhonePage {
     this.state.camera = describeTrack(track);
     this.note(this.state.cameraNote ? `${this.state.cameraNote} (${this.state.camera})` : "");
     // A phone stops the camera when the page goes to the background (or another app takes it).
-    track.addEventListener("ended", () => this.serial(() => this._reopenCamera(track)));
+    // The handler property, not addEventListener: Firefox 153 did not call a listener added to a
+    // MediaStreamTrack with addEventListener for a dispatched "ended" (onended it did call).
+    track.onended = () => this.serial(() => this._reopenCamera(track));
     const video = $("preview");
     video.srcObject = stream;
     video.play().catch(() => this._askToShowPreview());

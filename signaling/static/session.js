@@ -2,6 +2,7 @@
 // or when no socket can be had or it keeps failing; keeps the resume token of the code so that a
 // reload resumes; routes the desktop's messages; and gives up on errors that another try cannot mend.
 
+import { AckTracker } from "./acks.js";
 import { RestSignal } from "./signal-rest.js";
 import { WsSignal } from "./signal-ws.js";
 
@@ -16,6 +17,8 @@ const ERROR_TEXTS = {
   REPLACED: "this session was opened in another tab",
   RATE_LIMITED: "too many attempts; wait a minute",
 };
+// cam-data payloads kept in the page's state.
+const MAX_DATA = 1000;
 /** The signaling transports, by kind: classes made with (server, code). */
 export const TRANSPORTS = { ws: WsSignal, rest: RestSignal };
 
@@ -24,11 +27,14 @@ export function explain(err) {
   return ERROR_TEXTS[err.name] || `${err.name}: ${err.message}`;
 }
 
-/** The resume token of one code, in `storage` (the tab's sessionStorage: a reload keeps it). */
+/**
+ * The resume token of one code, in `storage` (the tab's sessionStorage: a reload keeps it); with
+ * `name` another value of the code's session (the highest message number received, "seq").
+ */
 export class TokenStore {
-  constructor(storage, code) {
+  constructor(storage, code, name = "token") {
     this.storage = storage;
-    this.key = `dartcam.token.${code}`;
+    this.key = `dartcam.${name}.${code}`;
   }
 
   load() {
@@ -68,6 +74,12 @@ export class SessionController {
   }) {
     Object.assign(this, { server, code, forceRest, answerOnly, state, ui, rtc, serial, tokens, transports });
     this.signal = null;
+    // *ext* What the page announces in cam-join: whether it offers, that it resumes and acknowledges.
+    this.caps = { offers: !answerOnly, resume: true, ack: true };
+    this.acks = new AckTracker({
+      store: new TokenStore(tokens.storage, code, "seq"),
+      onDuplicate: () => state.duplicates++,
+    });
   }
 
   /** Joins (or resumes with the saved token); gives up with the reason when that fails. */
@@ -96,6 +108,7 @@ export class SessionController {
     if (this.signal) this.signal.close();
     this.signal = null;
     this.tokens.forget();
+    this.acks.forget();
     this.ui.stop();
   }
 
@@ -131,7 +144,7 @@ export class SessionController {
   /** Joins over one transport; a token the server does not know is forgotten and the join made
    * again without it. */
   async _joinOver(kind, token) {
-    const signal = new this.transports[kind](this.server, this.code);
+    const signal = new this.transports[kind](this.server, this.code, { caps: this.caps, acks: this.acks });
     try {
       // An answer-only page joins again with its token: the desktop then hears cam-peer-joined and
       // offers; a page that offers resumes, and offers on the resumed session. (REST always joins.)
@@ -200,6 +213,11 @@ export class SessionController {
         break;
       case "cam-calibration":
         this.ui.showCalibration(msg.payload);
+        break;
+      case "cam-data":
+        // Kept (the latest few) for whoever drives the page: the tests count them.
+        this.state.data.push(msg.payload);
+        if (this.state.data.length > MAX_DATA) this.state.data.shift();
         break;
       case "cam-peer-left":
         // The desktop's signaling socket dropped; it may resume, and the video goes on meanwhile.

@@ -2,6 +2,7 @@
 // reconnects with back-off and resumes with its token. It reports 'failed' when the socket cannot be
 // opened at all or keeps failing, so that the page can fall back to REST.
 
+import { AckTracker } from "./acks.js";
 import { backOff, namedError } from "./util.js";
 
 const OPEN_TIMEOUT_MS = 4000;
@@ -20,12 +21,16 @@ export function wsUrl(server) {
 /**
  * Events: 'message' (detail: a session message), 'state' (detail: 'open' | 'reconnecting'),
  * 'resumed', 'failed' (detail: {name, reason}). join() resolves with the server's reply (cam-joined or
- * cam-resumed) or rejects with an Error whose `name` is the cam-error name.
+ * cam-resumed) or rejects with an Error whose `name` is the cam-error name. Options: `caps`, what the
+ * page announces in its cam-join (null: nothing, like the deployed page); `acks`, the AckTracker that
+ * drops what comes twice (the same one across the page's transports).
  */
 export class WsSignal extends EventTarget {
-  constructor(server, code) {
+  constructor(server, code, { caps = null, acks = new AckTracker() } = {}) {
     super();
     this.kind = "ws";
+    this.caps = caps;
+    this.acks = acks;
     this.url = wsUrl(server);
     this.code = code;
     this.token = null;
@@ -90,7 +95,7 @@ export class WsSignal extends EventTarget {
       if (token && resume) {
         this._raw({ type: "cam-resume", code: this.code, resumeToken: token });
       } else {
-        const join = { type: "cam-join", code: this.code, payload: null };
+        const join = { type: "cam-join", code: this.code, payload: this.caps };
         if (token) join.resumeToken = token;
         this._raw(join);
       }
@@ -125,10 +130,12 @@ export class WsSignal extends EventTarget {
         pending.reject(namedError(msg.code, msg.message || msg.code));
       } else {
         if (msg.resumeToken) this.token = msg.resumeToken;
+        this.acks.use((seq) => this._raw({ type: "cam-ack", code: this.code, seq }));
         pending.resolve(msg);
       }
       return;
     }
+    if (!this.acks.firstTime(msg)) return;
     this.dispatchEvent(new CustomEvent("message", { detail: msg }));
   }
 

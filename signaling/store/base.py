@@ -32,7 +32,11 @@ class StoreUnavailable(Exception):
 
 class SessionStore(Protocol):
     """Sessions, per-role message queues with sequence numbers, tombstones of ended codes, and counters.
-    `update` is atomic: no other update of the same session runs between its read and its write."""
+    `update` is atomic: no other update of the same session runs between its read and its write.
+    A queued message is stored and returned with its sequence number in its `seq` field (first); the
+    hub strips it for a client that does not acknowledge. For a role that does (the `ack` extension)
+    the queue holds every message not yet acknowledged: `unacked` reads it without taking anything,
+    `ack` drops the acknowledged head."""
 
     async def create(self, session: PairingSession) -> bool:
         """Stores a new session; False if the code is taken."""
@@ -78,6 +82,14 @@ class SessionStore(Protocol):
 
     async def requeue(self, code: str, role: Role, messages: list[dict[str, Any]]) -> None:
         """Puts undelivered messages back at the front of a role's queue."""
+        ...
+
+    async def unacked(self, code: str, role: Role, after: int) -> list[dict[str, Any]]:
+        """A role's queued messages numbered above `after`, in order, left in the queue."""
+        ...
+
+    async def ack(self, code: str, role: Role, seq: int) -> None:
+        """Drops a role's queued messages numbered up to `seq` (a cumulative acknowledgement)."""
         ...
 
     async def hit(self, key: str, limit: int, window: float, peek: bool = False) -> bool:

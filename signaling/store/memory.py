@@ -74,7 +74,7 @@ class MemoryStore:
             raise QueueFull(f"{len(queue)} messages are already waiting for the {role}")
         seq = self._seq.get((code, role), 0) + 1
         self._seq[(code, role)] = seq
-        queue.append(message)
+        queue.append({"seq": seq, **message})
         session = self._sessions.get(code)
         return Pushed(seq, session.slot(role).conn_id if session else None)
 
@@ -97,6 +97,14 @@ class MemoryStore:
     async def requeue(self, code: str, role: Role, messages: list[dict[str, Any]]) -> None:
         if code in self._sessions:
             self._queues.setdefault((code, role), deque()).extendleft(reversed(messages))
+
+    async def unacked(self, code: str, role: Role, after: int) -> list[dict[str, Any]]:
+        return [m for m in self._queues.get((code, role), ()) if m["seq"] > after]
+
+    async def ack(self, code: str, role: Role, seq: int) -> None:
+        queue = self._queues.get((code, role))
+        while queue and queue[0]["seq"] <= seq:
+            queue.popleft()
 
     async def hit(self, key: str, limit: int, window: float, peek: bool = False) -> bool:
         now = self.clock()

@@ -1,6 +1,7 @@
 """The parts of a browser scenario, run inside the loopback-only namespace: the agent (as a process,
-through tests.browser.agent_probe) and headless Chromium (a process of our own, driven by Playwright
-over the DevTools protocol). Each is stopped by its process id."""
+through tests.browser.agent_probe) and what every phone browser offers the scenario (`PhoneBrowser`
+with its `PhonePage`; the engines are in tests.browser.chromium and tests.browser.firefox, chosen by
+tests.browser.engines). Each process is stopped by its id."""
 
 from __future__ import annotations
 
@@ -9,35 +10,19 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from tests.renderer import ROOT
-
-CHROMIUM = "/usr/bin/chromium"
-# ARCHITECTURE.md: what headless Chromium needs here to act as a phone with a fake camera.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-]
 
 
 def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
@@ -109,45 +94,28 @@ def spki_hash(cert_pem: bytes) -> str:
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-class Chromium:
-    """Debian's Chromium, headless, with a clip as its camera; Playwright attaches over CDP."""
+class PhonePage(Protocol):
+    """What a scenario does to the phone page, the same in every engine. Times are in seconds;
+    `function` is JavaScript source of a function without arguments, e.g. "() => 1"."""
 
-    def __init__(
-        self, clip: Path, out_dir: Path, extra_flags: list[str] | None = None, grant_camera: bool = True
-    ) -> None:
-        if not Path(CHROMIUM).exists():
-            raise RuntimeError(f"{CHROMIUM} is missing: scripts/test installs Debian's chromium")
-        self.profile = Path(tempfile.mkdtemp(prefix="dartcam-chromium-"))
-        flags = [
-            *CHROMIUM_FLAGS,
-            # Grants the camera without a prompt; without it, headless Chromium refuses the camera
-            # until the page is granted it (the permission case).
-            *(["--use-fake-ui-for-media-stream"] if grant_camera else []),
-            f"--user-data-dir={self.profile}",
-            f"--use-file-for-fake-video-capture={clip}",
-            "--remote-debugging-address=127.0.0.1",
-            "--remote-debugging-port=0",
-            *(extra_flags or []),
-        ]
-        self.log = open(out_dir / "chromium.log", "w", encoding="utf-8")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen([CHROMIUM, *flags, "about:blank"], stdout=self.log, stderr=self.log)
+    async def goto(self, url: str) -> None: ...
+    async def reload(self) -> None: ...
+    async def evaluate(self, function: str) -> Any: ...
+    async def wait_for_function(self, function: str, timeout: float) -> None: ...
+    async def screenshot(self, path: str) -> None: ...
+    async def inner_text(self, selector: str) -> str: ...
+    async def fill(self, selector: str, text: str) -> None: ...
+    async def click(self, selector: str) -> None: ...
 
-    async def cdp_url(self, timeout: float = 30.0) -> str:
-        """The DevTools endpoint, once Chromium has written it to its profile."""
-        port_file = self.profile / "DevToolsActivePort"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chromium exited with {self.proc.returncode} (see chromium.log)")
-            if port_file.exists():
-                lines = port_file.read_text().splitlines()
-                if lines and lines[0].isdigit():
-                    return f"http://127.0.0.1:{lines[0]}"
-            await asyncio.sleep(0.05)
-        raise TimeoutError(f"chromium wrote no DevTools port within {timeout:g} s")
 
-    def stop(self) -> None:
-        """Stops Chromium by its pid and removes its profile."""
-        stop_process(self.proc)
-        self.log.close()
-        shutil.rmtree(self.profile, ignore_errors=True)
+@dataclass
+class PhoneBrowser:
+    """A running browser acting as the phone: its engine, process id (for its CPU), its one page, and
+    how to stop it. `playwright_page` is Chromium's Playwright page, for the cases that need more than
+    PhonePage (answering the page's WebSockets, granting a permission later); None in Firefox."""
+
+    engine: str
+    pid: int
+    page: PhonePage
+    close: Callable[[], Awaitable[None]]
+    playwright_page: Any = None

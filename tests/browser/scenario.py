@@ -1,9 +1,10 @@
 """One end-to-end scenario with a real browser, run inside a loopback-only network namespace
-(tests.browser.netns): the signaling server, the desktop agent and headless Chromium as the phone.
+(tests.browser.netns): the signaling server, the desktop agent and a headless browser as the phone
+(Chromium or Firefox, --engine; tests.browser.engines).
 Prints one JSON object: what the agent received (events and every frame), the page's own state
 (`window.dartcamState`) at each step, and timings. The tests and the benchmark assert on it.
 
-    python -m tests.browser.scenario --case ws --clip board.y4m --out DIR [--codec h264]
+    python -m tests.browser.scenario --case ws --clip board.y4m --out DIR [--codec h264] [--engine firefox]
 
 Cases:
   ws                   the page offers over the WebSocket
@@ -14,6 +15,8 @@ Cases:
   ws-blocked           every WebSocket of the page is closed at once: it falls back to REST
   ws-failing           the first WebSocket works, then drops, and every new one is closed: REST
   agent-offers         the agent offers (`--offer always`), the page only answers (?mode=answer)
+  deployed-page        a stand-in for the deployed app's phone page (standin/deployed-phone.html:
+                       payload null, never offers, answers the desktop's offer) at the page's path
   reload               the page reloads mid-stream and resumes with its token
   socket-drops         the agent's signaling socket is cut and comes back, then the page's drops
   media-cut            UDP on loopback is starved: the page restarts ICE
@@ -21,6 +24,9 @@ Cases:
   calibration          the agent calibrates the board and the page shows it
   calibration-display  the clip's true calibration is sent to the page as the desktop would send it
   tls                  the agent's embedded server with --tls (and --calibrate), the page on https
+
+ws-blocked, ws-failing and permission need Playwright (Chromium only): it answers the page's
+WebSockets itself, and grants the camera once the page has been refused it.
 """
 
 from __future__ import annotations
@@ -43,12 +49,14 @@ from urllib.parse import urlencode
 
 import aiohttp
 import psutil
-from playwright.async_api import Page, Playwright, WebSocketRoute, async_playwright
+from aiohttp import web
+from playwright.async_api import Page, WebSocketRoute
 
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
 from tests.browser.clips import board_truth
-from tests.browser.harness import AgentProcess, Chromium, spki_hash
+from tests.browser.engines import ENGINES, open_phone
+from tests.browser.harness import AgentProcess, PhoneBrowser, PhonePage
 from tests.receiver.proxy import TcpProxy
 
 CASES = (
@@ -59,6 +67,7 @@ CASES = (
     "ws-blocked",
     "ws-failing",
     "agent-offers",
+    "deployed-page",
     "reload",
     "socket-drops",
     "media-cut",
@@ -67,9 +76,11 @@ CASES = (
     "calibration-display",
     "tls",
 )
+CHROMIUM_ONLY = ("ws-blocked", "ws-failing", "permission")
 STEP_TIMEOUT = 40.0
 SCENARIO_TIMEOUT = 150.0
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+STANDIN_PAGE = Path(__file__).parent / "standin" / "deployed-phone.html"
 
 
 @dataclass
@@ -86,20 +97,19 @@ class Run:
         self.marks[name] = time.time()
 
 
-async def snapshot(page: Page, run: Run, step: str) -> dict[str, Any]:
+async def snapshot(page: PhonePage, run: Run, step: str) -> dict[str, Any]:
     """The page's state and a screenshot of it (step.png in the output folder)."""
     state = await page.evaluate("() => JSON.parse(JSON.stringify(window.dartcamState || null))")
     run.pages[step] = state
     with contextlib.suppress(Exception):  # a screenshot is a diagnostic, never the failure
-        await page.screenshot(path=str(run.out / f"{step}.png"))
+        await page.screenshot(str(run.out / f"{step}.png"))
     return state
 
 
-async def wait_page(page: Page, condition: str, timeout: float = STEP_TIMEOUT) -> None:
+async def wait_page(page: PhonePage, condition: str, timeout: float = STEP_TIMEOUT) -> None:
     """Waits until a JavaScript condition on `s` (window.dartcamState) holds."""
     await page.wait_for_function(
-        f"() => {{ const s = window.dartcamState; return Boolean(s && ({condition})); }}",
-        timeout=timeout * 1000,
+        f"() => {{ const s = window.dartcamState; return Boolean(s && ({condition})); }}", timeout
     )
 
 
@@ -119,12 +129,15 @@ def agent_args(args: argparse.Namespace) -> list[str]:
         out += ["--prefer-codec", args.codec]
     if args.case == "agent-offers":
         out += ["--offer", "always"]
+    if args.case == "deployed-page":
+        # Waited for only by a phone that announces it offers: this one announces nothing.
+        out += ["--offer-grace", "60"]
     if args.case in ("calibration", "tls"):
         out += ["--calibrate"]
     return out
 
 
-def page_query(args: argparse.Namespace, code: str) -> str:
+def page_query(args: argparse.Namespace, code: str, server_url: str = "") -> str:
     """The phone page's query string for a case."""
     query = {"code": code}
     if args.case == "rest":
@@ -135,6 +148,8 @@ def page_query(args: argparse.Namespace, code: str) -> str:
         query["res"] = args.res
     if args.page_codec:
         query["codec"] = args.page_codec
+    if args.case == "deployed-page":
+        query["server"] = server_url
     return urlencode(query)
 
 
@@ -146,13 +161,30 @@ class Stage:
         self.server: SignalingServer | None = None
         self.proxy: TcpProxy | None = None
         self.agent: AgentProcess | None = None
-        self.chromium: Chromium | None = None
-        self.playwright: Playwright | None = None
-        self.page: Page | None = None
+        self.browser: PhoneBrowser | None = None
+        self.page: PhonePage | None = None
+        self.standin: web.AppRunner | None = None
 
-    async def start_desktop(self) -> tuple[AgentProcess, str, list[str]]:
-        """Starts the server and the agent; returns the agent, the page's base URL and the browser
-        flags the page needs."""
+    async def serve_standin(self) -> str:
+        """Serves the deployed page's stand-in from an origin of its own on loopback (as the deployed
+        app serves its page); returns its URL."""
+        html = STANDIN_PAGE.read_text()
+
+        async def page(_: web.Request) -> web.Response:
+            return web.Response(text=html, content_type="text/html")
+
+        app = web.Application()
+        app.router.add_get("/mobile-cam.html", page)
+        self.standin = web.AppRunner(app)
+        await self.standin.setup()
+        site = web.TCPSite(self.standin, "127.0.0.1", 0)
+        await site.start()
+        port = self.standin.addresses[0][1]
+        return f"http://127.0.0.1:{port}/mobile-cam.html"
+
+    async def start_desktop(self) -> tuple[AgentProcess, str, Path | None]:
+        """Starts the server and the agent; returns the agent, the page's base URL and the server's
+        certificate when the page is on HTTPS."""
         args, run = self.args, self.run
         if args.case == "tls":
             # The certificate is made in this run's folder, never in the user's config directory.
@@ -160,8 +192,7 @@ class Stage:
             embedded = ["--listen-host", "127.0.0.1", "--listen-port", "0", "--tls"]
             agent = self.agent = AgentProcess(run.out, [*embedded, *agent_args(args)])
             code_event = await agent.wait_for("code")
-            cert = run.out / "config" / "dartcam" / "tls-cert.pem"
-            flags = [f"--ignore-certificate-errors-spki-list={spki_hash(cert.read_bytes())}"]
+            cert: Path | None = run.out / "config" / "dartcam" / "tls-cert.pem"
             base = code_event["url"].split("?")[0]
         else:
             self.server = SignalingServer(ServerConfig(host="127.0.0.1", port=0, sweep_interval=0.5))
@@ -172,39 +203,39 @@ class Stage:
             server_url = f"ws://127.0.0.1:{self.proxy.port}/ws"
             agent = self.agent = AgentProcess(run.out, ["--server", server_url, *agent_args(args)])
             code_event = await agent.wait_for("code")
-            flags, base = [], f"{self.server.http_url}/mobile-cam.html"
+            cert, base = None, f"{self.server.http_url}/mobile-cam.html"
+            run.info["server_url"] = self.server.http_url
         run.info.update(code=code_event["code"], agent_url=code_event["url"])
+        if self.server is not None:
+            # For the steps that speak for the desktop over REST: only the holder of a role does.
+            session = await self.server.service.store.get(code_event["code"])
+            run.info["desktop_token"] = session.desktop.token if session else None
         run.mark("agent-ready")
-        return agent, base, flags
+        return agent, base, cert
 
-    async def open_browser(self, flags: list[str]) -> Page:
-        """Starts Chromium and returns its page, phone-sized, with its console recorded."""
-        run = self.run
-        grant = self.args.case != "permission"
-        self.chromium = Chromium(Path(self.args.clip), run.out, flags, grant_camera=grant)
-        run.info["chromium_pid"] = self.chromium.proc.pid
-        self.playwright = await async_playwright().start()
-        browser = await self.playwright.chromium.connect_over_cdp(await self.chromium.cdp_url())
-        context = browser.contexts[0]
-        page = self.page = context.pages[0] if context.pages else await context.new_page()
-        await page.set_viewport_size(PHONE_VIEWPORT)
-        page.on("console", lambda msg: run.console.append(f"{msg.type}: {msg.text}"))
-        page.on("pageerror", lambda exc: run.console.append(f"pageerror: {exc}"))
-        return page
+    async def open_browser(self, cert: Path | None) -> PhonePage:
+        """Starts the phone's browser and returns its page, phone-sized, with its console recorded."""
+        run, args = self.run, self.args
+        grant = args.case != "permission"
+        self.browser = await open_phone(
+            args.engine, Path(args.clip), run.out, run.console, PHONE_VIEWPORT, grant, cert
+        )
+        run.info.update(engine=args.engine, browser_pid=self.browser.pid)
+        self.page = self.browser.page
+        return self.page
 
     async def stop(self) -> None:
         """Stops whatever was started."""
-        if self.playwright is not None:
-            with contextlib.suppress(Exception):
-                await self.playwright.stop()
         # In threads: the loop must go on serving, since the agent closes its signaling socket
         # through this process's proxy and server (blocked, it would wait out the kill grace).
-        if self.chromium is not None:
-            await asyncio.to_thread(self.chromium.stop)
+        if self.browser is not None:
+            await self.browser.close()
         if self.agent is not None:
             await asyncio.to_thread(self.agent.stop)
         if self.proxy is not None:
             await self.proxy.stop()
+        if self.standin is not None:
+            await self.standin.cleanup()
         if self.server is not None:
             await asyncio.wait_for(self.server.stop(), 10)
 
@@ -214,21 +245,26 @@ async def play(args: argparse.Namespace, run: Run) -> None:
     everything; a failure is recorded in run.info (with a screenshot), not raised."""
     stage = Stage(args, run)
     try:
+        if args.case in CHROMIUM_ONLY and args.engine != "chromium":
+            raise ValueError(f"the {args.case} case needs Playwright, which drives only Chromium here")
         async with asyncio.timeout(SCENARIO_TIMEOUT):
-            agent, base, flags = await stage.start_desktop()
-            page = await stage.open_browser(flags)
+            agent, base, cert = await stage.start_desktop()
+            page = await stage.open_browser(cert)
+            playwright_page = stage.browser.playwright_page if stage.browser else None
             if args.case == "ws-blocked":
                 # Playwright answers the page's WebSocket itself and closes it at once.
-                await page.route_web_socket(re.compile(r"/ws$"), lambda ws: ws.close())
+                await playwright_page.route_web_socket(re.compile(r"/ws$"), lambda ws: ws.close())
             elif args.case == "ws-failing":
-                await page.route_web_socket(re.compile(r"/ws$"), only_first_socket(run))
+                await playwright_page.route_web_socket(re.compile(r"/ws$"), only_first_socket(run))
             code = run.info["code"]
-            run.info["url"] = f"{base}?{page_query(args, code)}"
+            if args.case == "deployed-page":
+                base = await stage.serve_standin()
+            run.info["url"] = f"{base}?{page_query(args, code, run.info.get('server_url', ''))}"
             run.mark("page-load")
             if args.case == "typed-code":
                 await type_code(run, page, base, code)
             elif args.case == "permission":
-                await allow_camera(run, page)
+                await allow_camera(run, page, playwright_page)
             else:
                 await page.goto(run.info["url"])
             await agent.wait_for("frame", timeout=STEP_TIMEOUT)
@@ -259,7 +295,9 @@ def only_first_socket(run: Run) -> Callable[[WebSocketRoute], Awaitable[None]]:
     return route
 
 
-async def ws_failing(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+async def ws_failing(
+    args: argparse.Namespace, run: Run, page: PhonePage, agent: AgentProcess, _: Any
+) -> None:
     """Drops the page's only working socket; the page must go on over REST."""
     await stream_for(agent, 1.0)
     before = agent.events("frame")[-1]["attempt"]
@@ -283,7 +321,9 @@ END_CAMERA = """() => {
 }"""
 
 
-async def camera_ended(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+async def camera_ended(
+    args: argparse.Namespace, run: Run, page: PhonePage, agent: AgentProcess, _: Any
+) -> None:
     """Ends the camera track; the page must open the camera again and keep the same connection."""
     await stream_for(agent, 1.0)
     await page.evaluate(END_CAMERA)
@@ -295,18 +335,18 @@ async def camera_ended(args: argparse.Namespace, run: Run, page: Page, agent: Ag
     await snapshot(page, run, "end")
 
 
-async def allow_camera(run: Run, page: Page) -> None:
+async def allow_camera(run: Run, page: PhonePage, playwright_page: Page) -> None:
     """Opens the page with the camera refused, then allows it and taps the start button."""
     await page.goto(run.info["url"])
     await wait_page(page, "s.status === 'tap'")
-    await page.wait_for_selector("#start", state="visible")
+    await playwright_page.wait_for_selector("#start", state="visible")
     await snapshot(page, run, "refused")
     origin = run.info["url"].split("/mobile-cam.html")[0]
-    await page.context.grant_permissions(["camera"], origin=origin)
+    await playwright_page.context.grant_permissions(["camera"], origin=origin)
     await page.click("#start")
 
 
-async def type_code(run: Run, page: Page, base: str, code: str) -> None:
+async def type_code(run: Run, page: PhonePage, base: str, code: str) -> None:
     """Opens the page with a code that no session has, then types the right one into its form."""
     await page.goto(f"{base}?code=WRONG9")
     await wait_page(page, "s.status === 'error'")
@@ -324,27 +364,32 @@ def _cpu_seconds(processes: list[psutil.Process]) -> float:
     return total
 
 
-async def plain(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
-    """Streams for --seconds after the first frame, measuring the agent's and Chromium's CPU (all its
-    processes) meanwhile, in % of one core."""
+async def plain(args: argparse.Namespace, run: Run, page: PhonePage, agent: AgentProcess, _: Any) -> None:
+    """Streams for --seconds after the first frame, measuring the agent's and the browser's CPU (all
+    its processes) meanwhile, in % of one core."""
     agent_proc = [psutil.Process(agent.proc.pid)]
-    browser = psutil.Process(run.info["chromium_pid"])
+    browser = psutil.Process(run.info["browser_pid"])
     browser_procs = [browser, *browser.children(recursive=True)]
     before = _cpu_seconds(agent_proc), _cpu_seconds(browser_procs), time.monotonic()
     await stream_for(agent, args.seconds)
     wall = time.monotonic() - before[2]
     run.info["agent_cpu_percent"] = round(100 * (_cpu_seconds(agent_proc) - before[0]) / wall, 1)
-    run.info["chromium_cpu_percent"] = round(100 * (_cpu_seconds(browser_procs) - before[1]) / wall, 1)
+    run.info["browser_cpu_percent"] = round(100 * (_cpu_seconds(browser_procs) - before[1]) / wall, 1)
     run.info["loadavg"] = os.getloadavg()
+    run.info["send_codecs"] = await page.evaluate(SEND_CODECS)
     if args.case != "tls":
-        run.info["messages"] = await relayed_messages(run.info["url"])
+        run.info["messages"] = await relayed_messages(run.info["server_url"])
     run.mark("end")
     await snapshot(page, run, "end")
 
 
-async def relayed_messages(page_url: str) -> dict[str, int]:
+# The video codecs the browser can send, as RTCRtpSender.getCapabilities lists them.
+SEND_CODECS = "() => RTCRtpSender.getCapabilities('video').codecs.map((c) => c.mimeType)"
+
+
+async def relayed_messages(server_url: str) -> dict[str, int]:
     """Messages the server passed on (relayed or queued), by type, from its /metrics page."""
-    metrics_url = page_url.split("/mobile-cam.html")[0] + "/metrics"
+    metrics_url = server_url + "/metrics"
     async with aiohttp.ClientSession() as http, http.get(metrics_url) as resp:
         text = await resp.text()
     counts: dict[str, int] = {}
@@ -355,7 +400,7 @@ async def relayed_messages(page_url: str) -> dict[str, int]:
     return counts
 
 
-async def reload(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+async def reload(args: argparse.Namespace, run: Run, page: PhonePage, agent: AgentProcess, _: Any) -> None:
     """Reloads the page mid-stream: it must resume the session (same code) and stream again."""
     await stream_for(agent, 2.0)
     before = agent.events("frame")[-1]["attempt"]
@@ -370,7 +415,7 @@ async def reload(args: argparse.Namespace, run: Run, page: Page, agent: AgentPro
 
 
 async def socket_drops(
-    args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, proxy: TcpProxy
+    args: argparse.Namespace, run: Run, page: PhonePage, agent: AgentProcess, proxy: TcpProxy
 ) -> None:
     """Cuts the agent's signaling socket for 3 s, then drops the page's; media must go on."""
     await stream_for(agent, 1.0)
@@ -410,7 +455,7 @@ def tc(commands: list[str]) -> None:
         subprocess.run(command.split(), check=True, capture_output=True)
 
 
-async def media_cut(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+async def media_cut(args: argparse.Namespace, run: Run, page: PhonePage, agent: AgentProcess, _: Any) -> None:
     """Starves UDP until the page restarts ICE, then lets it through: a new connection must stream."""
     await stream_for(agent, 1.0)
     before = agent.events("frame")[-1]["attempt"]
@@ -431,7 +476,9 @@ async def media_cut(args: argparse.Namespace, run: Run, page: Page, agent: Agent
     await snapshot(page, run, "end")
 
 
-async def calibration(args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any) -> None:
+async def calibration(
+    args: argparse.Namespace, run: Run, page: PhonePage, agent: AgentProcess, _: Any
+) -> None:
     """Waits until the page shows the board calibration that the agent sent."""
     await wait_page(page, "s.calibration", timeout=60.0)
     run.mark("calibrated")
@@ -440,17 +487,22 @@ async def calibration(args: argparse.Namespace, run: Run, page: Page, agent: Age
 
 
 async def calibration_display(
-    args: argparse.Namespace, run: Run, page: Page, agent: AgentProcess, _: Any
+    args: argparse.Namespace, run: Run, page: PhonePage, agent: AgentProcess, _: Any
 ) -> None:
     """Sends the clip's true H to the page as the desktop's cam-calibration (through the server's REST
     relay) and waits until the page shows it: the page's side of the calibration, without the agent's."""
     calibration = {"H": board_truth(), "imageSize": {"w": 1280, "h": 720}, "errorPx": 0.4}
-    body = {"type": "cam-calibration", "payload": calibration, "source": "desktop"}
+    body = {
+        "type": "cam-calibration",
+        "payload": calibration,
+        "source": "desktop",
+        "resumeToken": run.info["desktop_token"],
+    }
     url = f"{run.info['url'].split('/mobile-cam.html')[0]}/cam/signal/{run.info['code']}"
     async with aiohttp.ClientSession() as http, http.post(url, json=body) as resp:
         assert resp.status == 200, await resp.text()
     await wait_page(page, "s.calibration")
-    await page.wait_for_timeout(300)  # the overlay is drawn on the next frame
+    await asyncio.sleep(0.3)  # the overlay is drawn on the next frame
     await snapshot(page, run, "calibrated")
     run.info["calibration_text"] = await page.inner_text("#calibration")
     run.info["overlay_pixels"] = await page.evaluate(OVERLAY_PIXELS)
@@ -481,6 +533,7 @@ def main(argv: list[str] | None = None) -> None:
     """Runs one scenario and prints its result as one JSON line."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--case", choices=CASES, required=True)
+    p.add_argument("--engine", choices=ENGINES, default="chromium", help="the phone's browser")
     p.add_argument("--clip", required=True, help="y4m file for Chromium's fake camera")
     p.add_argument("--out", required=True, type=Path, help="folder for screenshots and logs")
     p.add_argument("--codec", choices=["vp8", "h264"], help="the agent's --prefer-codec")
@@ -499,6 +552,7 @@ def main(argv: list[str] | None = None) -> None:
             agent_records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
         result = {
             "case": args.case,
+            "engine": args.engine,
             "codec": args.codec,
             **run.info,
             "marks": run.marks,

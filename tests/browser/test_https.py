@@ -1,9 +1,10 @@
 """HTTPS for phones on the LAN (signaling/tls.py): the self-signed certificate is made once and reused,
-made again when the LAN address changes, and the server serves the page and the WebSocket over TLS
-with a phone URL on https. No browser here: aiohttp is the client, on 127.0.0.1."""
+made again when the machine has a new address, and the server serves the page and the WebSocket over
+TLS with a phone URL on https. No browser here: aiohttp is the client, on 127.0.0.1."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 
@@ -11,9 +12,10 @@ import aiohttp
 import pytest
 from cryptography import x509
 
-from signaling import tls
+from signaling import lan, tls
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
+from tests.procs import free_port
 
 
 @pytest.fixture
@@ -29,38 +31,42 @@ def _ips(cert_file: Path) -> set[str]:
     return {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
 
 
+ADDRESSES = ["127.0.0.1", "192.168.1.20", "::1", "fd00::20"]
+
+
 def test_self_signed_certificate_is_made_once_and_reused(config_home: Path) -> None:
-    files = tls.self_signed()
+    files = tls.self_signed(ADDRESSES)
     assert files.cert.parent == config_home
     assert files.key.stat().st_mode & 0o777 == 0o600
-    assert {"127.0.0.1", tls.lan_address()} <= _ips(files.cert)
+    assert _ips(files.cert) == set(ADDRESSES)
     first = files.cert.read_bytes()
-    assert tls.self_signed().cert.read_bytes() == first
+    assert tls.self_signed(ADDRESSES).cert.read_bytes() == first
+    # A subset of its names (an interface went away) needs no new certificate either.
+    assert tls.self_signed(ADDRESSES[:2]).cert.read_bytes() == first
 
 
-def test_certificate_is_made_again_when_the_lan_address_changes(
-    config_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first = tls.self_signed().cert.read_bytes()
-    monkeypatch.setattr(tls, "lan_address", lambda: "192.0.2.77")
-    files = tls.self_signed()
+def test_certificate_is_made_again_when_an_address_is_new(config_home: Path) -> None:
+    first = tls.self_signed(ADDRESSES).cert.read_bytes()
+    files = tls.self_signed([*ADDRESSES, "10.0.0.7"])
     assert files.cert.read_bytes() != first
-    assert "192.0.2.77" in _ips(files.cert)
+    assert "10.0.0.7" in _ips(files.cert)
+
+
+def test_machine_certificate_names_every_interface_address(config_home: Path) -> None:
+    found = lan.machine_addresses()
+    files = tls.self_signed(lan.certificate_addresses(found))
+    named = {a.address for a in found if not _v6_link_local(a)}
+    assert _ips(files.cert) == named | {"127.0.0.1", "::1"}
+
+
+def _v6_link_local(entry: lan.InterfaceAddress) -> bool:
+    ip = ipaddress.ip_address(entry.address)
+    return ip.version == 6 and ip.is_link_local
 
 
 def test_cert_and_key_go_together() -> None:
     with pytest.raises(ValueError, match="together"):
-        tls.cert_files(ServerConfig(tls=True, cert="/some/cert.pem"))
-
-
-def test_public_url_names_the_lan_address_or_the_bound_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tls, "lan_address", lambda: "192.0.2.5")
-    assert tls.with_public_url(ServerConfig(tls=True), 8787).public_url == "https://192.0.2.5:8787"
-    bound = ServerConfig(tls=True, host="10.1.2.3")
-    assert tls.with_public_url(bound, 9000).public_url == "https://10.1.2.3:9000"
-    given = ServerConfig(tls=True, public_url="https://desk.local:8787")
-    assert tls.with_public_url(given, 8787).public_url == "https://desk.local:8787"
-    assert tls.with_public_url(ServerConfig(), 8787).public_url is None
+        tls.cert_files(ServerConfig(tls=True, cert="/some/cert.pem"), ADDRESSES)
 
 
 async def test_server_serves_page_and_websocket_over_tls(config_home: Path) -> None:
@@ -85,3 +91,16 @@ async def test_server_serves_page_and_websocket_over_tls(config_home: Path) -> N
                 await http.get(server.http_url + "/healthz")
     finally:
         await server.stop()
+
+
+async def test_a_certificate_that_cannot_be_loaded_is_named_and_frees_the_port(tmp_path: Path) -> None:
+    port = free_port()
+    bad = ServerConfig(
+        host="127.0.0.1", port=port, cert=str(tmp_path / "no-cert.pem"), key=str(tmp_path / "k")
+    )
+    with pytest.raises(ValueError, match="no-cert.pem"):
+        await SignalingServer(bad).start()
+    # The port was let go: a server with a good configuration binds it.
+    server = SignalingServer(ServerConfig(host="127.0.0.1", port=port))
+    await server.start()
+    await server.stop()

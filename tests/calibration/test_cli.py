@@ -46,9 +46,11 @@ def test_json_success(board_png, capsys):
         "keypoints",
         "distortion",
         "guessed_orientation",
+        "number_style",
         "ms",
     ]
     assert obj["distortion"]["model"] == "division" and obj["guessed_orientation"] is False
+    assert obj["number_style"] == "radial, lower half turned over"  # as the renderer sets them
     assert obj["ok"] is True
     assert len(obj["H"]) == 9 and all(isinstance(v, float) for v in obj["H"])
     assert obj["image_size"] == {"w": 1280, "h": 720}

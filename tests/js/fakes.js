@@ -122,6 +122,8 @@ export function pageState() {
     restFallbacks: 0,
     desktopLeft: 0,
     errors: [],
+    data: [],
+    duplicates: 0,
   };
 }
 
@@ -185,8 +187,9 @@ export function fakeTransports(outcomes) {
   const made = [];
   const kind = (name) =>
     class extends FakeSignal {
-      constructor(server, code) {
+      constructor(server, code, options) {
         super(name, server, code, outcomes[name] || []);
+        this.options = options;
         made.push(this);
       }
     };

@@ -283,3 +283,25 @@ test("a transport's error event is reported", async () => {
   made[0].dispatchEvent(event("error", err));
   assert.deepEqual(ui.of("report"), [[err]]);
 });
+
+test("the join announces what the page does, and the transports share one AckTracker", async () => {
+  const { made, session } = setup({ ws: [JOINED] });
+  await session.connect();
+  assert.deepEqual(made[0].options.caps, { offers: true, resume: true, ack: true });
+  assert.equal(made[0].options.acks, session.acks);
+  const answering = setup({ ws: [JOINED], answerOnly: true });
+  await answering.session.connect();
+  assert.deepEqual(answering.made[0].options.caps, { offers: false, resume: true, ack: true });
+});
+
+test("cam-data from the desktop is kept in the page's state, and giving up forgets the numbers", async () => {
+  const { state, made, session, settle, storage } = setup({ ws: [JOINED] });
+  await session.connect();
+  made[0].dispatchEvent(event("message", { type: "cam-data", code: CODE, payload: { n: 1 }, seq: 3 }));
+  await settle();
+  assert.deepEqual(state.data, [{ n: 1 }]);
+  session.acks.firstTime({ seq: 3 });
+  storage.setItem("dartcam.seq.ABCDEF", "3");
+  session.giveUp("test");
+  assert.equal(storage.getItem("dartcam.seq.ABCDEF"), null);
+});

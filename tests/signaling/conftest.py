@@ -111,14 +111,21 @@ class Harness:
         await peer.send({"type": "cam-join", "code": code, "payload": None})
         return peer, await peer.recv("cam-joined")
 
-    async def post(self, path: str, body: Any) -> tuple[int, dict[str, Any]]:
+    async def post(self, path: str, body: Any, token: str | None = None) -> tuple[int, dict[str, Any]]:
+        """POSTs a body; with token, as `Authorization: Bearer`."""
         data = body if isinstance(body, str | bytes) else json.dumps(body)
-        async with self.http.post(self.url + path, data=data) as resp:
+        async with self.http.post(self.url + path, data=data, headers=bearer(token)) as resp:
             return resp.status, await resp.json()
 
-    async def get(self, path: str) -> tuple[int, dict[str, Any]]:
-        async with self.http.get(self.url + path) as resp:
+    async def get(self, path: str, token: str | None = None) -> tuple[int, dict[str, Any]]:
+        """GETs a path; with token, as `Authorization: Bearer` (a poll for the token's role)."""
+        async with self.http.get(self.url + path, headers=bearer(token)) as resp:
             return resp.status, await resp.json(content_type=None)
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """The Authorization header that presents a role's token over REST."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 ServerFactory = Callable[..., Awaitable[Harness]]

@@ -76,13 +76,13 @@ async def test_a_busy_socket_gets_its_messages_in_order_after_the_current_send(h
 async def test_a_failed_direct_send_leaves_the_message_queued_for_a_resume(hub: Hub) -> None:
     phone_socket(hub, BrokenConnection)
     assert await relay(hub, 0) == 1
-    assert await hub.store.pop_all(CODE, Role.PHONE) == [{"n": 0}]
+    assert await hub.store.pop_all(CODE, Role.PHONE) == [{"seq": 1, "n": 0}]
 
 
 async def test_no_socket_no_direct_path(hub: Hub) -> None:
     assert await relay(hub, 0) is None  # cam-data needs the peer: the service decides
     offer = {"type": "cam-offer"}
     queued = await hub.deliver_if_live(CODE, Role.PHONE, offer, LIMIT, now=time.time(), peer_present=False)
-    assert queued is not None and await hub.store.pop_all(CODE, Role.PHONE) == [offer]
+    assert queued is not None and await hub.store.pop_all(CODE, Role.PHONE) == [{"seq": queued.seq, **offer}]
     late = time.time() + 120  # an expired session is declined too
     assert await hub.deliver_if_live(CODE, Role.PHONE, offer, LIMIT, now=late, peer_present=False) is None

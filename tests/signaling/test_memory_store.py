@@ -54,11 +54,20 @@ async def test_queue_numbers_in_order_refuses_past_limit_requeues_in_front(
     with pytest.raises(QueueFull):
         await store.push("ABCDEF", Role.PHONE, {"n": 3}, limit=3)
     assert await store.pop_all("ABCDEF", Role.DESKTOP) == []
-    assert await store.pop_all("ABCDEF", Role.PHONE) == [{"n": 0}, {"n": 1}, {"n": 2}]
+    # Each comes back with its number in `seq` (first).
+    assert await store.pop_all("ABCDEF", Role.PHONE) == [
+        {"seq": 1, "n": 0},
+        {"seq": 2, "n": 1},
+        {"seq": 3, "n": 2},
+    ]
     assert await store.pop_all("ABCDEF", Role.PHONE) == []
     await store.push("ABCDEF", Role.PHONE, {"n": 5}, limit=3)
-    await store.requeue("ABCDEF", Role.PHONE, [{"n": 3}, {"n": 4}])
-    assert await store.pop_all("ABCDEF", Role.PHONE) == [{"n": 3}, {"n": 4}, {"n": 5}]
+    await store.requeue("ABCDEF", Role.PHONE, [{"seq": 2, "n": 3}, {"seq": 3, "n": 4}])
+    assert await store.pop_all("ABCDEF", Role.PHONE) == [
+        {"seq": 2, "n": 3},
+        {"seq": 3, "n": 4},
+        {"seq": 4, "n": 5},
+    ]
     assert (await store.push("ABCDEF", Role.PHONE, {}, limit=3)).seq == 5  # numbering goes on
 
 

@@ -226,3 +226,33 @@ async def test_redis_loss_is_reported_not_silent() -> None:
             assert err["code"] == "EXPIRED" and "lost" in err["message"] and code in err["message"]
             await desktop.send({"type": "cam-create"})
             assert (await desktop.recv("cam-code"))["code"] != code
+
+
+async def test_only_the_holder_acts_for_a_role_across_instances(make_server) -> None:
+    # The tokenless REST phone's address lives in the session in Redis: every instance knows it.
+    a = await make_server()
+    b = await make_server()
+    desktop, code_msg = await a.desktop()
+    code, url = code_msg["code"], f"/cam/signal/{code_msg['code']}"
+    status, joined = await b.post(url, {"type": "cam-join", "payload": None, "source": "phone"})
+    assert status == 200
+    await desktop.recv("cam-peer-joined")
+    assert (await a.post(url, {"type": "cam-offer", "payload": offer(1), "source": "phone"}))[0] == 200
+    assert (await desktop.recv("cam-offer"))["payload"] == offer(1)
+    # The desktop's role is nobody's to take without its token, on any instance.
+    status, body = await b.post(url, {"type": "cam-answer", "payload": answer(1), "source": "desktop"})
+    assert status == 403 and body["code"] == "INVALID_TOKEN"
+    assert (await b.get(url + "?source=desktop"))[0] == 403
+    # Once a socket on a holds the phone role, the tokenless requests on b are refused.
+    phone = await _ws(a.http, a.server.ws_url)
+    await phone.send({"type": "cam-resume", "code": code, "resumeToken": joined["resumeToken"]})
+    await phone.recv("cam-resumed")
+    status, body = await b.post(url, {"type": "cam-offer", "payload": offer(2), "source": "phone"})
+    assert status == 403 and body["code"] == "INVALID_TOKEN"
+    await desktop.expect_silence()
+    assert (
+        await b.post(
+            url, {"type": "cam-answer", "payload": answer(3), "source": "desktop"}, code_msg["resumeToken"]
+        )
+    )[0] == 200
+    assert (await phone.recv("cam-answer"))["payload"] == answer(3)

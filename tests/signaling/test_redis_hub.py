@@ -48,7 +48,7 @@ async def test_fast_path_declines_a_peer_whose_instance_is_gone(hub: RedisHub) -
     offer = {"type": "cam-offer", "code": code, "payload": {"type": "offer", "sdp": "v=0"}}
     queued = await hub.deliver_if_live(code, Role.PHONE, offer, LIMIT, now=time.time(), peer_present=False)
     assert queued is not None and queued.seq == 1
-    assert await hub.redis_store.pop_all(code, Role.PHONE) == [offer]
+    assert await hub.redis_store.pop_all(code, Role.PHONE) == [{"seq": 1, **offer}]
     # Once "there" announces the socket, the message is queued and "there" is rung.
     await hub.redis_store.redis.sadd(hub.presence.key("there"), "there-7")
     pubsub = hub.redis_store.redis.pubsub(ignore_subscribe_messages=True)
@@ -60,7 +60,7 @@ async def test_fast_path_declines_a_peer_whose_instance_is_gone(hub: RedisHub) -
         note = await pubsub.get_message(timeout=0.1)
     assert note is not None
     assert orjson.loads(note["data"]) == {"op": "flush", "conn": "there-7", "code": code, "role": "phone"}
-    assert await hub.redis_store.pop_all(code, Role.PHONE) == [msg]
+    assert await hub.redis_store.pop_all(code, Role.PHONE) == [{"seq": 2, **msg}]
     await pubsub.aclose()
 
 
@@ -78,7 +78,7 @@ async def test_fast_path_declines_an_expired_session(hub: RedisHub) -> None:
             await hub.deliver_if_live(code, Role.PHONE, msg, LIMIT, now=later, peer_present=peer_present)
             is None
         )
-    assert await hub.redis_store.pop_all(code, Role.PHONE) == [msg]  # only the first
+    assert await hub.redis_store.pop_all(code, Role.PHONE) == [{"seq": 1, **msg}]  # only the first
 
 
 async def test_presence_refresh_repairs_the_set_and_keeps_it_expiring(hub: RedisHub) -> None:
@@ -103,5 +103,5 @@ async def test_pass_through_numbers_only_for_the_bound_connection_with_an_empty_
     assert await store.pass_through(code, Role.PHONE, "here-9") is None  # not the bound socket
     assert (await store.push(code, Role.PHONE, {"n": 1}, LIMIT)).seq == 2
     assert await store.pass_through(code, Role.PHONE, "here-2") is None  # something waits
-    assert await store.pop_all(code, Role.PHONE) == [{"n": 1}]
+    assert await store.pop_all(code, Role.PHONE) == [{"seq": 2, "n": 1}]
     assert (await store.pass_through(code, Role.PHONE, "here-2")).seq == 3

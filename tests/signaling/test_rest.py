@@ -58,7 +58,7 @@ async def test_desktop_reads_its_own_queue(srv: Harness) -> None:
     await desktop.close()
     await asyncio.sleep(0.1)
     await srv.post(f"/cam/signal/{code}", {"type": "cam-offer", "payload": offer(), "source": "phone"})
-    status, body = await srv.get(f"/cam/signal/{code}?source=desktop")
+    status, body = await srv.get(f"/cam/signal/{code}?source=desktop", token=code_msg["resumeToken"])
     types = [m["type"] for m in body["messages"]]
     assert types == ["cam-offer"]  # cam-peer-joined already went to the socket
 
@@ -108,15 +108,22 @@ async def test_unknown_code_lookups_are_rate_limited(make_server) -> None:
 
 async def test_calibration_endpoints(srv: Harness) -> None:
     desktop, code_msg = await srv.desktop()
-    code = code_msg["code"]
+    code, token = code_msg["code"], code_msg["resumeToken"]
     status, body = await srv.get(f"/cam/calibration/{code}")
     assert status == 200 and body["ok"] is False and body["message"]
-    status, body = await srv.post(f"/cam/calibration/{code}", {"imageSize": {"w": 1, "h": 1}})
+    status, body = await srv.post(f"/cam/calibration/{code}", {"imageSize": {"w": 1, "h": 1}}, token)
     assert status == 400 and "H" in body["error"]
-    status, body = await srv.post(f"/cam/calibration/{code}", {"H": [1, 2, "x", 4, 5, 6, 7, 8, 9]})
+    status, body = await srv.post(f"/cam/calibration/{code}", {"H": [1, 2, "x", 4, 5, 6, 7, 8, 9]}, token)
     assert status == 400 and "9 finite numbers" in body["error"]
     calib = {"H": [2, 0, 10, 0, 2, 20, 0, 0, 1], "imageSize": {"w": 640, "h": 480}, "errorPx": 0.5}
+    # Storing a calibration acts for the session: without a role's token it is refused.
     status, body = await srv.post(f"/cam/calibration/{code}", calib)
+    assert status == 403 and body["code"] == "INVALID_TOKEN"
+    status, body = await srv.post(f"/cam/calibration/{code}", calib, "not-the-token")
+    assert status == 403 and body["code"] == "INVALID_TOKEN"
+    assert (await srv.get(f"/cam/calibration/{code}"))[1]["ok"] is False
+    # The token in the body works too, and is not stored with the calibration.
+    status, body = await srv.post(f"/cam/calibration/{code}", {**calib, "resumeToken": token})
     assert status == 200 and body["ok"]
     assert (await srv.get(f"/cam/calibration/{code}")) == (200, {"ok": True, "calibration": calib})
     status, body = await srv.get("/cam/calibration/NOSUCH")
@@ -144,7 +151,16 @@ async def test_healthz_and_metrics(srv: Harness) -> None:
 async def test_body_arriving_in_several_parts(srv: Harness) -> None:
     desktop, code_msg = await srv.desktop()
     code = code_msg["code"]
-    body = json.dumps({"type": "cam-offer", "payload": offer(4), "source": "phone"}).encode()
+    _, joined = await srv.post(
+        f"/cam/signal/{code}", {"type": "cam-join", "payload": None, "source": "phone"}
+    )
+    message = {
+        "type": "cam-offer",
+        "payload": offer(4),
+        "source": "phone",
+        "resumeToken": joined["resumeToken"],
+    }
+    body = json.dumps(message).encode()
 
     async def in_two_parts() -> AsyncIterator[bytes]:
         yield body[: len(body) // 2]

@@ -1,0 +1,41 @@
+"""The number classifier: which board number (if any) stands upright in a slot picture.
+
+A small convolutional network trained on rendered slots by ``scripts/train_numbers.py`` (nothing is
+downloaded; the renders are ``scripts/number_glyphs.py``), exported to ONNX and run with OpenCV's dnn,
+so the agent needs no training framework. Class 0 is "no upright number", class n the number n.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .number_patches import PATCH_PX, normalise
+
+MODEL_PATH = Path(__file__).with_name("models") / "numbers.onnx"
+N_CLASSES = 21
+_local = threading.local()  # a dnn Net is not safe to share between threads: one per thread
+
+
+def _net() -> cv2.dnn.Net:
+    net = getattr(_local, "net", None)
+    if net is None:
+        net = cv2.dnn.readNetFromONNX(str(MODEL_PATH))
+        _local.net = net
+    return net
+
+
+def classify(pictures: np.ndarray) -> np.ndarray:
+    """Class probabilities (N, N_CLASSES) of grey slot pictures (N, PATCH_PX, PATCH_PX)."""
+    if len(pictures) == 0:
+        return np.zeros((0, N_CLASSES), np.float32)
+    blob = normalise(pictures).reshape(-1, 1, PATCH_PX, PATCH_PX)
+    net = _net()
+    net.setInput(blob)
+    logits = net.forward().reshape(len(pictures), N_CLASSES)
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
