@@ -6,7 +6,9 @@ red/green opponent signal after a colour balance (blue or warm light, small and 
 must be ring-shaped: its outline fits an ellipse, the ellipse's rim is red/green and alternates about 20
 times, the inside of the rim (the outer singles) is not coloured, and a second coloured ring (the treble)
 sits at about 103/170 of the size. This rejects red/green objects on the wall and the treble ring on its
-own. The ellipses found are finally moved onto the rings' outer edges at full resolution (ringedge).
+own. When none of the masks shows a ring, a board whose green is too dark to be seen may still show its
+red arcs: the 800 px copy's dark-red mask is searched for them (arcs). The ellipses found are finally
+moved onto the rings' outer edges at full resolution (ringedge).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import cv2
 import numpy as np
 
 from . import board
-from .ellipses import ellipse_points, mismatch, robust_ellipse, scaled
+from .arcs import find_dashed_rings
+from .ellipses import densify, ellipse_points, mismatch, robust_ellipse, scaled, values_at
+from .masks import colour_masks, dark_red_mask, opponent_masks
 from .ringedge import outer_edge
 
 WORK_SIZE = 800  # longest side of the downscaled copy used for detection
@@ -41,66 +45,7 @@ class RingCandidate:
     score: float  # in [0, 1]: how ring-like (rim coverage, alternation, empty singles, treble)
     treble: tuple | None = None  # ((cx, cy), (a, b), angle) of a treble ring edge, if found
     treble_radius: float = board.R_TREBLE_OUTER  # which one: the outer edge, or the ring's middle
-
-
-def colour_masks(bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ring mask, red-minus-green) of an image: the mask is on where red or green clearly dominates.
-
-    A ring pixel's dominant channel must exceed both others by a fraction of its brightness: this keeps
-    black and cream out (they stay near R = G = B even under a colour cast) and works in dim light,
-    while magenta, purple or cyan walls (two strong channels) stay out too.
-    """
-    # A light blur first: phone video has half-resolution, noisy chroma.
-    b, g, r = (c.astype(np.int16) for c in cv2.split(cv2.blur(bgr, (3, 3))))
-    diff = r - g
-    # Green rings border cream segments and lose chroma when blurred into them, while a colour cast
-    # never makes cream very green: a lower threshold for green than for red.
-    # Red must also be red, not orange: a wooden cabinet or cork (hue 20-40 degrees) passes the first test
-    # and, touching the double ring, hides it; the board's red stays within about 10 degrees of pure red.
-    # Hue 18 degrees: (g - b) / (r - min(g, b)) = 18 / 60.
-    red = ((r - np.maximum(g, b)) * 10 > r * 3) & ((g - b) * 10 < (r - np.minimum(g, b)) * 3)
-    green = (g - np.maximum(r, b)) * 10 > g * 2
-    mask = (red | green) & (np.maximum(r, g) > 30) & (np.abs(diff) > 15)
-    return mask.astype(np.uint8), diff
-
-
-def opponent_masks(
-    bgr: np.ndarray, white_patch: bool = False, despeckle: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """(ring mask, red-minus-green) after a colour balance, from the red/green opponent signal alone.
-
-    Under a blue or warm cast the ring colours shift (red turns pink or orange, green teal) but stay on
-    opposite sides of R = G, while black, cream and white stay near it once the cast is balanced out. Only
-    hues of red up to orange-red (27 degrees) count as red: wood and cork are further towards yellow.
-    The balance takes the light's colour from the mean of all unclipped pixels (grey world) or, with
-    ``white_patch``, from the brightest of them (cream, a white surround or wall), which a wooden cabinet
-    filling the view does not fool. ``despeckle`` drops isolated pixels (and rings under 2 px wide).
-    """
-    blurred = cv2.blur(bgr, (3, 3))
-    balanced = cv2.transform(blurred, np.diag(_light_gains(blurred, white_patch)))
-    b, g, r = (c.astype(np.int16) for c in cv2.split(balanced))
-    diff = r - g
-    bright = np.maximum(np.maximum(b, g), r)
-    strong = (np.abs(diff) * 4 > bright) & (bright > 50) & (np.abs(diff) > 20)
-    red = (diff > 0) & ((g - b) * 20 < (r - np.minimum(g, b)) * 9)
-    mask = (strong & (red | (diff < 0))).astype(np.uint8)
-    # The median drops the speckle of dark, noisy segments (whose few counts of chroma the balance
-    # amplifies) and keeps rings down to 2 px wide.
-    return (cv2.medianBlur(mask, 3) if despeckle else mask), diff
-
-
-def _light_gains(bgr: np.ndarray, white_patch: bool) -> np.ndarray:
-    """Per-channel gains (mean 1) that make the light's colour neutral, estimated on every 4th pixel."""
-    pixels = bgr[::4, ::4].reshape(-1, 3).astype(np.float32)
-    # A white blown out to 255 says nothing about the light.
-    pixels = pixels[pixels.max(axis=1) < 250]
-    if white_patch and len(pixels):
-        total = pixels.sum(axis=1)
-        pixels = pixels[total >= np.percentile(total, 90)]
-    if len(pixels) < 100:
-        return np.ones(3)
-    means = pixels.mean(axis=0) + 1.0
-    return means.mean() / means
+    dashed: bool = False  # found by its red arcs alone (arcs): its green is too dark to be seen
 
 
 class _Work(NamedTuple):
@@ -123,6 +68,8 @@ def find_rings(bgr: np.ndarray) -> list[RingCandidate]:
             found = _search(_Work(small, mask, diff), scale)
             if found:
                 break
+        else:
+            found = _dashed(small, scale)
     return _deduplicated([_on_edges(bgr, c) for c in found])
 
 
@@ -144,9 +91,30 @@ def _colour_variants(small: np.ndarray):
     yield opponent_masks(small, despeckle=False)
 
 
+def _dashed(small: np.ndarray, scale: float) -> list[RingCandidate]:
+    """Candidates of dark boards, whose double ring shows only its red arcs (see arcs)."""
+    red, _ = dark_red_mask(small)
+    h, w = small.shape[:2]
+    candidates = []
+    for double, treble, score in find_dashed_rings(red, 2 * MIN_EXTENT):
+        x, y = ellipse_points(double, 1.0, n=72).T
+        candidates.append(
+            RingCandidate(
+                *scaled(double, 1 / scale),
+                touches_border=bool(((x < 0) | (y < 0) | (x > w - 1) | (y > h - 1)).any()),
+                score=score,
+                treble=None if treble is None else scaled(treble, 1 / scale),
+                treble_radius=board.R_TREBLE_MIDDLE,
+                dashed=True,
+            )
+        )
+    return candidates
+
+
 def _on_edges(bgr: np.ndarray, ring: RingCandidate) -> RingCandidate:
     """The candidate with its double (and treble) ellipse on the rings' outer edges at full resolution."""
-    double = outer_edge(bgr, (ring.centre, ring.axes, ring.angle_deg))
+    # Only the red arcs of a dashed ring show its edge (see ringedge.outer_edge).
+    double = outer_edge(bgr, (ring.centre, ring.axes, ring.angle_deg), relative_contrast=0.4 * ring.dashed)
     if double is None or mismatch(double, (ring.centre, ring.axes, ring.angle_deg)) > MAX_EDGE_SHIFT:
         return ring
     treble, radius = ring.treble, ring.treble_radius
@@ -221,7 +189,7 @@ def _ring_of(contour: np.ndarray, work: _Work, ellipses: list[tuple]) -> tuple |
     # outer edge plus a chord, which the robust fit drops.
     for pts in (
         contour[:, 0, :].astype(np.float32),
-        _densify(cv2.convexHull(contour)[:, 0, :].astype(np.float32)),
+        densify(cv2.convexHull(contour)[:, 0, :].astype(np.float32)),
     ):
         inside = (pts[:, 0] > 1) & (pts[:, 1] > 1) & (pts[:, 0] < sw - 2) & (pts[:, 1] < sh - 2)
         ellipse = robust_ellipse(pts[inside])
@@ -261,15 +229,6 @@ def _same_ellipse(a: RingCandidate, b: RingCandidate) -> bool:
     )
 
 
-def _densify(polygon: np.ndarray, step: float = 1.5) -> np.ndarray:
-    """Points every ``step`` px along a closed polygon's edges."""
-    edges = np.roll(polygon, -1, axis=0) - polygon
-    counts = np.maximum(1, (np.linalg.norm(edges, axis=1) / step).astype(int))
-    index = np.repeat(np.arange(len(polygon)), counts)
-    t = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
-    return (polygon[index] + edges[index] * t[:, None]).astype(np.float32)
-
-
 def _find_treble(double: tuple, others: list[tuple], mask: np.ndarray) -> tuple | None:
     """Among other fitted outlines, the treble ring's: inside the double, about 107/170 of its size, and
     the one whose inner side is best covered by the mask (a dart can spoil an outline's fit)."""
@@ -284,7 +243,7 @@ def _find_treble(double: tuple, others: list[tuple], mask: np.ndarray) -> tuple 
             continue
         # Two radii within the treble ring, either side of its middle (101, 104 mm); ``e`` is its outer edge.
         inside_ring = board.R_TREBLE_MIDDLE + np.array([-2.0, 1.0])
-        on, ok = _lookup(mask, ellipse_points(e, inside_ring / board.R_TREBLE_OUTER))
+        on, ok = values_at(mask, ellipse_points(e, inside_ring / board.R_TREBLE_OUTER))
         cover = on.max(axis=0)[ok.all(axis=0)].mean() if ok.all(axis=0).any() else 0.0
         if cover > best_cover:
             best, best_cover = e, cover
@@ -314,23 +273,15 @@ def _treble_from_band(double: tuple, outlines: list[np.ndarray]) -> tuple | None
     return ellipse if abs(ratio - board.R_TREBLE_MIDDLE / board.R_DOUBLE_OUTER) < 0.1 else None
 
 
-def _lookup(img: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values of ``img`` at the nearest pixels of ``pts`` and whether each point is inside the image."""
-    h, w = img.shape[:2]
-    xi, yi = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
-    ok = (xi >= 0) & (yi >= 0) & (xi < w) & (yi < h)
-    return img[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], ok
-
-
 def _alternates(work: _Work, ellipse: tuple, middle: float) -> bool:
     """Whether the ring whose middle is ``ellipse`` scaled by ``middle`` is mostly coloured and turns from
     red to green and back about 20 times, as the board's rings do."""
-    on, ok = _lookup(work.mask, ellipse_points(ellipse, middle + np.array([-0.02, 0.0, 0.02])))
+    on, ok = values_at(work.mask, ellipse_points(ellipse, middle + np.array([-0.02, 0.0, 0.02])))
     visible = ok.all(axis=0)
     coloured = on.max(axis=0) > 0
     if visible.mean() < 0.5 or coloured[visible].mean() < 0.55:
         return False
-    d, _ = _lookup(work.diff, ellipse_points(ellipse, middle))
+    d, _ = values_at(work.diff, ellipse_points(ellipse, middle))
     colour = np.sign(d[visible & coloured])
     changes = int(np.count_nonzero(colour != np.roll(colour, 1)))
     expected = board.N_SEGMENTS * visible.mean()
@@ -343,19 +294,19 @@ def _ring_score(mask: np.ndarray, diff: np.ndarray, ellipse: tuple) -> float:
     rim_s = np.array([158, 162, 166, 169]) / board.R_DOUBLE_OUTER
     treble_s = np.array([70, 80, 90, 100, 110, 120, 130]) / board.R_DOUBLE_OUTER
     singles_s = np.array([136, 146]) / board.R_DOUBLE_OUTER
-    rim, ok_rim = _lookup(mask, ellipse_points(ellipse, rim_s))
+    rim, ok_rim = values_at(mask, ellipse_points(ellipse, rim_s))
     visible = ok_rim.all(axis=0)
     if visible.mean() < 0.5:
         return 0.0
     rim_on = rim.max(axis=0)[visible].mean()
-    singles, _ = _lookup(mask, ellipse_points(ellipse, singles_s))
+    singles, _ = values_at(mask, ellipse_points(ellipse, singles_s))
     singles_on = singles.mean(axis=0)[visible].mean()
     if rim_on < 0.55 or singles_on > 0.35:
         return 0.0  # most outlines on the wall stop here, before the costlier checks
-    treble, _ = _lookup(mask, ellipse_points(ellipse, treble_s))
+    treble, _ = values_at(mask, ellipse_points(ellipse, treble_s))
     treble_on = treble.max(axis=0)[visible].mean()
     # Red/green alternation along the rim: sign changes of R - G where the rim is coloured.
-    d, _ = _lookup(diff, ellipse_points(ellipse, board.R_DOUBLE_MIDDLE / board.R_DOUBLE_OUTER))
+    d, _ = values_at(diff, ellipse_points(ellipse, board.R_DOUBLE_MIDDLE / board.R_DOUBLE_OUTER))
     colour = np.sign(d[visible & (rim.max(axis=0) > 0)])
     changes = int(np.count_nonzero(colour != np.roll(colour, 1))) if len(colour) > 10 else 0
     expected = board.N_SEGMENTS * visible.mean()

@@ -1,4 +1,5 @@
-"""Ellipses as ((cx, cy), (a, b), angle_deg) with semi-axes: robust fits, points on them, scaling."""
+"""Ellipses as ((cx, cy), (a, b), angle_deg) with semi-axes: robust fits, points on them, scaling; and the
+points of a polygon and the pixel values at points that the fits and their checks use."""
 
 from __future__ import annotations
 
@@ -57,3 +58,20 @@ def mismatch(e: tuple, f: tuple, n: int = 180) -> float:
     d1 = np.abs(ellipse_distance(ellipse_points(e, 1.0, n), f)).max()
     d2 = np.abs(ellipse_distance(ellipse_points(f, 1.0, n), e)).max()
     return float(max(d1, d2) / np.sqrt(f[1][0] * f[1][1]))
+
+
+def densify(polygon: np.ndarray, step: float = 1.5) -> np.ndarray:
+    """Points every ``step`` px along a closed polygon's edges."""
+    edges = np.roll(polygon, -1, axis=0) - polygon
+    counts = np.maximum(1, (np.linalg.norm(edges, axis=1) / step).astype(int))
+    index = np.repeat(np.arange(len(polygon)), counts)
+    t = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
+    return (polygon[index] + edges[index] * t[:, None]).astype(np.float32)
+
+
+def values_at(img: np.ndarray, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``img`` at the nearest pixels of ``pts`` and whether each point is inside the image."""
+    h, w = img.shape[:2]
+    xi, yi = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
+    ok = (xi >= 0) & (yi >= 0) & (xi < w) & (yi < h)
+    return img[np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)], ok

@@ -50,7 +50,9 @@ def calibrate(image_bgr: np.ndarray, trace: Trace | None = None) -> CalibrationR
     rings = find_rings(image_bgr)
     if trace is not None:
         trace.candidates = rings
-        trace.note("rings", count=len(rings), scores=[r.score for r in rings])
+        trace.note(
+            "rings", count=len(rings), scores=[r.score for r in rings], dashed=[r.dashed for r in rings]
+        )
     if not rings:
         return _failed(trace, "no board found", start)
     reasons = []

@@ -21,12 +21,19 @@ MIN_CONTRAST = 12.0  # |R - G| between the ring and beyond, below which a ray sa
 
 
 def outer_edge(
-    bgr: np.ndarray, ellipse: tuple, lo: float = 0.9, hi: float = 1.09, steps: int = 40
+    bgr: np.ndarray,
+    ellipse: tuple,
+    lo: float = 0.9,
+    hi: float = 1.09,
+    steps: int = 40,
+    relative_contrast: float = 0.0,
 ) -> tuple | None:
     """The ellipse through the outer edge of the coloured band near ``ellipse`` (scaled ``lo``..``hi``).
 
     ``ellipse`` is ((cx, cy), (a, b), angle_deg) with semi-axes, like detect's; returns the same form, or
-    None when too few rays show a clear edge.
+    None when too few rays show a clear edge. Rays whose contrast is under ``relative_contrast`` times the
+    strong rays' (the 90th percentile) are left out: on a board seen by its red arcs alone, the rays
+    through its dark green arcs find the edge of the cream singles inside them instead.
     """
     scales = np.linspace(lo, hi, steps)
     pts = ellipse_points(ellipse, scales, n=N_RAYS).astype(np.float32)  # (steps, rays, 2)
@@ -37,8 +44,10 @@ def outer_edge(
         return None
     samples = cv2.remap(bgr, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     signal = np.abs(samples[..., 2].astype(np.float32) - samples[..., 1])
-    edges = _ray_edges(signal)
+    edges, contrast = _ray_edges(signal)
     ok = inside & np.isfinite(edges)
+    if relative_contrast > 0 and ok.any():
+        ok &= contrast >= relative_contrast * np.percentile(contrast[ok], 90)
     if ok.sum() < MIN_RAY_SHARE * inside.sum() or ok.sum() < 24:
         return None
     rays = np.flatnonzero(ok)
@@ -47,9 +56,9 @@ def outer_edge(
     return robust_ellipse(on_edge.astype(np.float32))
 
 
-def _ray_edges(signal: np.ndarray) -> np.ndarray:
+def _ray_edges(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per ray (column), the fractional index where the signal falls past half between its peak and the
-    lowest value beyond the peak; NaN where the contrast is too weak."""
+    lowest value beyond the peak (NaN where the contrast is too weak), and that contrast."""
     steps, rays = signal.shape
     peak = np.argmax(signal, axis=0)
     idx = np.arange(steps)[:, None]
@@ -65,4 +74,4 @@ def _ray_edges(signal: np.ndarray) -> np.ndarray:
     cols = np.flatnonzero(good)
     before, after = signal[j - 1, cols], signal[j, cols]
     edges[good] = j - 1 + (before - half[good]) / np.maximum(before - after, 1e-6)
-    return edges
+    return edges, top - low

