@@ -365,7 +365,7 @@ class Agent(ClientListener):
             # What was queued for the old code was dropped with it: the new session needs the
             # calibration too, and the tracker publishes again only when the camera moves.
             self._spawn(self._publish_calibration(current.to_cam_calibration()), "re-sending the calibration")
-        others, self_signed = self._embedded_reach(info)
+        others, self_signed, certificate = self._embedded_reach(info)
         self.emit(
             CodeEvent(
                 code=info.code,
@@ -375,20 +375,22 @@ class Agent(ClientListener):
                 reason=reason,
                 other_urls=others,
                 self_signed=self_signed,
+                certificate=certificate,
             )
         )
         self._code_ready.set()
         self._schedule_expiry(info)
 
-    def _embedded_reach(self, info: PairingInfo) -> tuple[list[str], bool]:
-        """The embedded server's other URLs for this code and whether its certificate is self-signed
-        (nothing is known of another server's)."""
+    def _embedded_reach(self, info: PairingInfo) -> tuple[list[str], bool, str | None]:
+        """The embedded server's other URLs for this code, whether its certificate is self-signed and
+        that certificate's file (nothing is known of another server's)."""
         reach = self.server.reach if self.server is not None else None
         if reach is None:
-            return [], False
+            return [], False, None
         urls = reach.phone_urls(info.code)
         others = urls[1:] if urls and urls[0] == info.phone_url else []
-        return others, reach.self_signed
+        cert = reach.self_signed_cert
+        return others, reach.self_signed, str(cert) if cert else None
 
     def _schedule_expiry(self, info: PairingInfo) -> None:
         if self._expiry is not None:

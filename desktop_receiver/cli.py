@@ -21,7 +21,7 @@ from desktop_receiver.config import AgentConfig
 from desktop_receiver.events import Calibrated, CodeEvent, ErrorEvent, Event, JsonLinesWriter, Stopped
 from desktop_receiver.qr import terminal_qr, write_qr_png
 from signaling.cli import Flag, HelpFormatter, add_flags, build, env_variable, option, walk, with_env
-from signaling.reach import phone_hint
+from signaling.reach import certificate_note, phone_hint
 
 EPILOG = """\
 subcommands:
@@ -144,6 +144,8 @@ class _Console:
         hint = phone_hint(event.url, event.self_signed) if event.url else None
         if hint:
             print(hint, file=self.out)
+        if event.certificate and not event.renewed:
+            print(certificate_note(event.certificate), file=self.out)
         if self.draw_qr and event.url:
             print(terminal_qr(event.url), file=self.out)
         if self.qr_file is not None and event.url:

@@ -45,6 +45,8 @@ class CodeEvent(Event):
     # certificate (the phone then shows a warning first).
     other_urls: list[str] = field(default_factory=list)
     self_signed: bool = False
+    # That self-signed certificate's file, for clients that check it (the simulated phone's --cafile).
+    certificate: str | None = None
 
 
 @dataclass

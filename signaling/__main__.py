@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> None:
     hint = reach.phone_hint(how.bases[0], how.self_signed) if how.bases else None
     if hint:
         print(hint)
+    if how.self_signed_cert:
+        print(reach.certificate_note(how.self_signed_cert))
     sys.stdout.flush()
     app = create_app(config)
     tune_gc()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from signaling import lan, tls
@@ -23,6 +24,11 @@ class Reach:
     cert_files: tls.CertFiles | None
     self_signed: bool
     bases: tuple[str, ...]
+
+    @property
+    def self_signed_cert(self) -> Path | None:
+        """The self-signed certificate's file (None: plain HTTP, or --cert given)."""
+        return self.cert_files.cert if self.self_signed and self.cert_files else None
 
     def phone_urls(self, code: str) -> list[str]:
         """The phone page's URL for a code on every base, best first."""
@@ -62,6 +68,11 @@ def resolve(
     bases = phone_bases(config, port, use_tls, lan.phone_addresses(found))
     reach = Reach(use_tls, files, use_tls and not config.cert, tuple(bases))
     return replace(config, tls=use_tls, public_url=bases[0] if bases else None), reach
+
+
+def certificate_note(cert: str | Path) -> str:
+    """One line for the terminal: where the self-signed certificate is, for clients that check it."""
+    return f"Certificate: {cert} (self-signed; the simulated phone trusts it with --cafile {cert})"
 
 
 def phone_hint(url: str, self_signed: bool) -> str | None:

@@ -45,3 +45,13 @@ def test_tls_is_decided_unless_asked_for_or_refused() -> None:
     assert parse(["--no-tls"], {})[0].tls is False
     assert parse(["--tls"], {})[0].tls is True
     assert parse([], {"DARTCAM_RECEIVER_TLS": "0"})[0].tls is False
+
+
+def test_self_signed_certificate_file_is_named_for_the_simulated_phone() -> None:
+    event = CodeEvent(
+        code="ABCDEF", url=URL, self_signed=True, certificate="/home/u/.config/dartcam/tls-cert.pem"
+    )
+    lines = _printed(event)
+    assert (
+        lines[-1].startswith("Certificate: /home/u/.config/dartcam/tls-cert.pem") and "--cafile" in lines[-1]
+    )
