@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from signaling.protocol import WS_PATH
 
@@ -19,3 +19,18 @@ def http_url(server: str, path: str = "", query: str = "") -> str:
     parts = urlsplit(server)
     scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
     return urlunsplit((scheme, parts.netloc, path, query, ""))
+
+
+def phone_page_target(url: str) -> tuple[str, str]:
+    """The server and the pairing code of a phone page URL as the agent prints it
+    (`https://host:8787/mobile-cam.html?code=ABCDEF`; a `server=` parameter, as the page takes it,
+    names another server). ValueError when it is no http(s) URL or holds no code."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not a phone page URL (http:// or https://): {url!r}")
+    query = parse_qs(parts.query)
+    code = query.get("code", [""])[0].strip()
+    if not code:
+        raise ValueError(f"the URL holds no pairing code (?code=...): {url!r}")
+    server = query.get("server", [""])[0].strip() or urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    return server, code

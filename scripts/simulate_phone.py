@@ -2,6 +2,8 @@
 """A simulated phone: joins a pairing session and streams a synthetic, time-stamped camera over WebRTC.
 
     python scripts/simulate_phone.py --server ws://127.0.0.1:8787/ws --code ABCDEF --ice-host 127.0.0.1
+    python scripts/simulate_phone.py --url 'https://127.0.0.1:8787/mobile-cam.html?code=ABCDEF' \
+        --cafile ~/.config/dartcam/tls-cert.pem --ice-host 127.0.0.1
 
 The logic lives in desktop_receiver.simphone (importable by tests and benchmarks); this is its CLI.
 """
@@ -19,8 +21,18 @@ from pathlib import Path
 # Run from a checkout without installing: the repository root holds the packages.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiohttp  # noqa: E402
+
 from desktop_receiver.simphone import PhoneOptions, SimulatedPhone, SourceOptions  # noqa: E402
 from desktop_receiver.simphone.transport import PhoneSignalingError  # noqa: E402
+from desktop_receiver.simphone.trust import Trust, trust  # noqa: E402
+from desktop_receiver.urls import phone_page_target  # noqa: E402
+from signaling import tls  # noqa: E402
+
+INSECURE_WARNING = (
+    "simulate_phone: WARNING: --insecure: the server's certificate is NOT checked; anyone on the "
+    "network path can read and change this session. Use --cafile PEM instead."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         description="Simulated phone: joins a dartcam pairing session and streams a synthetic camera."
     )
-    p.add_argument("--server", required=True, help="signaling server, ws://host:port/ws or http://host:port")
-    p.add_argument("--code", required=True, help="the pairing code the desktop shows")
+    p.add_argument(
+        "--server", help="signaling server: ws(s)://host:port/ws or http(s)://host:port (or give --url)"
+    )
+    p.add_argument("--code", help="the pairing code the desktop shows (or give --url)")
+    p.add_argument(
+        "--url",
+        help="the phone URL the desktop prints, https://host:port/mobile-cam.html?code=ABCDEF "
+        "(gives --server and --code)",
+    )
+    p.add_argument(
+        "--cafile",
+        metavar="PEM",
+        help="on https/wss, trust the certificate(s) in this file, e.g. the agent's self-signed "
+        f"{tls.config_dir() / tls.CERT_NAME} (default: the system's authorities)",
+    )
+    p.add_argument(
+        "--insecure", action="store_true", help="on https/wss, do not check the certificate at all (unsafe)"
+    )
     p.add_argument("--transport", choices=["ws", "rest"], default="ws", help="WebSocket, or REST only")
     p.add_argument(
         "--answer-only",
@@ -62,7 +90,53 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-async def run(args: argparse.Namespace) -> int:
+def target(p: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[str, str]:
+    """The server and the code: from --url, or --server and --code (exits 2 with the reason)."""
+    if args.url:
+        if args.server or args.code:
+            p.error("--url gives the server and the code: leave out --server and --code")
+        try:
+            return phone_page_target(args.url)
+        except ValueError as exc:
+            p.error(f"--url: {exc}")
+    if not (args.server and args.code):
+        p.error("give --server and --code, or --url")
+    return args.server, args.code
+
+
+def tls_trust(p: argparse.ArgumentParser, args: argparse.Namespace) -> Trust:
+    """What the phone trusts on https/wss (exits 2 for a bad --cafile)."""
+    if args.insecure and args.cafile:
+        p.error("--cafile and --insecure exclude each other")
+    try:
+        return trust(args.cafile, args.insecure)
+    except ValueError as exc:
+        p.error(f"--cafile: {exc}")
+
+
+def explain(exc: Exception, server: str) -> str:
+    """The reason the phone could not join, and what to do about it."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        why = getattr(exc.certificate_error, "verify_message", None) or exc.certificate_error
+        return (
+            f"the server's certificate is not trusted ({why}): give --cafile PEM with the certificate it "
+            f"serves (the agent's self-signed one is {tls.config_dir() / tls.CERT_NAME}), "
+            "or --insecure to skip the check"
+        )
+    if isinstance(exc, aiohttp.ClientConnectorSSLError):
+        return (
+            f"TLS failed on {server} ({exc.os_error}): if the server serves plain HTTP, use http:// or ws://"
+        )
+    plain = not server.startswith(("https:", "wss:"))
+    if plain and isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.WSServerHandshakeError):
+        return (
+            f"{server} closed the connection ({exc}): if it serves HTTPS (the agent's default), "
+            "use https:// or wss://"
+        )
+    return str(exc) or type(exc).__name__
+
+
+async def run(args: argparse.Namespace, server: str, code: str, ssl: Trust) -> int:
     """Joins, streams until the duration ends or a signal arrives, then leaves."""
     width, height = (int(v) for v in args.size.lower().split("x"))
     options = PhoneOptions(
@@ -74,8 +148,9 @@ async def run(args: argparse.Namespace) -> int:
         trickle=not args.no_trickle,
         candidates_first=args.candidates_first,
         source=SourceOptions(args.source, width, height, args.fps, stamp=not args.no_stamp),
+        ssl=ssl,
     )
-    phone = SimulatedPhone(args.server, args.code, options)
+    phone = SimulatedPhone(server, code, options)
     done = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -83,11 +158,11 @@ async def run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, done.set)
     try:
         await phone.start()
-    except (PhoneSignalingError, OSError) as exc:
-        print(f"simulate_phone: {exc}", file=sys.stderr)
+    except (PhoneSignalingError, aiohttp.ClientError, OSError) as exc:
+        print(f"simulate_phone: {explain(exc, server)}", file=sys.stderr)
         await phone.leave()
         return 1
-    print(f"joined {args.code} via {args.transport}", file=sys.stderr)
+    print(f"joined {code} via {args.transport}", file=sys.stderr)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(done.wait(), args.duration)
     print(f"leaving after {phone.frames_sent} frames", file=sys.stderr)
@@ -97,9 +172,14 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     """Entry point."""
-    args = build_parser().parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
+    server, code = target(parser, args)
+    ssl = tls_trust(parser, args)
+    if args.insecure:
+        print(INSECURE_WARNING, file=sys.stderr)
     logging.basicConfig(level=args.log_level.upper())
-    return asyncio.run(run(args))
+    return asyncio.run(run(args, server, code, ssl))
 
 
 if __name__ == "__main__":

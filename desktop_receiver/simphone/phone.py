@@ -12,6 +12,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSession
 
 from desktop_receiver.simphone.sources import SourceOptions, SyntheticCamera
 from desktop_receiver.simphone.transport import PhoneTransport, make_transport
+from desktop_receiver.simphone.trust import Trust
 from desktop_receiver.webrtc import sdputil
 from desktop_receiver.webrtc.ice import candidate_payload, is_end_of_candidates, parse_candidate, pinned_hosts
 from signaling.protocol import Capabilities, MsgType, relayed
@@ -42,6 +43,8 @@ class PhoneOptions:
     # connection attempt stalls (the desktop's connect time-out must start a new one).
     stall_first: bool = False
     source: SourceOptions = field(default_factory=SourceOptions)
+    # On an https/wss server: the certificates it may present (simphone.trust; True: the system's).
+    ssl: Trust = True
 
 
 class SimulatedPhone:
@@ -65,7 +68,9 @@ class SimulatedPhone:
 
     async def start(self) -> None:
         """Joins the session and, unless answer-only, sends an offer with trickled candidates."""
-        self.transport = make_transport(self.options.transport, self.server, self.code, self.capabilities)
+        self.transport = make_transport(
+            self.options.transport, self.server, self.code, self.capabilities, self.options.ssl
+        )
         await self.transport.join()
         self._task = asyncio.get_running_loop().create_task(self._read())
         if not self.options.answer_only:

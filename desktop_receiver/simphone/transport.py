@@ -14,6 +14,7 @@ import aiohttp
 
 from desktop_receiver.backoff import Backoff
 from desktop_receiver.pairing.acks import AckTracker
+from desktop_receiver.simphone.trust import Trust
 from desktop_receiver.urls import http_url, ws_url
 from signaling.protocol import Capabilities, MsgType, Role, encode, message, relayed
 from signaling.tasks import cancel_and_wait
@@ -31,12 +32,14 @@ class PhoneSignalingError(RuntimeError):
 
 class PhoneTransport:
     """Common part: incoming messages land in `inbox`, in order, each once. `caps`: what the phone
-    announces in its cam-join (None: nothing, `payload: null`)."""
+    announces in its cam-join (None: nothing, `payload: null`); `ssl`: which certificates an https or
+    wss server may present (simphone.trust)."""
 
-    def __init__(self, server: str, code: str, caps: Capabilities | None = None) -> None:
+    def __init__(self, server: str, code: str, caps: Capabilities | None = None, ssl: Trust = True) -> None:
         self.server = server
         self.code = code
         self.caps = caps
+        self.ssl = ssl
         # A REST reply is a delivery: nothing to acknowledge, only duplicates to drop.
         self.acks = AckTracker(ACK_DELAY, lambda _seq: True)
         self.resume_token: str | None = None
@@ -46,8 +49,13 @@ class PhoneTransport:
         self.closed = False
 
     async def join(self) -> None:
-        """Joins the session; raises PhoneSignalingError when the server refuses."""
+        """Joins the session; raises PhoneSignalingError when the server refuses (and aiohttp's
+        ClientError, e.g. ClientConnectorCertificateError, when it cannot be reached)."""
         raise NotImplementedError
+
+    def _session(self) -> aiohttp.ClientSession:
+        self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self.ssl))
+        return self._http
 
     async def send(self, msg: dict[str, Any]) -> None:
         """Sends one message to the desktop (through the server)."""
@@ -64,8 +72,8 @@ class PhoneTransport:
 class WsTransport(PhoneTransport):
     """A WebSocket like the phone page's; after `drop()` it reconnects and resumes with its token."""
 
-    def __init__(self, server: str, code: str, caps: Capabilities | None = None) -> None:
-        super().__init__(server, code, caps)
+    def __init__(self, server: str, code: str, caps: Capabilities | None = None, ssl: Trust = True) -> None:
+        super().__init__(server, code, caps, ssl)
         self.acks = AckTracker(ACK_DELAY, self._send_ack)
         self._side: set[asyncio.Task[None]] = set()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -75,8 +83,7 @@ class WsTransport(PhoneTransport):
 
     async def join(self) -> None:
         """Connects and sends `cam-join`; returns on `cam-joined`."""
-        self._http = aiohttp.ClientSession()
-        self._ws = await self._http.ws_connect(ws_url(self.server))
+        self._ws = await self._session().ws_connect(ws_url(self.server))
         self._joined = asyncio.get_running_loop().create_future()
         self._task = asyncio.get_running_loop().create_task(self._read())
         await self._ws.send_str(encode(relayed(MsgType.JOIN, self.code, _payload(self.caps))))
@@ -165,14 +172,16 @@ class RestTransport(PhoneTransport):
     """REST only: `POST /cam/signal/{code}` to send, `GET ...?source=phone&wait=N` to receive; every
     request after the join carries the phone's token (our server lets only its holder act for it)."""
 
-    def __init__(self, server: str, code: str, caps: Capabilities | None = None, wait: float = 5.0) -> None:
-        super().__init__(server, code, caps)
+    def __init__(
+        self, server: str, code: str, caps: Capabilities | None = None, ssl: Trust = True, wait: float = 5.0
+    ) -> None:
+        super().__init__(server, code, caps, ssl)
         self.wait = wait
         self._url = f"{http_url(server)}/cam/signal/{code}"
 
     async def join(self) -> None:
         """Posts `cam-join` (which really joins on our server) and starts polling."""
-        self._http = aiohttp.ClientSession()
+        self._session()
         body = await self._post(relayed(MsgType.JOIN, self.code, _payload(self.caps)))
         token = body.get("resumeToken")
         self.resume_token = token if isinstance(token, str) else None
@@ -225,10 +234,12 @@ def _payload(caps: Capabilities | None) -> dict[str, bool] | None:
     return caps.to_payload() if caps else None
 
 
-def make_transport(kind: str, server: str, code: str, caps: Capabilities | None = None) -> PhoneTransport:
-    """`ws` or `rest`, announcing `caps` in the cam-join."""
+def make_transport(
+    kind: str, server: str, code: str, caps: Capabilities | None = None, ssl: Trust = True
+) -> PhoneTransport:
+    """`ws` or `rest`, announcing `caps` in the cam-join and trusting `ssl` on https/wss."""
     if kind == "ws":
-        return WsTransport(server, code, caps)
+        return WsTransport(server, code, caps, ssl)
     if kind == "rest":
-        return RestTransport(server, code, caps)
+        return RestTransport(server, code, caps, ssl)
     raise ValueError(f"transport must be ws or rest, not {kind!r}")
