@@ -8,13 +8,12 @@ import contextlib
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, async_playwright
 
-from tests.browser.harness import PhoneBrowser, spki_hash, stop_process
+from tests.browser.harness import PhoneBrowser, port_from_profile, spki_hash, stop_process
 
 CHROMIUM = "/usr/bin/chromium"
 # ARCHITECTURE.md: what headless Chromium needs here to act as a phone with a fake camera.
@@ -58,16 +57,12 @@ class Chromium:
     async def cdp_url(self, timeout: float = 30.0) -> str:
         """The DevTools endpoint, once Chromium has written it to its profile."""
         port_file = self.profile / "DevToolsActivePort"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chromium exited with {self.proc.returncode} (see chromium.log)")
-            if port_file.exists():
-                lines = port_file.read_text().splitlines()
-                if lines and lines[0].isdigit():
-                    return f"http://127.0.0.1:{lines[0]}"
-            await asyncio.sleep(0.05)
-        raise TimeoutError(f"chromium wrote no DevTools port within {timeout:g} s")
+
+        def read_port() -> str | None:
+            lines = port_file.read_text().splitlines() if port_file.exists() else []
+            return lines[0] if lines and lines[0].isdigit() else None
+
+        return f"http://127.0.0.1:{await port_from_profile(self.proc, 'chromium', read_port, timeout)}"
 
     def stop(self) -> None:
         """Stops Chromium by its pid and removes its profile."""

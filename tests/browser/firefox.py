@@ -10,12 +10,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from tests.browser.bidi import BidiPage, BidiSession
-from tests.browser.harness import PhoneBrowser, stop_process
+from tests.browser.harness import PhoneBrowser, port_from_profile, stop_process
 
 FIREFOX = "/usr/bin/firefox-esr"
 
@@ -144,17 +143,14 @@ class Firefox:
     async def bidi_url(self, timeout: float = 30.0) -> str:
         """The WebDriver BiDi endpoint, once Firefox has written its port to the profile."""
         port_file = self.profile / "WebDriverBiDiServer.json"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"firefox exited with {self.proc.returncode} (see firefox.log)")
+
+        def read_port() -> str | None:
             try:
-                port = json.loads(port_file.read_text())["ws_port"]
+                return str(json.loads(port_file.read_text())["ws_port"])
             except (OSError, ValueError, KeyError):
-                await asyncio.sleep(0.05)
-                continue
-            return f"ws://127.0.0.1:{port}/session"
-        raise TimeoutError(f"firefox wrote no WebDriver BiDi port within {timeout:g} s")
+                return None
+
+        return f"ws://127.0.0.1:{await port_from_profile(self.proc, 'firefox', read_port, timeout)}/session"
 
     def stop(self) -> None:
         """Stops Firefox by its pid and removes its profile."""

@@ -85,6 +85,22 @@ class AgentProcess:
         self.poll()
 
 
+async def port_from_profile(
+    proc: subprocess.Popen, name: str, read_port: Callable[[], str | None], timeout: float
+) -> str:
+    """Waits until the browser ``name`` has written its debugging port to its profile (``read_port``
+    returns it, or None while the file is missing or incomplete); fails when the browser exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} (see {name}.log)")
+        port = read_port()
+        if port is not None:
+            return port
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"{name} wrote no debugging port within {timeout:g} s")
+
+
 def spki_hash(cert_pem: bytes) -> str:
     """The base64 SHA-256 of a certificate's public key, for --ignore-certificate-errors-spki-list."""
     cert = x509.load_pem_x509_certificate(cert_pem)
