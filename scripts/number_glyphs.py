@@ -1,8 +1,9 @@
 """Rendered number-ring slots for training and testing the number classifier (digits.py).
 
 Each sample is what number_patches.turned() gives for one slot of a real board: a PATCH_PX square of
-the board plane, 44 mm a side, grey. Class n (1..20) is that number standing upright; class 0 is a slot
-without an upright number: an empty ring, a logo, a number turned some other way. Boards differ in
+the board plane, 44 mm a side, grey. Class n (1..20) is that number standing upright, class 20 + n the
+number n upside down (one picture then answers for both ways a radial number may stand); class 0 is a
+slot without either: an empty ring, a logo, a number turned some other way. Boards differ in
 their numbers' fonts (wire bent into digits, printed, bold or thin), in where the numbers sit, in what
 surrounds them (ring wires, the board's edge, a bright cabinet, logos, darts, glare), and the
 calibration is off by a little: all of that is drawn at random. OpenCV's Hershey fonts are stroke fonts,
@@ -15,9 +16,9 @@ import cv2
 import numpy as np
 
 from desktop_receiver.calibration import board
+from desktop_receiver.calibration.digits import UPSIDE_DOWN
 from desktop_receiver.calibration.number_patches import PATCH_CENTRE_MM, PATCH_MM, PATCH_PX
 
-N_CLASSES = 21  # 0: no upright number; n: the number n
 FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
     cv2.FONT_HERSHEY_DUPLEX,
@@ -29,10 +30,9 @@ FONTS = (
 _UP = 4  # drawn at four times the size, then averaged down (antialiased like a sampled photo)
 _SIDE = PATCH_PX * _UP
 _PX_PER_MM = _SIDE / PATCH_MM
-# Turned numbers that look like an upright number (an "8" or "11" upside down, a "6" turned over is a
-# "9") are not shown as class 0 at those turns.
-_SYMMETRIC = {1, 8, 11, 6, 9}
 NEGATIVE_SHARE = 0.4
+# Class 0's numbers are turned at least this far (degrees) from upright and from upside down.
+MIN_NEGATIVE_TURN = 35.0
 _YY, _XX = np.mgrid[0:_SIDE, 0:_SIDE].astype(np.float32)
 
 
@@ -42,14 +42,13 @@ def sample(rng: np.random.Generator) -> tuple[np.ndarray, int]:
     label = 0
     kind = rng.random()
     if kind > NEGATIVE_SHARE:
-        label = int(rng.integers(1, 21))
-        _draw_number(canvas, rng, label, turn=rng.normal(0, 4))
-    elif kind > NEGATIVE_SHARE / 2:
         number = int(rng.integers(1, 21))
-        turn = rng.uniform(35, 325)
-        if number in _SYMMETRIC and abs(turn - 180) < 35:
-            turn = 90.0 + 180.0 * rng.integers(0, 2)
-        _draw_number(canvas, rng, number, turn=turn)
+        upside_down = rng.random() < 0.5
+        label = number + UPSIDE_DOWN * upside_down
+        _draw_number(canvas, rng, number, turn=180.0 * upside_down + rng.normal(0, 4))
+    elif kind > NEGATIVE_SHARE / 2:
+        turn = rng.uniform(MIN_NEGATIVE_TURN, 180 - MIN_NEGATIVE_TURN) + 180.0 * rng.integers(0, 2)
+        _draw_number(canvas, rng, int(rng.integers(1, 21)), turn=turn)
     if rng.random() < 0.35:
         _draw_logo(canvas, rng)
     if rng.random() < 0.15:

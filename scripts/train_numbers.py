@@ -42,7 +42,7 @@ def build_model():
         nn.Linear(32 * (PATCH_PX // 8) ** 2, 48),
         nn.ReLU(),
         nn.Dropout(0.1),
-        nn.Linear(48, number_glyphs.N_CLASSES),
+        nn.Linear(48, digits.N_CLASSES),
     )
 
 
@@ -107,8 +107,8 @@ def export(model, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=digits.MODEL_PATH, help="where the ONNX model goes")
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--per-epoch", type=int, default=20000, help="fresh rendered samples per epoch")
+    ap.add_argument("--epochs", type=int, default=24)
+    ap.add_argument("--per-epoch", type=int, default=30000, help="fresh rendered samples per epoch")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2, help="CPU threads for PyTorch")
     args = ap.parse_args(argv)

@@ -2,7 +2,8 @@
 
 A small convolutional network trained on rendered slots by ``scripts/train_numbers.py`` (nothing is
 downloaded; the renders are ``scripts/number_glyphs.py``), exported to ONNX and run with OpenCV's dnn,
-so the agent needs no training framework. Class 0 is "no upright number", class n the number n.
+so the agent needs no training framework. Class n (1..20) is the number n standing upright in the
+picture, class 20 + n the number n upside down, class 0 neither.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 from .number_patches import PATCH_PX, normalise
 
 MODEL_PATH = Path(__file__).with_name("models") / "numbers.onnx"
-N_CLASSES = 21
+N_CLASSES = 41
+UPSIDE_DOWN = 20  # class of the number n upside down: UPSIDE_DOWN + n
 _local = threading.local()  # a dnn Net is not safe to share between threads: one per thread
 
 

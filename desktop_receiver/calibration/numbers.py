@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import board
-from .digits import classify
+from .digits import UPSIDE_DOWN, classify
 from .homography import project
 from .lens import Lens
 from .number_patches import slot_pictures, turned
@@ -28,7 +28,7 @@ ALL_CANDIDATES = tuple(range(board.COLOUR_ROTATIONS))
 MIN_SLOTS = 4  # numbers in view for a reading to mean anything
 LOG_FLOOR = np.log(1e-3)  # a number hidden by a dart or glare costs this much, not more
 # The winner's lead (mean log-likelihood per slot) over the runner-up that is certainty 1. On the shared
-# photos at 4 image rotations the winner was right every time, with leads from 0.29 up; below a lead of
+# photos at 4 image rotations the winner was right every time, with leads from 0.31 up; below a lead of
 # 0.2 the 20 is guessed.
 CERTAIN_MARGIN = 1.0
 MIN_READ_CERTAINTY = 0.2
@@ -49,18 +49,34 @@ class Orientation:
     style: str = ""
 
 
-def _turns(slot: int, k: int) -> dict[str, tuple[float, ...]]:
-    """Per style, the turns (degrees clockwise) that would stand candidate ``k``'s number in ``slot``
-    upright in its picture (whose up is the board's outward direction at the slot)."""
-    angle = (slot * board.SEGMENT_DEG - k * board.COLOUR_PERIOD_DEG) % 360  # the slot in k's frame
-    lower = (0.0,) if angle < 90 or angle > 270 else (180.0,) if 90 < angle < 270 else (0.0, 180.0)
-    # An upright number's top is k's up: at the slot's own angle from the picture's up.
-    return {STYLES[0]: (angle % 360,), STYLES[1]: (0.0,), STYLES[2]: lower}
+def _turn_tables() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per style, two (COLOUR_ROTATIONS, N_SEGMENTS) tables of turns, in SEGMENT_DEG steps clockwise,
+    that would stand candidate k's number in slot s upright in its picture (whose up is the board's
+    outward direction at the slot); where a style allows two turns (a number at exactly 90 degrees,
+    radial with the lower half turned over), the tables differ."""
+    k = np.arange(board.COLOUR_ROTATIONS)[:, None]
+    slot = np.arange(board.N_SEGMENTS)[None, :]
+    step = (slot - k * board.COLOUR_PERIOD_SEGMENTS) % board.N_SEGMENTS  # the slot in k's frame
+    half = board.N_SEGMENTS // 2
+    quarter = board.N_SEGMENTS // 4
+    lower = (step > quarter) & (step < 3 * quarter)
+    side = (step == quarter) | (step == 3 * quarter)
+    turned_over = np.where(lower, half, 0)
+    zero = np.zeros_like(step)
+    # An upright number's top is k's up: at the slot's own angle (in k's frame) from the picture's up.
+    return {
+        STYLES[0]: (step, step),
+        STYLES[1]: (zero, zero),
+        STYLES[2]: (turned_over, np.where(side, half, turned_over)),
+    }
 
 
-def _expected(slot: int, k: int) -> int:
-    """The number that candidate ``k`` (h @ rotation(36 k)) puts in ``slot`` of h's frame."""
-    return board.SEGMENTS[(slot - k * board.COLOUR_PERIOD_SEGMENTS) % board.N_SEGMENTS]
+_TURNS = _turn_tables()
+_HALF_TURN = board.N_SEGMENTS // 2  # 180 degrees in SEGMENT_DEG steps
+# The number each candidate k (h @ rotation(36 k)) puts in each slot of h's frame.
+_EXPECTED = np.array(board.SEGMENTS)[
+    (np.arange(board.N_SEGMENTS)[None, :] - np.arange(board.COLOUR_ROTATIONS)[:, None] * 2) % board.N_SEGMENTS
+]
 
 
 class _Reader:
@@ -68,8 +84,9 @@ class _Reader:
 
     def __init__(self, image: np.ndarray, h: np.ndarray, lens: Lens | None) -> None:
         self.pictures, visible = slot_pictures(image, h, lens)
-        self.slots = [int(s) for s in np.flatnonzero(visible)]
-        self._logp: dict[tuple[int, float], np.ndarray] = {}
+        self.slots = np.flatnonzero(visible)
+        # (slot, turn in SEGMENT_DEG steps, number; 0: none) -> log-probability, NaN until classified.
+        self._logp = np.full((board.N_SEGMENTS, board.N_SEGMENTS, UPSIDE_DOWN + 1), np.nan)
 
     def scores(self, styles: tuple[str, ...], candidates: tuple[int, ...] = ALL_CANDIDATES) -> np.ndarray:
         """Per candidate k (of ``candidates``; the others stay 0) and style, the mean log-likelihood of k's
@@ -77,20 +94,25 @@ class _Reader:
         scores = np.zeros((board.COLOUR_ROTATIONS, len(styles)))
         if len(self.slots) < MIN_SLOTS:
             return scores
-        turns = {(s, k): _turns(s, k) for s in self.slots for k in candidates}
-        needed = sorted(
-            {(s, t) for (s, k), ts in turns.items() for st in styles for t in ts[st]} - set(self._logp)
+        ks, slots = np.array(candidates)[:, None], self.slots[None, :]
+        tables = [table[ks, slots] for style in styles for table in _TURNS[style]]
+        pairs = np.concatenate(
+            [np.stack(np.broadcast_arrays(slots, t), axis=-1).reshape(-1, 2) for t in tables]
         )
-        if needed:
-            probs = classify(np.stack([turned(self.pictures[s], t) for s, t in needed]))
-            logp = np.maximum(np.log(np.maximum(probs, 1e-12)), LOG_FLOOR)
-            self._logp.update(zip(needed, logp, strict=True))
-        for k in candidates:
-            for j, style in enumerate(styles):
-                per_slot = [
-                    max(self._logp[(s, t)][_expected(s, k)] for t in turns[(s, k)][style]) for s in self.slots
-                ]
-                scores[k, j] = float(np.mean(per_slot))
+        # One picture answers for a turn and the opposite one (the classifier reads upside-down numbers).
+        pairs[:, 1] %= _HALF_TURN
+        pairs = np.unique(pairs, axis=0)
+        needed = pairs[np.isnan(self._logp[pairs[:, 0], pairs[:, 1], 0])]
+        if len(needed):
+            pictures = [turned(self.pictures[s], t * board.SEGMENT_DEG) for s, t in needed]
+            logp = np.maximum(np.log(np.maximum(classify(np.stack(pictures)), 1e-12)), LOG_FLOOR)
+            self._logp[needed[:, 0], needed[:, 1]] = logp[:, : UPSIDE_DOWN + 1]
+            opposite = np.concatenate([logp[:, :1], logp[:, UPSIDE_DOWN + 1 :]], axis=1)
+            self._logp[needed[:, 0], needed[:, 1] + _HALF_TURN] = opposite
+        expected = _EXPECTED[ks, slots]
+        for j, style in enumerate(styles):
+            first, second = (self._logp[slots, table[ks, slots], expected] for table in _TURNS[style])
+            scores[list(candidates), j] = np.maximum(first, second).mean(axis=1)
         return scores
 
 
@@ -121,7 +143,7 @@ def choose_twenty(image: np.ndarray, h: np.ndarray, lens: Lens | None = None) ->
     the 20 near image-up is taken as a guess with a certainty of at most MAX_GUESS_CERTAINTY.
     """
     reader = _Reader(image, h, lens)
-    # The radial styles first: they need two turns of each slot, the upright one ten (as the candidates).
+    # The radial styles first: they need one picture of each slot, the upright one five (as the candidates).
     for styles in (STYLES[1:], STYLES):
         scores = reader.scores(styles)
         score = scores.max(axis=1)
@@ -131,7 +153,7 @@ def choose_twenty(image: np.ndarray, h: np.ndarray, lens: Lens | None = None) ->
         if certainty >= MIN_READ_CERTAINTY:
             k = int(order[0])
             # Upright numbers near the top and bottom read radially too: the winner's own upright
-            # reading (ten more slot pictures) tells which way they really stand.
+            # reading (one more picture per slot) tells which way they really stand.
             every = reader.scores(STYLES, (k,))[k]
             return Orientation(
                 h @ rotation(board.COLOUR_PERIOD_DEG * k), certainty, False, STYLES[int(every.argmax())]
@@ -161,14 +183,16 @@ def read_out(
 ) -> list[SlotReading]:
     """Every slot of the oriented ``h`` (the 20 at slot 0) read as numbers standing ``style``'s way."""
     pictures, visible = slot_pictures(image, h, lens)
-    slots = [turned(pictures[s], _turns(s, 0)[style][0]) for s in range(board.N_SEGMENTS)]
-    probs = classify(np.stack(slots))
+    turns = _TURNS[style][0][0]
+    slots = [turned(pictures[s], turns[s] * board.SEGMENT_DEG) for s in range(board.N_SEGMENTS)]
+    probs = classify(np.stack(slots))[:, : UPSIDE_DOWN + 1]  # upright: as the style stands them
+    expected = _EXPECTED[0]
     return [
         SlotReading(
             slots[s],
-            _expected(s, 0),
+            int(expected[s]),
             int(probs[s].argmax()),
-            float(probs[s, _expected(s, 0)]),
+            float(probs[s, expected[s]]),
             bool(visible[s]),
         )
         for s in range(board.N_SEGMENTS)
