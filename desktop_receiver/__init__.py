@@ -26,7 +26,7 @@ from desktop_receiver.events import (
 )
 from desktop_receiver.media.dump import DumpOptions
 from desktop_receiver.media.frames import Frame, FrameMeta
-from desktop_receiver.pairing.client import ClientOptions
+from desktop_receiver.pairing.interface import ClientOptions
 from desktop_receiver.webrtc.negotiation import NegotiationOptions, OfferMode
 from desktop_receiver.webrtc.peer import PeerOptions
 

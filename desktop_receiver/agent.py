@@ -42,7 +42,8 @@ from desktop_receiver.events import (
 )
 from desktop_receiver.media.dump import FrameDumper
 from desktop_receiver.media.frames import Frame, FrameConsumer, FrameSink
-from desktop_receiver.pairing.client import ClientListener, ClientOptions, PairingInfo, SignalingClient
+from desktop_receiver.pairing.client import SignalingClient
+from desktop_receiver.pairing.interface import ClientListener, ClientOptions, PairingInfo
 from desktop_receiver.webrtc.negotiation import Negotiator
 from desktop_receiver.webrtc.peer import PeerAttempt
 from signaling.config import ServerConfig

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from desktop_receiver.calibration.runner import CalibrationOptions
 from desktop_receiver.media.dump import DumpOptions
-from desktop_receiver.pairing.client import ClientOptions
+from desktop_receiver.pairing.interface import ClientOptions
 from desktop_receiver.webrtc.negotiation import NegotiationOptions
 from desktop_receiver.webrtc.peer import PeerOptions
 from signaling.cli import nested, option

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from desktop_receiver.agent import Agent
-from desktop_receiver.pairing.client import ClientListener, PairingInfo, SignalingClient
+from desktop_receiver.pairing.client import SignalingClient
+from desktop_receiver.pairing.interface import ClientListener, PairingInfo
 from signaling.protocol import MsgType, relayed
 from tests.receiver.conftest import agent_config
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from desktop_receiver.pairing.client import ClientOptions
+from desktop_receiver.pairing.interface import ClientOptions
 from desktop_receiver.webrtc.negotiation import NegotiationOptions
 from tests.receiver.base_server import BaseProtocolServer
 from tests.receiver.conftest import agent_config, frames_from

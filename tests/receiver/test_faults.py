@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from desktop_receiver.pairing.client import ClientOptions
+from desktop_receiver.pairing.interface import ClientOptions
 from desktop_receiver.webrtc.negotiation import NegotiationOptions
 from signaling.protocol import MsgType, relayed
 from tests.receiver.conftest import TIMEOUT, agent_config, frames_from

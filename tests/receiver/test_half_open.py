@@ -15,7 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from desktop_receiver.pairing.client import ClientListener, ClientOptions, PairingInfo, SignalingClient
+from desktop_receiver.pairing.client import SignalingClient
+from desktop_receiver.pairing.interface import ClientListener, ClientOptions, PairingInfo
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
 from tests.procs import ProxyProcess, RedisProcess

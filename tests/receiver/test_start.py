@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from desktop_receiver.agent import Agent, AgentError
-from desktop_receiver.pairing.client import ClientOptions
+from desktop_receiver.pairing.interface import ClientOptions
 from tests.receiver.conftest import TIMEOUT, agent_config
 from tests.receiver.test_cli import _agent_process, _stop
 

@@ -10,7 +10,7 @@ import pytest
 
 from desktop_receiver.events import CodeEvent, EventBus, JsonLinesWriter
 from desktop_receiver.media import stamp
-from desktop_receiver.pairing.client import phone_url_for
+from desktop_receiver.pairing.interface import phone_url_for
 from desktop_receiver.webrtc.ice import (
     IceServerOptions,
     is_end_of_candidates,
