@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.async_api import Page, async_playwright
 
-from tests.browser.harness import PhoneBrowser, port_from_profile, spki_hash, stop_process
+from tests.browser.harness import PhoneBrowser, PhoneSetup, port_from_profile, spki_hash, stop_process
 
 CHROMIUM = "/usr/bin/chromium"
 # ARCHITECTURE.md: what headless Chromium needs here to act as a phone with a fake camera.
@@ -102,37 +102,30 @@ class ChromiumPage:
         await self.page.click(selector)
 
 
-async def open_chromium(
-    clip: Path,
-    out_dir: Path,
-    console: list[str],
-    viewport: dict[str, int],
-    grant_camera: bool = True,
-    trusted_cert: Path | None = None,
-) -> PhoneBrowser:
+async def open_chromium(clip: Path, setup: PhoneSetup) -> PhoneBrowser:
     """Starts Chromium with `clip` as its camera, attaches Playwright, and returns its page at the
-    phone's viewport with its console going to `console`. `trusted_cert`: a certificate (PEM) whose
-    key Chromium accepts for HTTPS."""
+    phone's viewport with its console recorded. `setup.trusted_cert`: a certificate (PEM) whose key
+    Chromium accepts for HTTPS."""
     flags = []
-    if trusted_cert is not None:
-        pem = await asyncio.to_thread(trusted_cert.read_bytes)
+    if setup.trusted_cert is not None:
+        pem = await asyncio.to_thread(setup.trusted_cert.read_bytes)
         flags.append(f"--ignore-certificate-errors-spki-list={spki_hash(pem)}")
-    chromium = Chromium(clip, out_dir, flags, grant_camera=grant_camera)
+    chromium = Chromium(clip, setup.out_dir, flags, grant_camera=setup.grant_camera)
     playwright = None
     try:
         playwright = await async_playwright().start()
         browser = await playwright.chromium.connect_over_cdp(await chromium.cdp_url())
         context = browser.contexts[0]
         page = context.pages[0] if context.pages else await context.new_page()
-        await page.set_viewport_size(viewport)
+        await page.set_viewport_size(setup.viewport)
     except BaseException:
         if playwright is not None:
             with contextlib.suppress(Exception):
                 await playwright.stop()
         await asyncio.to_thread(chromium.stop)
         raise
-    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
-    page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: setup.console.append(f"{msg.type}: {msg.text}"))
+    page.on("pageerror", lambda exc: setup.console.append(f"pageerror: {exc}"))
 
     async def close() -> None:
         with contextlib.suppress(Exception):

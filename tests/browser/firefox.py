@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.bidi import BidiPage, BidiSession
-from tests.browser.harness import PhoneBrowser, port_from_profile, stop_process
+from tests.browser.harness import PhoneBrowser, PhoneSetup, port_from_profile, stop_process
 
 FIREFOX = "/usr/bin/firefox-esr"
 
@@ -159,24 +159,18 @@ class Firefox:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-async def open_firefox(
-    out_dir: Path,
-    console: list[str],
-    viewport: dict[str, int],
-    grant_camera: bool = True,
-    trusted_cert: Path | None = None,
-) -> PhoneBrowser:
+async def open_firefox(setup: PhoneSetup) -> PhoneBrowser:
     """Starts Firefox, opens a BiDi session and returns its first tab at the phone's viewport with its
-    console going to `console`. `trusted_cert`: the page is on HTTPS with a certificate of our own
+    console recorded. `setup.trusted_cert`: the page is on HTTPS with a certificate of our own
     (BiDi's acceptInsecureCerts: Firefox has no flag that pins one key)."""
-    firefox = Firefox(out_dir, grant_camera=grant_camera)
+    firefox = Firefox(setup.out_dir, grant_camera=setup.grant_camera)
     session = None
     try:
         url = await firefox.bidi_url()
-        session = await BidiSession.connect(url, accept_insecure_certs=trusted_cert is not None)
+        session = await BidiSession.connect(url, accept_insecure_certs=setup.trusted_cert is not None)
         page = await BidiPage.first(session)
-        await page.record_console(console.append)
-        await page.set_viewport(viewport["width"], viewport["height"])
+        await page.record_console(setup.console.append)
+        await page.set_viewport(setup.viewport["width"], setup.viewport["height"])
     except BaseException:
         if session is not None:
             await session.close()

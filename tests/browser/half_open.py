@@ -25,6 +25,7 @@ import aiohttp
 from signaling.config import ServerConfig
 from signaling.server import SignalingServer
 from tests.browser.engines import open_phone
+from tests.browser.harness import PhoneSetup
 from tests.browser.scenario import PHONE_VIEWPORT, Run, snapshot, wait_page
 from tests.procs import ProxyProcess
 
@@ -77,7 +78,8 @@ async def play(args: argparse.Namespace, run: Run) -> None:
             desktop = Desktop(await http.ws_connect(server.ws_url))
             await desktop.ws.send_json({"type": "cam-create"})
             code = (await desktop.wait("cam-code"))["code"]
-            browser = await open_phone("chromium", Path(args.clip), run.out, run.console, PHONE_VIEWPORT)
+            setup = PhoneSetup(run.out, run.console, PHONE_VIEWPORT)
+            browser = await open_phone("chromium", Path(args.clip), setup)
             page = browser.page
             # Everything the page loads and every socket it opens goes through the proxy.
             await page.goto(f"http://127.0.0.1:{proxy.port}/mobile-cam.html?code={code}")

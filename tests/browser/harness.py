@@ -124,6 +124,18 @@ class PhonePage(Protocol):
     async def click(self, selector: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class PhoneSetup:
+    """How a phone browser is started, whatever its engine: where its logs go, where its console lines
+    go, its viewport, whether the camera is granted at once, and the certificate of an HTTPS page."""
+
+    out_dir: Path
+    console: list[str]
+    viewport: dict[str, int]
+    grant_camera: bool = True
+    trusted_cert: Path | None = None
+
+
 @dataclass
 class PhoneBrowser:
     """A running browser acting as the phone: its engine, process id (for its CPU), its one page, and

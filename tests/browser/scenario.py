@@ -56,7 +56,7 @@ from signaling.config import ServerConfig
 from signaling.server import SignalingServer
 from tests.browser.clips import board_truth
 from tests.browser.engines import ENGINES, open_phone
-from tests.browser.harness import AgentProcess, PhoneBrowser, PhonePage
+from tests.browser.harness import AgentProcess, PhoneBrowser, PhonePage, PhoneSetup
 from tests.receiver.proxy import TcpProxy
 
 CASES = (
@@ -217,9 +217,8 @@ class Stage:
         """Starts the phone's browser and returns its page, phone-sized, with its console recorded."""
         run, args = self.run, self.args
         grant = args.case != "permission"
-        self.browser = await open_phone(
-            args.engine, Path(args.clip), run.out, run.console, PHONE_VIEWPORT, grant, cert
-        )
+        setup = PhoneSetup(run.out, run.console, PHONE_VIEWPORT, grant, cert)
+        self.browser = await open_phone(args.engine, Path(args.clip), setup)
         run.info.update(engine=args.engine, browser_pid=self.browser.pid)
         self.page = self.browser.page
         return self.page
