@@ -8,6 +8,7 @@ import random
 import pytest
 
 from desktop_receiver.scoring import Phase, Ring, ScoreKeeper, Visit, VisitError, score_point, wire
+from desktop_receiver.scoring.stream import QUEUE_LIMIT
 
 
 def test_a_visit_takes_three_darts_then_only_a_takeout():
@@ -138,3 +139,15 @@ def test_every_change_reaches_the_stream_and_the_agent_s_events():
     sub.close()
     keeper.reset()
     assert sub.queue.get_nowait() is None  # closed: nothing more arrives
+
+
+def test_a_reader_that_stops_reading_is_dropped_and_the_others_go_on():
+    keeper = ScoreKeeper()
+    stuck, reading = keeper.stream.subscribe(), keeper.stream.subscribe()
+    for _ in range(QUEUE_LIMIT + 1):
+        keeper.reset()
+        assert reading.queue.get_nowait().event.name == "manual-reset"
+    assert stuck.queue.qsize() == QUEUE_LIMIT
+    keeper.throw((0.0, 0.0))
+    assert stuck.queue.qsize() == QUEUE_LIMIT  # dropped: nothing more is queued for it
+    assert reading.queue.get_nowait().event.name == "throw"
