@@ -44,6 +44,7 @@ from desktop_receiver.media.dump import FrameDumper
 from desktop_receiver.media.frames import Frame, FrameConsumer, FrameSink
 from desktop_receiver.pairing.client import SignalingClient
 from desktop_receiver.pairing.interface import ClientListener, ClientOptions, PairingInfo
+from desktop_receiver.scoring import CameraInfo, ScoreKeeper, ScoreServer
 from desktop_receiver.webrtc.negotiation import Negotiator
 from desktop_receiver.webrtc.peer import PeerAttempt
 from signaling.config import ServerConfig
@@ -79,6 +80,9 @@ class Agent(ClientListener):
         self.fatal: str | None = None
         self._consumers: list[FrameConsumer] = []
         self.calibrator: FrameCalibrator | None = None
+        # With --autoscore: the visit and its stream (the Python API that feeds darts), and its server.
+        self.scoring: ScoreKeeper | None = ScoreKeeper(self.emit) if self.config.scoring else None
+        self.score_server: ScoreServer | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._code_ready = asyncio.Event()
         self._done = asyncio.Event()
@@ -121,6 +125,7 @@ class Agent(ClientListener):
         self.negotiator.start()
         for name, stage in stages:
             self.add_consumer(stage, name)
+        await self._start_score_server()
         self.client = self._client_factory(url, self, client_options)
         await self.client.start()
         self._stats_task = asyncio.get_running_loop().create_task(self._stats_loop())
@@ -205,6 +210,8 @@ class Agent(ClientListener):
         await self.sink.close()
         for consumer in self._consumers:
             await asyncio.to_thread(consumer.stop)
+        if self.score_server is not None:
+            await self.score_server.stop()
         if self.server is not None:
             # A backstop: the server bounds its own shutdown, but nothing may hold the agent's exit.
             try:
@@ -272,6 +279,24 @@ class Agent(ClientListener):
         files = self.server.cert_files
         return self.server.ws_url, client_context(files) if files else None
 
+    async def _start_score_server(self) -> None:
+        """The score interfaces (with --autoscore); AgentError when their address cannot be bound."""
+        if self.scoring is None or self.config.scoring is None:
+            return
+        host, port = self.config.scoring.address
+        self.score_server = ScoreServer(self.scoring, host, port, self._camera_info)
+        try:
+            await self.score_server.start()
+        except OSError as exc:
+            self.score_server = None
+            await self.stop(reason=f"score interfaces: cannot listen on {host}:{port}")
+            raise AgentError(f"score interfaces: cannot listen on {host}:{port}: {exc}") from exc
+
+    def _camera_info(self) -> CameraInfo:
+        """For the score interfaces: whether frames come (within the stats window), their rate and size."""
+        stats = self.sink.stats()
+        return CameraInfo(stats.fps > 0, stats.fps, stats.width or 0, stats.height or 0)
+
     def _calibrated(self, update: TrackerUpdate) -> None:
         """A calibration worth publishing: an event, and `cam-calibration` to the phone (see
         `_publish_calibration`)."""
@@ -289,6 +314,8 @@ class Agent(ClientListener):
                 guessed_orientation=result.guessed_orientation if result else None,
             )
         )
+        if self.scoring is not None:
+            self.scoring.follow_calibration(result is not None)
         if result is not None and self.code is not None:
             self._spawn(self._publish_calibration(result.to_cam_calibration()), "publishing the calibration")
 

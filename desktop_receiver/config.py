@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from desktop_receiver.calibration.runner import CalibrationOptions
 from desktop_receiver.media.dump import DumpOptions
 from desktop_receiver.pairing.interface import ClientOptions
+from desktop_receiver.scoring.options import ScoringOptions
 from desktop_receiver.webrtc.negotiation import NegotiationOptions
 from desktop_receiver.webrtc.peer import PeerOptions
 from signaling.cli import nested, option
@@ -72,6 +73,17 @@ class AgentConfig:
         help="find the dartboard in the received frames (in a worker thread), keep the calibration stable "
         "across frames, emit `calibrated` events, send cam-calibration to the phone (and store it on a "
         "base-protocol server); with --dump, an overlay is written beside each dumped frame",
+    )
+    # None: no score interfaces.
+    scoring: ScoringOptions | None = nested(
+        ScoringOptions,
+        group="scoring",
+        optional=True,
+        enable="autoscore",
+        help="serve the score interfaces of shared/AUTOSCORE.md on --board-api (board-manager style /api, "
+        "/autoscore, /scores) and emit the visit's events (throw, takeout-started, ...); scoring pauses "
+        "while the --calibrate calibration is lost. Throw detection in the video is not built yet: the "
+        "Python API (Agent.scoring) feeds the darts",
     )
     stats_interval: float = option(5.0, "seconds between stats events", metavar="S", group="output")
     start_timeout: float = 30.0

@@ -19,6 +19,8 @@ from tests.receiver.test_cli import _agent_process, _stop
         (["--dump", "d", "--dump-max", "0"], "--dump-max"),
         (["--calibrate-every", "0"], "--calibrate-every"),
         (["--qr", "/no/such/dir/qr.png"], "--qr"),
+        (["--autoscore", "--board-api", "3180"], "--board-api"),
+        (["--autoscore", "--board-api", "host:99999"], "--board-api"),
     ],
 )
 def test_bad_values_are_parser_errors(args, complaint, capsys):
