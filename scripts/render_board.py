@@ -4,7 +4,8 @@ A board texture is drawn once in board millimetres (desktop_receiver.calibration
 then warped into a perspective camera (tilt, roll, distance, focal length), composited over a cluttered
 wall, and degraded like a phone frame: lighting gradient, glare, colour cast, blur, noise and JPEG.
 
-Importable: ``render(RenderParams) -> (bgr, H_true or None)``, ``random_params(seed, ...)``,
+Importable: ``render(RenderParams) -> (bgr, H_true or None)``, ``render_scene`` (also the truth of the 3-D
+darts of scripts/render_darts.py), ``camera_projection`` (the 3x4 camera), ``random_params(seed, ...)``,
 ``write_y4m(path, frames_or_params, ...)``. CLI: ``python scripts/render_board.py --help``.
 """
 
@@ -22,7 +23,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from render_darts import Dart, DartTruth, draw_darts, light_direction, random_dart  # noqa: E402
+
 from desktop_receiver.calibration import board  # noqa: E402
 from desktop_receiver.calibration.homography import project  # noqa: E402
 from desktop_receiver.calibration.lens import Lens  # noqa: E402
@@ -52,7 +56,8 @@ class RenderParams:
     noise_sigma: float = 3.0
     blur_sigma: float = 0.6
     jpeg_quality: int = 85  # 0 = no JPEG round trip
-    n_darts: int = 0
+    n_darts: int = 0  # random darts (render_darts.random_dart) unless ``darts`` is given
+    darts: tuple[Dart, ...] | None = None  # these darts instead of n_darts random ones
     clutter: int = 12  # number of shapes on the wall
     distractors: bool = False  # red/green rings and discs on the wall
     lens_k: float = 0.0  # radial distortion (lens.Lens, centred): < 0 barrel as in wide-angle webcams
@@ -156,8 +161,9 @@ def _draw_numbers(bgr: np.ndarray, c: float, style: str) -> None:
         bgr[:] = (bgr * (1 - alpha) + np.array(board.NUMBER, np.float32) * alpha).astype(np.uint8)
 
 
-def camera_homography(p: RenderParams) -> np.ndarray:
-    """Board mm -> image px for a pinhole camera placed to satisfy tilt, roll, fill and offset."""
+def camera_projection(p: RenderParams) -> np.ndarray:
+    """Board mm (x, y, z; z into the wall) -> homogeneous image px: the 3x4 pinhole camera S K [R | t] placed
+    to satisfy tilt, roll, fill and offset (S shifts the principal point to put the board at ``offset``)."""
     f = p.width / 2 / math.tan(math.radians(p.fov_deg) / 2)
     az, tilt = math.radians(p.tilt_azimuth_deg), math.radians(p.tilt_deg)
     rot_tilt, _ = cv2.Rodrigues(np.array([math.cos(az), math.sin(az), 0.0]) * tilt)
@@ -168,8 +174,8 @@ def camera_homography(p: RenderParams) -> np.ndarray:
     dist = f * 2 * board.R_DOUBLE_OUTER / target
     for _ in range(6):
         k = np.array([[f, 0, p.width / 2], [0, f, p.height / 2], [0, 0, 1.0]])
-        h = k @ np.column_stack([rot[:, 0], rot[:, 1], [0, 0, dist]])
-        pts = project(h, ring)
+        pose = np.column_stack([rot, [0, 0, dist]])
+        pts = project(k @ pose[:, [0, 1, 3]], ring)
         extent = pts.min(axis=0), pts.max(axis=0)
         size = extent[1] - extent[0]
         # Keep the whole double ring inside the frame, even for wide ellipses in a 4:3 frame.
@@ -178,8 +184,13 @@ def camera_homography(p: RenderParams) -> np.ndarray:
     free = np.array([p.width, p.height]) - size - 4
     want = np.array([p.width, p.height]) / 2 + np.array(p.offset) * np.maximum(free, 0) / 2
     shift = want - (extent[0] + extent[1]) / 2
-    h = np.array([[1, 0, shift[0]], [0, 1, shift[1]], [0, 0, 1.0]]) @ h
-    return h / h[2, 2]
+    proj = np.array([[1, 0, shift[0]], [0, 1, shift[1]], [0, 0, 1.0]]) @ (k @ pose)
+    return proj / proj[2, 3]
+
+
+def camera_homography(p: RenderParams) -> np.ndarray:
+    """Board mm -> image px on the board plane z = 0: camera_projection without its z column."""
+    return camera_projection(p)[:, [0, 1, 3]]
 
 
 def _wall(p: RenderParams, rng: np.random.Generator) -> np.ndarray:
@@ -217,46 +228,42 @@ def _wall(p: RenderParams, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
-def _draw_darts(img: np.ndarray, h: np.ndarray, p: RenderParams, rng: np.random.Generator) -> None:
-    """Darts stuck in the board: a steel barrel, a shaft and a coloured flight, seen from the camera."""
-    scale = p.fill * p.height / (2 * board.R_DOUBLE_OUTER)  # px per mm, roughly (see RenderParams.fill)
-    for _ in range(p.n_darts):
-        r, a = rng.uniform(0, board.R_DOUBLE_OUTER), rng.uniform(0, 360)
-        tip = project(h, board.polar_to_board(r, a)[None])[0]
-        direction = rng.uniform(-150, -30)  # darts point up and outwards towards the camera
-        d = np.array([math.cos(math.radians(direction)), math.sin(math.radians(direction))])
-        length = rng.uniform(60, 110) * scale
-        barrel_end = tip + d * length * 0.4
-        end = tip + d * length
-        cv2.line(img, _pt(tip), _pt(barrel_end), (90, 92, 95), max(1, int(6 * scale)), cv2.LINE_AA)
-        cv2.line(img, _pt(barrel_end), _pt(end), (40, 40, 40), max(1, int(3 * scale)), cv2.LINE_AA)
-        normal = np.array([-d[1], d[0]]) * 18 * scale
-        flight = np.array([end - d * 30 * scale, end + normal, end + d * 5 * scale, end - normal])
-        colour = tuple(int(v) for v in rng.choice([board.RED, board.GREEN, (200, 80, 20), (30, 200, 230)]))
-        cv2.fillPoly(img, [np.round(flight).astype(np.int32)], colour, cv2.LINE_AA)
+@dataclass(frozen=True)
+class Scene:
+    """A rendered frame with its truth: H (board mm -> ideal image px; None without a board) and the darts."""
 
-
-def _pt(p: np.ndarray) -> tuple[int, int]:
-    return int(round(p[0])), int(round(p[1]))
+    image: np.ndarray
+    h: np.ndarray | None
+    darts: tuple[DartTruth, ...]
 
 
 def render(p: RenderParams) -> tuple[np.ndarray, np.ndarray | None]:
     """Render one frame; returns (BGR uint8 image, H_true board mm -> image px, or None without a board)."""
+    scene = render_scene(p)
+    return scene.image, scene.h
+
+
+def render_scene(p: RenderParams) -> Scene:
+    """Render one frame with its truth (see Scene); the darts are ``p.darts`` or ``p.n_darts`` random ones."""
     rng = np.random.default_rng(p.seed + 7919)
     img = _wall(p, rng)
-    h_true = None
+    h_true, truth = None, ()
+    lens = lens_of(p)
     if p.has_board:
-        h_true = camera_homography(p)
+        proj = camera_projection(p)
+        h_true = proj[:, [0, 1, 3]]
         _draw_surround(img, h_true, rng)
         _composite_board(img, h_true, p, rng)
-        _draw_darts(img, h_true, p, rng)
-    lens = lens_of(p)
+        # Their own generator: the darts do not change the rest of the frame's random draws.
+        dart_rng = np.random.default_rng([p.seed, 104_729])
+        darts = p.darts if p.darts is not None else tuple(random_dart(dart_rng) for _ in range(p.n_darts))
+        truth = draw_darts(img, proj, darts, light_direction(dart_rng), lens)
     if lens is not None:
         # Each observed pixel shows the ideal image at its undistorted position.
         yy, xx = np.mgrid[0 : p.height, 0 : p.width].astype(np.float64)
         ideal = lens.undistort(np.stack([xx, yy], axis=-1)).astype(np.float32)
         img = cv2.remap(img, ideal[..., 0], ideal[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return _degrade(img, p, rng), h_true
+    return Scene(_degrade(img, p, rng), h_true, truth)
 
 
 def lens_of(p: RenderParams) -> Lens | None:
@@ -432,10 +439,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     truth = {}
     for i in range(args.n):
         p = random_params(args.seed + i, w, h, has_board=not args.no_board)
-        img, h_true = render(p)
+        scene = render_scene(p)
         name = f"render_{args.seed + i:05d}.png"
-        cv2.imwrite(str(args.out / name), img)
-        truth[name] = {"H": None if h_true is None else h_true.ravel().tolist(), "params": asdict(p)}
+        cv2.imwrite(str(args.out / name), scene.image)
+        h_true = None if scene.h is None else scene.h.ravel().tolist()
+        truth[name] = {"H": h_true, "params": asdict(p), "darts": [asdict(d) for d in scene.darts]}
     (args.out / "truth.json").write_text(json.dumps(truth, indent=1))
     if args.y4m:
         p = replace(random_params(args.seed, 1280, 720), n_darts=0, fill=0.7, offset=(0.0, 0.0))
