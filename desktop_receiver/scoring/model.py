@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from desktop_receiver.calibration import board
 from desktop_receiver.calibration.scoring import score_board_point
 from desktop_receiver.events import Event
 
@@ -18,7 +17,8 @@ MAX_DARTS = 3  # darts in a visit
 
 
 class Ring(enum.StrEnum):
-    """Where on the board a dart is: the bed of its score (wire formats name these their own way)."""
+    """Where on the board a dart is: the bed of its score (calibration.scoring.BEDS, plus a dart that fell
+    out; wire formats name these their own way)."""
 
     INNER_BULL = "inner-bull"
     OUTER_BULL = "outer-bull"
@@ -49,20 +49,6 @@ class Throw:
     id: str
     bouncer: bool = False
     t: float = field(default_factory=time.time)
-
-
-def _ring(label: str, radius: float) -> Ring:
-    """The ring of a score label from calibration/scoring.py at `radius` mm."""
-    if label == "50":
-        return Ring.INNER_BULL
-    if label == "25":
-        return Ring.OUTER_BULL
-    if label == "MISS":
-        return Ring.OUTSIDE
-    kind = {"T": Ring.TRIPLE, "D": Ring.DOUBLE}.get(label[0])
-    if kind is not None:
-        return kind
-    return Ring.SINGLE_INNER if radius < board.R_TREBLE_INNER else Ring.SINGLE_OUTER
 
 
 MULTIPLIERS = {
@@ -98,13 +84,8 @@ def score_point(
         return Throw("MISS", 0, 0, 0, Ring.BOUNCER, None, bouncer=True, **common)
     x, y = float(board_mm[0]), float(board_mm[1])
     score = score_board_point(x, y)
-    radius, angle = board.board_to_polar((x, y))
-    ring = _ring(score.label, float(radius))
-    if ring in (Ring.INNER_BULL, Ring.OUTER_BULL):
-        number = 25
-    else:
-        number = board.SEGMENTS[int(board.segment_index(float(angle)))]
-    return Throw(score.label, score.points, number, MULTIPLIERS[ring], ring, (x, y), **common)
+    ring = Ring(score.bed)
+    return Throw(score.label, score.points, score.number, MULTIPLIERS[ring], ring, (x, y), **common)
 
 
 @dataclass

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from desktop_receiver.calibration.scoring import BEDS
 from desktop_receiver.scoring import Phase, Ring, ScoreKeeper, Visit, VisitError, score_point, wire
 from desktop_receiver.scoring.stream import QUEUE_LIMIT
 
@@ -151,3 +152,8 @@ def test_a_reader_that_stops_reading_is_dropped_and_the_others_go_on():
     keeper.throw((0.0, 0.0))
     assert stuck.queue.qsize() == QUEUE_LIMIT  # dropped: nothing more is queued for it
     assert reading.queue.get_nowait().event.name == "throw"
+
+
+def test_every_bed_of_the_scoring_map_is_a_ring():
+    # The scoring map (calibration/scoring.py) is the one place that knows the beds; Ring adds a bouncer.
+    assert {ring.value for ring in Ring} == {*BEDS, Ring.BOUNCER.value}
