@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import ssl
 import time
@@ -40,11 +39,11 @@ from desktop_receiver.events import (
     Stats,
     Stopped,
 )
-from desktop_receiver.media.dump import FrameDumper
 from desktop_receiver.media.frames import Frame, FrameConsumer, FrameSink
 from desktop_receiver.pairing.client import SignalingClient
 from desktop_receiver.pairing.interface import ClientListener, ClientOptions, PairingInfo
 from desktop_receiver.scoring import CameraInfo, ScoreKeeper, ScoreServer
+from desktop_receiver.stages import StageError, make_stages
 from desktop_receiver.webrtc.negotiation import Negotiator
 from desktop_receiver.webrtc.peer import PeerAttempt
 from signaling.config import ServerConfig
@@ -108,7 +107,10 @@ class Agent(ClientListener):
         """Starts the (embedded) server, the signaling client and the consumers; returns once the pairing
         code is known, or once `stop()` was called meanwhile (then `code` is None). Raises AgentError if
         the server is unreachable (`give_up_after`) or no code arrives within `start_timeout`."""
-        stages = await self._make_stages()
+        try:
+            stages = await make_stages(self)
+        except StageError as exc:
+            raise AgentError(str(exc)) from exc
         url = self.config.server_url
         client_options = self.config.client
         if url is None:
@@ -237,28 +239,6 @@ class Agent(ClientListener):
         self.events.emit(event)
 
     # -- wiring ---------------------------------------------------------------------------------
-
-    async def _make_stages(self) -> list[tuple[str, Callable[[Frame], None]]]:
-        """The agent's own frame consumers, as configured (they run like those of `add_consumer`)."""
-        stages: list[tuple[str, Callable[[Frame], None]]] = []
-        if self.config.calibration is not None:
-            loop = asyncio.get_running_loop()
-            # Called in the calibration's thread: the event goes out on the loop.
-            publish = functools.partial(loop.call_soon_threadsafe, self._calibrated)
-            try:
-                self.calibrator = FrameCalibrator(self.config.calibration, publish)
-            except ValueError as exc:
-                raise AgentError(str(exc)) from exc
-            stages.append(("calibration", self.calibrator))
-        if self.config.dump is not None:
-            overlay = (lambda: self.calibrator.current) if self.calibrator is not None else None
-            try:
-                # Off the event loop: preparing the directory reads the old index and deletes its files.
-                dumper = await asyncio.to_thread(FrameDumper, self.config.dump, overlay)
-            except (OSError, ValueError) as exc:
-                raise AgentError(f"cannot dump frames to {self.config.dump.directory}: {exc}") from exc
-            stages.append(("dump", dumper))
-        return stages
 
     async def _start_embedded_server(self) -> tuple[str, ssl.SSLContext | None]:
         cfg = ServerConfig(

@@ -112,6 +112,8 @@ def parse(argv: list[str], environ: Mapping[str, str]) -> tuple[AgentConfig, Run
         parser.error(str(exc))
     if options.qr is not None and not options.qr.parent.is_dir():
         parser.error(f"--qr: directory {options.qr.parent} does not exist")
+    if config.scoring is not None and config.calibration is None:
+        parser.error("--autoscore needs --calibrate: throws are found on the calibrated board")
     return config, options
 
 

@@ -81,9 +81,10 @@ class AgentConfig:
         optional=True,
         enable="autoscore",
         help="serve the score interfaces of shared/AUTOSCORE.md on --board-api (board-manager style /api, "
-        "/autoscore, /scores) and emit the visit's events (throw, takeout-started, ...); scoring pauses "
-        "while the --calibrate calibration is lost. Throw detection in the video is not built yet: the "
-        "Python API (Agent.scoring) feeds the darts",
+        "/autoscore, /scores) and emit the visit's events (throw, takeout-started, takeout-finished, "
+        "scoring-paused); needs --calibrate: darts are detected in the video and scored on the calibrated "
+        "board, and scoring pauses while the calibration is lost; with --dump, each throw is written to "
+        "DIR/throws",
     )
     stats_interval: float = option(5.0, "seconds between stats events", metavar="S", group="output")
     start_timeout: float = 30.0

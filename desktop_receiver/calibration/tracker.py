@@ -128,6 +128,11 @@ class CalibrationTracker:
         return replace(latest, **homography_fields(h, latest.lens), created_at=time.time())
 
 
+def board_shift_px(a: CalibrationResult, b: CalibrationResult) -> float:
+    """How far (px, at most over the bull and two rings) the board lies apart in two calibrations."""
+    return _distance(to_image(a.H, _TRACK_POINTS, a.lens), to_image(b.H, _TRACK_POINTS, b.lens))
+
+
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
     """Largest distance (px) between corresponding image points."""
     return float(np.max(np.linalg.norm(a - b, axis=1)))

@@ -99,6 +99,16 @@ def read_bgr(image: np.ndarray) -> Stamp | None:
     return Stamp(time_us=body >> SEQ_BITS, seq=body & 0xFF)
 
 
+def covered(image: np.ndarray) -> np.ndarray:
+    """A copy of a stamped BGR frame with the stamp's band painted a flat grey (with a margin for the
+    codec's ringing), for work on the picture that must not see the band change from frame to frame."""
+    out = image.copy()
+    xs, ys = _cell_edges(image.shape[1])
+    margin = max(2, xs[1] // 2)
+    out[: ys[-1] + margin, : xs[-1] + margin] = 128
+    return out
+
+
 def now_us() -> int:
     """The current wall-clock time in microseconds, modulo 2**40 (what a stamp carries)."""
     return int(time.time() * 1e6) % TIME_MOD

@@ -21,6 +21,7 @@ from tests.receiver.test_cli import _agent_process, _stop
         (["--qr", "/no/such/dir/qr.png"], "--qr"),
         (["--autoscore", "--board-api", "3180"], "--board-api"),
         (["--autoscore", "--board-api", "host:99999"], "--board-api"),
+        (["--autoscore"], "--autoscore needs --calibrate"),
     ],
 )
 def test_bad_values_are_parser_errors(args, complaint, capsys):

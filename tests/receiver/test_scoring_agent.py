@@ -19,9 +19,9 @@ SCORING = ScoringOptions(board_api="127.0.0.1:0")
 
 
 def test_autoscore_and_board_api_options():
-    config, _ = parse(["--autoscore", "--board-api", "127.0.0.1:3999"], {})
+    config, _ = parse(["--autoscore", "--calibrate", "--board-api", "127.0.0.1:3999"], {})
     assert config.scoring is not None and config.scoring.address == ("127.0.0.1", 3999)
-    assert parse(["--autoscore"], {})[0].scoring.address == ("0.0.0.0", 3180)
+    assert parse(["--autoscore", "--calibrate"], {})[0].scoring.address == ("0.0.0.0", 3180)
     assert parse([], {})[0].scoring is None
 
 

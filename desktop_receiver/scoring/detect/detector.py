@@ -1,0 +1,161 @@
+"""Throws in the video: a state machine over the frames of one calibrated camera.
+
+It keeps a reference picture of the still board. When something moves and then the scene is still again
+(STILL_FRAMES in a row), the still frames are averaged and compared with the reference (analysis.py): a
+new dart is a throw; nothing is a hand that passed or a dart that fell out; anything else (a hand that
+pulled darts, a knocked dart) becomes the new reference, and when the board is as empty as it was at the
+start of the visit (empty.py), the takeout is over. Big motion (a hand) while darts are in the board is
+reported too: with three darts in, it is the takeout starting. What that means for the visit is decided
+on the event loop (runner.py); this module only looks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from desktop_receiver.calibration.result import CalibrationResult
+from desktop_receiver.calibration.tracker import board_shift_px
+from desktop_receiver.scoring.detect.analysis import Analysis, analyse, prepare
+from desktop_receiver.scoring.detect.empty import BoardPicture, remap_of
+from desktop_receiver.scoring.detect.motion import Motion, MotionMeter, board_region
+
+log = logging.getLogger(__name__)
+STILL_FRAMES = 3  # still frames in a row that end a motion; averaged, they hide the camera's noise
+# The calibration moved this far (px) from the one the reference was taken with: take a new reference.
+MOVED_PX = 1.5
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What the detector saw: ``kind`` is "dart" (a new dart, ``analysis`` says where), "hand" (big
+    motion began), "empty" (the board is empty again) or "changed" (something else changed for good).
+    ``before`` and ``after`` are the reference and the averaged still frames (for a dump)."""
+
+    kind: str
+    frames: tuple[int, ...]
+    analysis: Analysis | None = None
+    before: np.ndarray | None = None
+    after: np.ndarray | None = None
+
+
+@dataclass
+class _Still:
+    """The frames of the current still run."""
+
+    indices: list[int] = field(default_factory=list)
+    images: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, index: int, image: np.ndarray) -> None:
+        self.indices.append(index)
+        self.images.append(image)
+        del self.indices[:-STILL_FRAMES], self.images[:-STILL_FRAMES]
+
+    def average(self) -> np.ndarray:
+        return np.mean(np.stack(self.images), axis=0).round().astype(np.uint8)
+
+    def clear(self) -> None:
+        self.indices.clear()
+        self.images.clear()
+
+
+class ThrowDetector:
+    """Feed it every frame (one thread); it returns what it saw. Not thread-safe."""
+
+    def __init__(self) -> None:
+        self._calibration: CalibrationResult | None = None
+        self._cache: object = None  # analyse's per-calibration state
+        self._maps: tuple[np.ndarray, np.ndarray] | None = None
+        self._meter: MotionMeter | None = None
+        self._reference: np.ndarray | None = None
+        self._empty: BoardPicture | None = None
+        self._still = _Still()
+        self._moved = False  # something moved since the reference was taken
+        self._hand = False  # a hand was reported in this motion
+
+    @property
+    def settled(self) -> bool:
+        """A reference is taken and nothing moves."""
+        return self._reference is not None and not self._moved
+
+    def feed(self, image: np.ndarray, index: int, calibration: CalibrationResult | None) -> list[Observation]:
+        """One frame (BGR, its index) and the calibration in use for it (None: lost)."""
+        if calibration is None or calibration.image_size != (image.shape[1], image.shape[0]):
+            self._meter = None
+            self._still.clear()
+            return []
+        self._follow(calibration)
+        assert self._meter is not None
+        motion = self._meter.measure(image)
+        if motion.moving:
+            return self._on_motion(motion, index)
+        self._still.add(index, image)
+        if len(self._still.indices) < STILL_FRAMES:
+            return []
+        if self._reference is None:
+            return self._take_reference()
+        if not self._moved:
+            return []
+        self._moved = self._hand = False
+        return self._settle()
+
+    def _follow(self, calibration: CalibrationResult) -> None:
+        """Rebuilds what depends on the calibration when the board moved in the image."""
+        if self._calibration is not None and board_shift_px(self._calibration, calibration) < MOVED_PX:
+            return
+        if self._calibration is not None:
+            log.info("the board moved in the image: a new reference is taken")
+        self._calibration, self._cache = calibration, prepare(calibration)
+        self._maps = remap_of(calibration)
+        self._meter = MotionMeter(board_region(calibration))
+        self._reference = None
+        self._moved = self._hand = False
+        self._still.clear()
+
+    def _on_motion(self, motion: Motion, index: int) -> list[Observation]:
+        self._still.clear()
+        if self._reference is None:
+            return []
+        self._moved = True
+        if motion.hand and not self._hand:
+            self._hand = True
+            return [Observation("hand", (index,))]
+        return []
+
+    def _take_reference(self) -> list[Observation]:
+        """The first still scene (or the first after the camera moved) becomes the reference; it may
+        show that the board is empty again (the darts were pulled while the camera moved)."""
+        self._reference = self._still.average()
+        picture = self._picture(self._reference)
+        if self._empty is None:
+            self._empty = picture
+            return []
+        if picture.matches(self._empty):
+            self._empty = picture
+            return [Observation("empty", tuple(self._still.indices))]
+        return []
+
+    def _picture(self, image: np.ndarray) -> BoardPicture:
+        assert self._maps is not None
+        return BoardPicture.of(image, self._maps)
+
+    def _settle(self) -> list[Observation]:
+        """The scene is still again after a motion: what changed."""
+        assert self._calibration is not None and self._reference is not None and self._empty is not None
+        before, after = self._reference, self._still.average()
+        frames = tuple(self._still.indices)
+        result = analyse(self._calibration, before, after, self._cache)
+        log.info("still again at frame %d: %s, %.0f mm² changed", frames[-1], result.kind, result.changed_mm2)
+        if result.kind == "nothing":
+            return []
+        self._reference = after
+        # Darts pulled out look like a change too: the empty board decides first.
+        picture = self._picture(after)
+        if picture.matches(self._empty):
+            self._empty = picture  # the board as it is lit now
+            return [Observation("empty", frames, result, before, after)]
+        if result.kind == "dart":
+            return [Observation("dart", frames, result, before, after)]
+        return [Observation("changed", frames, result, before, after)]
