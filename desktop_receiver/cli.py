@@ -20,12 +20,14 @@ from desktop_receiver.calibration.cli import main as calibrate_main
 from desktop_receiver.config import AgentConfig
 from desktop_receiver.events import Calibrated, CodeEvent, ErrorEvent, Event, JsonLinesWriter, Stopped
 from desktop_receiver.qr import terminal_qr, write_qr_png
+from desktop_receiver.scoring.photos import main as score_main
 from signaling.cli import Flag, HelpFormatter, add_flags, build, env_variable, option, walk, with_env
 from signaling.reach import certificate_note, phone_hint
 
 EPILOG = """\
 subcommands:
   calibrate ...   board calibration on images or frame dumps (`calibrate --help` lists its options)
+  score ...       throw detection on still photos: BEFORE AFTER... (`score --help`)
 
 The agent prints the pairing code and the phone's URL (with a QR code), answers the phone's WebRTC offer
 (or offers itself to a phone that only answers), and turns every received frame into a BGR numpy array.
@@ -261,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "calibrate":
         return int(calibrate_main(argv[1:]) or 0)
+    if argv and argv[0] == "score":
+        return score_main(argv[1:])
     config, options = parse(argv, os.environ)
     logging.basicConfig(
         level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
