@@ -133,8 +133,10 @@ class VisitTimeline:
         self.truth: list[TruthEvent] = []
         self.scenes: dict[tuple[int, ...], Scene] = {}
         self.state: tuple[int, ...] = ()
-        centre = project(self.h, np.array([[0.0, 0.0], [1.0, 0.0]]))
+        centre = project(self.h, np.array([[0.0, 0.0], [1.0, 0.0], [0.0, -1.0]]))
         self.px_per_mm = float(np.linalg.norm(centre[1] - centre[0]))
+        up = centre[2] - centre[0]
+        self.up_deg = math.degrees(math.atan2(up[0], -up[1]))  # the board's up in the image, 0 = image up
 
     def frames(self, noise_sigma: float, flicker: float, jpeg_quality: int) -> Frames:
         """The frames appended so far, noised per frame."""
@@ -216,8 +218,10 @@ class VisitTimeline:
         tip_px = (float(tip[0]), float(tip[1]))
         self.truth.append(TruthEvent("bouncer", len(self.recipes), start, number, dart.tip, tip_px, "MISS"))
 
-    def _hand(self, direction_deg: float) -> HandSprite:
-        d = (math.sin(math.radians(direction_deg)), -math.cos(math.radians(direction_deg)))
+    def _hand(self, spread_deg: float) -> HandSprite:
+        """A hand reaching up the board (the player stands below it), turned up to ``spread_deg`` aside."""
+        a = math.radians(self.up_deg + self.rng.uniform(-spread_deg, spread_deg))
+        d = (math.sin(a), -math.cos(a))
         return make_hand(self.rng, self.px_per_mm, d, reach=float(np.hypot(*self.size)) * 1.2)
 
     def _outside(self, sprite: HandSprite, target: np.ndarray) -> np.ndarray:
@@ -258,7 +262,7 @@ class VisitTimeline:
             return
         stuck = {d.dart: d for d in self._scene(self.state).darts}
         targets = [np.add(stuck[self.darts[i]].tip_px, stuck[self.darts[i]].rear_px) / 2 for i in self.state]
-        sprite = self._hand(float(self.rng.uniform(-60, 60)))
+        sprite = self._hand(60)
         outside = self._outside(sprite, targets[0])
         path: list[tuple[float, float]] = []
         removals = {}
@@ -278,7 +282,7 @@ class VisitTimeline:
         """A hand comes near or in front of the board, stays ``pause_s`` and leaves; nothing changes."""
         r = self.rng.uniform(0, 1.3 * board.R_DOUBLE_OUTER)
         target = project(self.h, board.polar_to_board(r, self.rng.uniform(0, 360))[None])[0]
-        sprite = self._hand(float(self.rng.uniform(-80, 80)))
+        sprite = self._hand(80)
         outside = self._outside(sprite, target)
         path: list[tuple[float, float]] = []
         self._move(sprite, outside, target, 0.5, path)
