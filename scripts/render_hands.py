@@ -9,6 +9,7 @@ darts mostly does.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -59,6 +60,22 @@ class HandSprite:
         bg = img[frame].astype(np.float32)
         out = self.colour[sprite] * alpha + bg * (1 - SHADOW_DEPTH * shadow) * (1 - alpha)
         img[frame] = np.clip(out, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class HandSpec:
+    """What defines a hand sprite (see make_hand); small, so a long clip's frames can each name theirs."""
+
+    seed: tuple[int, ...]
+    px_per_mm: float
+    direction: tuple[float, float]
+    reach: float
+
+
+@functools.lru_cache(maxsize=2)
+def hand_sprite(spec: HandSpec) -> HandSprite:
+    """The sprite of ``spec``, made once while frames use it (a full-size one takes tens of MB)."""
+    return make_hand(np.random.default_rng(list(spec.seed)), spec.px_per_mm, spec.direction, spec.reach)
 
 
 def make_hand(

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from render_board import RenderParams, Scene, camera_projection, render_scene, scene_darts  # noqa: E402
 from render_darts import Dart  # noqa: E402
 from render_flight import Patch, dart_layer, fall_poses, flight_poses, wobble_pose  # noqa: E402
-from render_hands import HandSprite, make_hand  # noqa: E402
+from render_hands import HandSpec, hand_sprite  # noqa: E402
 
 from desktop_receiver.calibration import board  # noqa: E402
 from desktop_receiver.calibration.homography import project  # noqa: E402
@@ -53,11 +53,11 @@ class TruthEvent:
 @dataclass(frozen=True)
 class FrameRecipe:
     """One frame: the darts stuck in the board (indices into the visit's darts), patches pasted over
-    that still state, and a hand (sprite, palm centre px) drawn last."""
+    that still state, and a hand (its spec, palm centre px) drawn last."""
 
     state: tuple[int, ...]
     patches: tuple[Patch, ...] = ()
-    hand: tuple[HandSprite, tuple[float, float]] | None = None
+    hand: tuple[HandSpec, tuple[float, float]] | None = None
 
 
 class Frames(Sequence[np.ndarray]):
@@ -80,7 +80,7 @@ class Frames(Sequence[np.ndarray]):
         for patch in r.patches:
             patch.paste(img)
         if r.hand is not None:
-            r.hand[0].draw(img, r.hand[1])
+            hand_sprite(r.hand[0]).draw(img, r.hand[1])
         return self._finish(img, i)
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -129,6 +129,7 @@ class VisitTimeline:
         self.h = self.proj[:, [0, 1, 3]]
         self.light = scene_darts(replace(base, darts=()))[1]
         self.rng = np.random.default_rng([seed, 1_618])
+        self.hands = 0  # hand sprites made so far: each has its own seed
         self.recipes: list[FrameRecipe] = []
         self.truth: list[TruthEvent] = []
         self.scenes: dict[tuple[int, ...], Scene] = {}
@@ -218,21 +219,23 @@ class VisitTimeline:
         tip_px = (float(tip[0]), float(tip[1]))
         self.truth.append(TruthEvent("bouncer", len(self.recipes), start, number, dart.tip, tip_px, "MISS"))
 
-    def _hand(self, spread_deg: float) -> HandSprite:
+    def _hand(self, spread_deg: float) -> HandSpec:
         """A hand reaching up the board (the player stands below it), turned up to ``spread_deg`` aside."""
         a = math.radians(self.up_deg + self.rng.uniform(-spread_deg, spread_deg))
         d = (math.sin(a), -math.cos(a))
-        return make_hand(self.rng, self.px_per_mm, d, reach=float(np.hypot(*self.size)) * 1.2)
+        self.hands += 1
+        reach = float(np.hypot(*self.size)) * 1.2
+        return HandSpec((self.base.seed, 1_618, self.hands), self.px_per_mm, d, reach)
 
-    def _outside(self, sprite: HandSprite, target: np.ndarray) -> np.ndarray:
+    def _outside(self, spec: HandSpec, target: np.ndarray) -> np.ndarray:
         """Where the palm is when the hand reaching for ``target`` is just out of the frame."""
-        d = np.array(sprite.direction)
+        d = np.array(spec.direction)
         with np.errstate(divide="ignore"):
             steps = [(b - target[k]) / -d[k] if d[k] else np.inf for k in (0, 1) for b in (0, self.size[k])]
         to_edge = min(s for s in steps if s > 0)
         return target - d * (to_edge + 300 * self.px_per_mm)
 
-    def _move(self, sprite, a, b, seconds: float, sink: list[tuple[float, float]]) -> None:
+    def _move(self, a: np.ndarray, b: np.ndarray, seconds: float, sink: list[tuple[float, float]]) -> None:
         n = self._frames_of(seconds)
         for k in range(1, n + 1):
             s = k / n
@@ -241,17 +244,18 @@ class VisitTimeline:
             sink.append((float(p[0]), float(p[1])))
 
     def _hand_frames(
-        self, sprite: HandSprite, path: list[tuple[float, float]], removals: dict[int, int]
+        self, spec: HandSpec, path: list[tuple[float, float]], removals: dict[int, int]
     ) -> tuple[int, int]:
         """Append a hand along ``path`` (palm px per frame), taking dart ``removals[k]`` out at frame k;
         returns the first frame with the hand in view and the first after it has gone."""
         seen = []
+        sprite = hand_sprite(spec)
         for k, palm in enumerate(path):
             if k in removals:
                 self.state = tuple(i for i in self.state if i != removals[k])
             if sprite.visible(palm, self.size):
                 seen.append(len(self.recipes))
-            self._add(FrameRecipe(self.state, (), (sprite, palm)))
+            self._add(FrameRecipe(self.state, (), (spec, palm)))
         if not seen:
             raise ValueError("the hand never comes into view")
         return seen[0], seen[-1] + 1
@@ -262,19 +266,19 @@ class VisitTimeline:
             return
         stuck = {d.dart: d for d in self._scene(self.state).darts}
         targets = [np.add(stuck[self.darts[i]].tip_px, stuck[self.darts[i]].rear_px) / 2 for i in self.state]
-        sprite = self._hand(60)
-        outside = self._outside(sprite, targets[0])
+        spec = self._hand(60)
+        outside = self._outside(spec, targets[0])
         path: list[tuple[float, float]] = []
         removals = {}
         here = outside
         for i, target in zip(self.state, targets, strict=True):
-            self._move(sprite, here, target, 0.45 if here is outside else 0.25, path)
+            self._move(here, target, 0.45 if here is outside else 0.25, path)
             pause = self._frames_of(pause_s)
             removals[len(path) + pause // 2] = i
             path.extend([(float(target[0]), float(target[1]))] * pause)
             here = target
-        self._move(sprite, here, outside, 0.45, path)
-        first, gone = self._hand_frames(sprite, path, removals)
+        self._move(here, outside, 0.45, path)
+        first, gone = self._hand_frames(spec, path, removals)
         self.truth.append(TruthEvent("takeout-started", first, first))
         self.truth.append(TruthEvent("takeout-finished", gone, first))
 
@@ -282,11 +286,11 @@ class VisitTimeline:
         """A hand comes near or in front of the board, stays ``pause_s`` and leaves; nothing changes."""
         r = self.rng.uniform(0, 1.3 * board.R_DOUBLE_OUTER)
         target = project(self.h, board.polar_to_board(r, self.rng.uniform(0, 360))[None])[0]
-        sprite = self._hand(80)
-        outside = self._outside(sprite, target)
+        spec = self._hand(80)
+        outside = self._outside(spec, target)
         path: list[tuple[float, float]] = []
-        self._move(sprite, outside, target, 0.5, path)
+        self._move(outside, target, 0.5, path)
         path.extend([(float(target[0]), float(target[1]))] * self._frames_of(pause_s))
-        self._move(sprite, target, outside, 0.5, path)
-        first, gone = self._hand_frames(sprite, path, {})
+        self._move(target, outside, 0.5, path)
+        first, gone = self._hand_frames(spec, path, {})
         self.truth.append(TruthEvent("hand", gone, first))

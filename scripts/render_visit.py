@@ -157,7 +157,8 @@ def random_visit(
 
 
 def hand_clip(seed: int, seconds: float, width: int = 1280, height: int = 720, fps: int = 30) -> VisitPlan:
-    """A clip of ``seconds`` where hands pass in front of and near the board and no dart moves."""
+    """A clip of ``seconds`` (at least one pass: ~3.5 s) where hands pass in front of and near the board and
+    no dart moves."""
     rng = np.random.default_rng([seed, 14_142])
     pause = float(rng.uniform(0.25, 0.5))
     per_pass = 1.0 + 2 * pause + 1.0  # moving in and out, staying, the still after

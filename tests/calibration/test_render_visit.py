@@ -134,3 +134,24 @@ def test_same_plan_same_frames(clip):
     ):
         assert np.array_equal(again.frames[k], clip.frames[k]), k
     assert not np.array_equal(clip.frames[0], clip.frames[1])
+
+
+def test_random_visits_span_the_benchmark_cameras():
+    plans = [rv.random_visit(seed) for seed in range(40)]
+    tilts = [p.base.tilt_deg for p in plans]
+    rolls = [p.base.roll_deg for p in plans]
+    fills = [p.base.fill for p in plans]
+    assert 0 <= min(tilts) < 10 and 50 < max(tilts) <= 60
+    assert min(rolls) < 45 and max(rolls) > 315 and all(0 <= r < 360 for r in rolls)
+    assert all(0.5 <= f <= 0.9 for f in fills)
+    assert all(len(p.darts) == 3 and p.takeout and p.base.lens_k == 0 for p in plans)
+    assert isinstance(rv.random_visit(3, bouncer=True).darts[1], rv.Bouncer)
+    assert len({p.darts[0].tip for p in plans}) == 40
+
+
+def test_cli_writes_a_hand_clip(tmp_path, capsys):
+    assert rv.main([str(tmp_path / "hands"), "--hands-only", "4", "--fps", "10", "--size", "320x240"]) == 0
+    truth = json.loads((tmp_path / "hands.json").read_text())
+    assert truth["frames"] == 40 and {e["kind"] for e in truth["events"]} == {"hand"}
+    assert len(list(y4m_io.read_frames(tmp_path / "hands.y4m"))) == 40
+    assert "hands.y4m" in capsys.readouterr().out
