@@ -71,7 +71,7 @@ class Frames(Sequence[np.ndarray]):
     def __len__(self) -> int:
         return len(self._recipes)
 
-    def __getitem__(self, i):  # type: ignore[override]  # an int; slices are not needed
+    def __getitem__(self, i: int) -> np.ndarray:  # type: ignore[override]  # no slices: not needed
         if not -len(self) <= i < len(self):
             raise IndexError(f"frame {i} of a {len(self)}-frame clip")
         i %= len(self)
@@ -183,6 +183,9 @@ class VisitTimeline:
         rest = dart_layer(self.proj, [(dart, np.zeros(3))], self.light, self.size, self.base.blur_sigma)
         bg, stuck = self._scene(before).image, self._scene(after)
         for j in range(self._frames_of(wobble_s)):
+            if rest is None:  # all of it outside the frame
+                self._add(FrameRecipe(after))
+                continue
             t = j / self.fps
             moving = dart_layer(
                 self.proj,
