@@ -6,13 +6,14 @@ wall, and degraded like a phone frame: lighting gradient, glare, colour cast, bl
 
 Importable: ``render(RenderParams) -> (bgr, H_true or None)``, ``render_scene`` (also the truth of the 3-D
 darts of scripts/render_darts.py), ``camera_projection`` (the 3x4 camera), ``random_params(seed, ...)``,
-``write_y4m(path, frames_or_params, ...)``. CLI: ``python scripts/render_board.py --help``.
+``write_y4m(path, frames_or_params, ...)`` (scripts/y4m_io.py writes the file; scripts/render_texture.py
+draws the board's texture). Whole visits with darts and hands: scripts/render_visit.py.
+CLI: ``python scripts/render_board.py --help``.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
 import sys
@@ -26,13 +27,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from render_darts import Dart, DartTruth, draw_darts, light_direction, random_dart  # noqa: E402
+from render_texture import TEXTURE_PX_PER_MM, texture_levels  # noqa: E402
+from y4m_io import write_frames  # noqa: E402
 
 from desktop_receiver.calibration import board  # noqa: E402
 from desktop_receiver.calibration.homography import project  # noqa: E402
 from desktop_receiver.calibration.lens import Lens  # noqa: E402
-
-TEXTURE_PX_PER_MM = 4.0
-TEXTURE_EXTENT_MM = 232.0
 
 
 @dataclass(frozen=True)
@@ -91,74 +91,6 @@ def random_params(seed: int, width: int = 1280, height: int = 720, has_board: bo
         clutter=int(rng.integers(4, 30)),
         distractors=bool(rng.uniform() < 0.3),
     )
-
-
-@functools.cache
-def _texture_levels(numbers: str) -> tuple[np.ndarray, ...]:
-    """The board as BGRA textures (alpha = board), at 4, 2, 1 and 0.5 px/mm: a mipmap against aliasing."""
-    n = int(2 * TEXTURE_EXTENT_MM * TEXTURE_PX_PER_MM)
-    c = (n - 1) / 2
-    v, u = np.mgrid[0:n, 0:n].astype(np.float32)
-    x, y = (u - c) / TEXTURE_PX_PER_MM, (v - c) / TEXTURE_PX_PER_MM
-    r, ang = board.board_to_polar(np.stack([x, y], axis=-1))
-    seg = board.segment_index(ang)
-    red = board.is_red_segment(seg)
-    img = np.empty((n, n, 3), np.float32)
-    img[:] = board.SURROUND
-    single = np.where(red[..., None], board.BLACK, board.CREAM)
-    ring = np.where(red[..., None], board.RED, board.GREEN)
-    for r_in, r_out, colour in (
-        (board.R_OUTER_BULL, board.R_TREBLE_INNER, single),
-        (board.R_TREBLE_INNER, board.R_TREBLE_OUTER, ring),
-        (board.R_TREBLE_OUTER, board.R_DOUBLE_INNER, single),
-        (board.R_DOUBLE_INNER, board.R_DOUBLE_OUTER, ring),
-    ):
-        sel = (r >= r_in) & (r < r_out)
-        img[sel] = colour[sel]
-    img[r < board.R_OUTER_BULL] = board.GREEN
-    img[r < board.R_INNER_BULL] = board.RED
-    # Sisal fibre: a fixed fine grain so that segments are not perfectly flat.
-    grain = np.random.default_rng(1234).normal(0, 1, (n, n)).astype(np.float32)
-    img *= (1 + 0.06 * cv2.GaussianBlur(grain, (0, 0), 1.5))[..., None]
-    # Round silver wires: brightest along their centre line.
-    half = board.WIRE_WIDTH_MM / 2
-    dist = np.min(np.abs(r[..., None] - np.array(board.RING_RADII + (board.R_NUMBER_INNER,))), axis=-1)
-    radial = np.radians(board.degrees_from_wire(ang)) * r
-    radial[(r < board.R_OUTER_BULL) | (r > board.R_DOUBLE_OUTER)] = np.inf
-    dist = np.minimum(dist, radial)
-    wire = dist < half
-    shade = np.cos(np.clip(dist / half, 0, 1) * 1.2)[..., None]
-    img = np.where(wire[..., None], np.array(board.WIRE, np.float32) * (0.55 + 0.45 * shade), img)
-    bgr = np.clip(img, 0, 255).astype(np.uint8)
-    _draw_numbers(bgr, c, numbers)
-    alpha = np.where(r <= board.R_BOARD_EDGE, 255, 0).astype(np.uint8)
-    level = np.dstack([bgr, alpha])
-    levels = [level]
-    for _ in range(3):
-        h, w = levels[-1].shape[:2]
-        levels.append(cv2.resize(levels[-1], (w // 2, h // 2), interpolation=cv2.INTER_AREA))
-    return tuple(levels)
-
-
-def _draw_numbers(bgr: np.ndarray, c: float, style: str) -> None:
-    """The numbers centred on the number ring, standing ``style``'s way (see RenderParams.numbers)."""
-    if style not in ("radial", "upright"):
-        raise ValueError(f"numbers: expected 'radial' or 'upright', got {style!r}")
-    r_mid = (board.R_NUMBER_INNER + board.R_NUMBER_OUTER) / 2 + 4
-    font, scale, thick = cv2.FONT_HERSHEY_DUPLEX, 2.6, 7
-    side = 160  # texture px: a two-digit number turned any way
-    for i, number in enumerate(board.SEGMENTS):
-        angle = i * board.SEGMENT_DEG
-        turn = 0.0 if style == "upright" else angle if not 90 < angle < 270 else angle - 180
-        glyph = np.zeros((side, side), np.float32)
-        text = str(number)
-        (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
-        cv2.putText(glyph, text, ((side - tw) // 2, (side + th) // 2), font, scale, 1.0, thick, cv2.LINE_AA)
-        x, y = board.polar_to_board(r_mid, angle) * TEXTURE_PX_PER_MM + c
-        m = cv2.getRotationMatrix2D((side / 2, side / 2), -turn, 1.0)
-        m[:, 2] += (x - side / 2, y - side / 2)
-        alpha = cv2.warpAffine(glyph, m, (bgr.shape[1], bgr.shape[0]))[..., None]
-        bgr[:] = (bgr * (1 - alpha) + np.array(board.NUMBER, np.float32) * alpha).astype(np.uint8)
 
 
 def camera_projection(p: RenderParams) -> np.ndarray:
@@ -254,16 +186,23 @@ def render_scene(p: RenderParams) -> Scene:
         h_true = proj[:, [0, 1, 3]]
         _draw_surround(img, h_true, rng)
         _composite_board(img, h_true, p, rng)
-        # Their own generator: the darts do not change the rest of the frame's random draws.
-        dart_rng = np.random.default_rng([p.seed, 104_729])
-        darts = p.darts if p.darts is not None else tuple(random_dart(dart_rng) for _ in range(p.n_darts))
-        truth = draw_darts(img, proj, darts, light_direction(dart_rng), lens)
+        darts, light = scene_darts(p)
+        truth = draw_darts(img, proj, darts, light, lens)
     if lens is not None:
         # Each observed pixel shows the ideal image at its undistorted position.
         yy, xx = np.mgrid[0 : p.height, 0 : p.width].astype(np.float64)
         ideal = lens.undistort(np.stack([xx, yy], axis=-1)).astype(np.float32)
         img = cv2.remap(img, ideal[..., 0], ideal[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     return Scene(_degrade(img, p, rng), h_true, truth)
+
+
+def scene_darts(p: RenderParams) -> tuple[tuple[Dart, ...], np.ndarray]:
+    """The darts of ``p``'s frame (``p.darts`` or ``p.n_darts`` random ones) and the light that casts their
+    shadows (render_darts.light_direction)."""
+    # Their own generator: the darts do not change the rest of the frame's random draws.
+    dart_rng = np.random.default_rng([p.seed, 104_729])
+    darts = p.darts if p.darts is not None else tuple(random_dart(dart_rng) for _ in range(p.n_darts))
+    return darts, light_direction(dart_rng)
 
 
 def lens_of(p: RenderParams) -> Lens | None:
@@ -290,7 +229,7 @@ def _composite_board(img: np.ndarray, h: np.ndarray, p: RenderParams, rng: np.ra
     """
     variation = p.board_colours
     jac = _max_scale(h)
-    levels = _texture_levels(p.numbers)
+    levels = texture_levels(p.numbers)
     k = 0
     while k + 1 < len(levels) and TEXTURE_PX_PER_MM / 2 ** (k + 1) >= 1.5 * jac:
         k += 1
@@ -384,42 +323,7 @@ def write_y4m(
         frames: Iterable[np.ndarray] = (still if still is not None else render(q)[0] for q in params)
     else:
         frames = frames_or_params
-    count = 0
-    size: tuple[int, int] | None = None
-    try:
-        with open(path, "wb") as out:
-            for frame in frames:
-                frame_size = _y4m_frame_size(frame, count)
-                if size is None:
-                    size = frame_size
-                    out.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-                elif frame_size != size:
-                    raise ValueError(
-                        f"frame {count} is {frame_size[0]}x{frame_size[1]}, frame 0 {size[0]}x{size[1]}:"
-                        " all frames of a y4m clip must have the same size"
-                    )
-                out.write(b"FRAME\n")
-                out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
-                count += 1
-            if count == 0:
-                raise ValueError("a y4m clip needs at least one frame, got none")
-    except ValueError:
-        Path(path).unlink(missing_ok=True)
-        raise
-    return count
-
-
-def _y4m_frame_size(frame: np.ndarray, index: int) -> tuple[int, int]:
-    """(width, height) of a frame for write_y4m; ValueError unless 8-bit BGR of even width and height."""
-    shape = getattr(frame, "shape", None)
-    if shape is None or len(shape) != 3 or shape[2] != 3 or frame.dtype != np.uint8:
-        raise ValueError(
-            f"frame {index} is not an 8-bit BGR image (shape {shape}, {getattr(frame, 'dtype', None)})"
-        )
-    h, w = shape[:2]
-    if w % 2 or h % 2 or w == 0 or h == 0:
-        raise ValueError(f"frame {index} is {w}x{h}: y4m 4:2:0 needs an even, non-zero width and height")
-    return w, h
+    return write_frames(path, frames, fps)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
