@@ -1,0 +1,62 @@
+"""The throw detection over rendered clips: a visit gives three throws at the right frames and scores and a
+takeout; hands passing give nothing; a bouncer is no throw; the detector waits while the calibration is
+lost and takes a new reference when the camera moved."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from desktop_receiver.scoring.detect.detector import STILL_FRAMES, ThrowDetector
+from tests.scoring.visits import DARTS, LABELS, camera, detect, render_visit, visit
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return render_visit.render_visit(visit())
+
+
+def test_a_visit_gives_three_scored_throws_then_the_takeout(clip):
+    run = detect(clip)
+    assert run.names() == ["throw", "throw", "throw", "takeout-started", "takeout-finished"]
+    throws = run.throws()
+    assert [t.segment for t in throws] == LABELS
+    assert [t.dart for t in throws] == [1, 2, 3]
+    rests = [e.frame for e in clip.truth if e.kind == "throw"]
+    for throw, rest, dart in zip(throws, rests, DARTS, strict=True):
+        # Found in the still frames right after the dart came to rest.
+        assert rest <= throw.frames[0] and throw.frames[-1] <= rest + 2 * STILL_FRAMES
+        assert np.hypot(*np.subtract(throw.board_mm, dart.tip)) < 6.0
+        assert 0.0 < throw.confidence <= 1.0 and throw.image_px is not None
+
+
+def test_hands_passing_make_no_throw():
+    clip = render_visit.render_visit(replace(render_visit.hand_clip(3, 8.0, 960, 540, fps=15), base=camera()))
+    run = detect(clip)
+    assert run.throws() == [], run.observations
+    assert "takeout-started" not in run.names()
+
+
+def test_a_bouncer_is_no_throw():
+    plan = visit(darts=(DARTS[0], render_visit.Bouncer(DARTS[1]), DARTS[2]), takeout=False)
+    run = detect(render_visit.render_visit(plan))
+    assert [t.segment for t in run.throws()] == [LABELS[0], LABELS[2]]
+
+
+def test_nothing_is_seen_without_a_calibration_and_a_moved_camera_takes_a_new_reference(clip):
+    frames = list(clip.frames)
+    run = detect(clip)
+    detector = ThrowDetector()
+    assert all(detector.feed(f, i, None) == [] for i, f in enumerate(frames[:20]))
+    assert not detector.settled
+    # The board 3 px further right: the reference is taken again, and no throw comes of the move.
+    h = run.calibration.H
+    moved = replace(run.calibration, H=np.array([[1, 0, 3.0], [0, 1, 0], [0, 0, 1]]) @ h)
+    moved = replace(moved, H_inv=np.linalg.inv(moved.H))
+    first_rest = next(e.frame for e in clip.truth if e.kind == "throw")
+    seen = []
+    for i, f in enumerate(frames[: first_rest - 10]):
+        seen += detector.feed(f, i, run.calibration if i < 10 else moved)
+    assert seen == [] and detector.settled
