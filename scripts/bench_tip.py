@@ -62,7 +62,9 @@ def make_pair(seed: int, noise_only: bool = False) -> Pair:
     """Seeded pair: a random camera and 1-3 darts, the last one new (noise only: the same darts in both)."""
     rng = np.random.default_rng([seed, 31337])
     darts = tuple(random_dart(rng) for _ in range(int(rng.integers(1, 4))))
-    params = replace(random_params(seed), noise_sigma=1.0, jpeg_quality=95, darts=darts)
+    # Centred: the renderer places the board off-centre by moving the principal point (a cropped frame),
+    # which the pose from H (calibration.pose) cannot know and a phone's whole frame does not do.
+    params = replace(random_params(seed), offset=(0.0, 0.0), noise_sigma=1.0, jpeg_quality=95, darts=darts)
     after = render_scene(params)
     before = after if noise_only else render_scene(replace(params, darts=darts[:-1]))
     quality = int(rng.integers(80, 91))

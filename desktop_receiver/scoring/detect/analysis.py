@@ -16,6 +16,7 @@ MIN_DART_MM2 = 40.0  # a dart's changed area is hundreds of mm²; less is noise,
 MAX_DART_MM2 = 6000.0  # more is a hand, a body or the camera moved
 MIN_REGION_MM2 = 3.0  # smaller regions are noise
 JOIN_MM = 4.0  # regions this close are one dart's parts
+NEAR_MM = 60.0  # regions this close to the largest one's box may be its parts too (a faint shaft or point)
 MIN_LENGTH_MM = 12.0  # a dart's streak is longer
 MIN_SUPPORT = 0.12  # share of the dart's changed pixels on its axis band
 
@@ -79,7 +80,7 @@ def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analy
     _, regions = components(change.mask, int(MIN_REGION_MM2 * ppm**2), int(round(JOIN_MM * ppm)))
     if not regions or len(regions[0]) * mm2_per_px < MIN_DART_MM2:
         return Analysis("nothing", None, None, 0.5, changed, full)
-    pts = regions[0]
+    pts = _dart_pixels(regions, NEAR_MM * ppm)
     origin = np.array([x0, y0], np.float64)
     guess = geometry.to_board(pts.mean(axis=0) + origin)
     fix = locate(change.distance, change.threshold, pts, geometry.dart_direction(guess), ppm)
@@ -96,3 +97,11 @@ def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analy
         changed,
         full,
     )
+
+
+def _dart_pixels(regions: list[np.ndarray], near: float) -> np.ndarray:
+    """The pixels of the largest region and of the regions within ``near`` px of its bounding box."""
+    main = regions[0]
+    lo, hi = main.min(axis=0) - near, main.max(axis=0) + near
+    parts = [r for r in regions if np.all(r.mean(axis=0) >= lo) and np.all(r.mean(axis=0) <= hi)]
+    return np.vstack(parts)

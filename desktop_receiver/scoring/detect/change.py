@@ -11,8 +11,10 @@ import numpy as np
 MIN_THRESHOLD = 18.0  # colour distance (0-441) below which nothing counts as changed, whatever the noise
 NOISE_FACTOR = 3.5  # changed: this many times the crop's typical distance between the two frames
 # A shadow keeps the colour and darkens it by a factor (a dart's or a hand's, under a ceiling light).
-SHADOW_GAIN = (0.3, 0.93)
-SHADOW_CHROMA = 0.08  # the colour's leeway, as a share of the reference's brightness
+SHADOW_GAIN = (0.3, 1.0)
+# The colour's leeway: noise, plus a share of the reference's brightness (a grey dart on the cream is
+# a darker colour too, but a greyer one).
+SHADOW_CHROMA = (4.0, 0.01)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ def compare(before: np.ndarray, after: np.ndarray) -> Change:
     gain = np.einsum("ijk,ijk->ij", cur, ref) / ref_power
     residual = cur - gain[..., None] * ref
     chroma = np.sqrt(np.einsum("ijk,ijk->ij", residual, residual))
-    shadow = (gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < SHADOW_CHROMA * np.sqrt(ref_power))
+    shadow = (gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < SHADOW_CHROMA[0] + SHADOW_CHROMA[1] * np.sqrt(ref_power))
     distance[shadow] = 0.0
     typical = float(np.median(distance[::4, ::4]))
     threshold = max(MIN_THRESHOLD, NOISE_FACTOR * typical)
