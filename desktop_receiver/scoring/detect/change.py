@@ -11,6 +11,7 @@ import numpy as np
 MIN_THRESHOLD = 18.0  # colour distance (0-441) below which nothing counts as changed, whatever the noise
 NOISE_FACTOR = 3.5  # changed: this many times the crop's typical distance between the two frames
 # A shadow keeps the colour and darkens it by a factor (a dart's or a hand's, under a ceiling light).
+MIN_NEIGHBOURS = 3  # of the 3x3 around a changed pixel, itself included
 SHADOW_GAIN = (0.3, 1.0)
 # The colour's leeway: noise, plus a share of the reference's brightness (a grey dart on the cream is
 # a darker colour too, but a greyer one).
@@ -40,7 +41,12 @@ def compare(before: np.ndarray, after: np.ndarray) -> Change:
     distance[shadow] = 0.0
     typical = float(np.median(distance[::4, ::4]))
     threshold = max(MIN_THRESHOLD, NOISE_FACTOR * typical)
-    mask = (distance > threshold).astype(np.uint8) * 255
+    changed = distance > threshold
+    # A changed pixel with few changed neighbours is noise, JPEG ringing or a shadow's edge; a dart's
+    # thin point still has its neighbours along it.
+    neighbours = cv2.boxFilter(changed.astype(np.float32), -1, (3, 3), normalize=False)
+    mask = (changed & (neighbours >= MIN_NEIGHBOURS)).astype(np.uint8) * 255
+    distance[~changed] = 0.0
     return Change(distance, mask, threshold)
 
 

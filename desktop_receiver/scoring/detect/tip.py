@@ -21,7 +21,7 @@ ANGLE_STEP_DEG = 1.0
 BAND_MM = 6.0  # a barrel's width
 MAX_GAP_MM = 12.0  # along the axis: a stretch of the point this long without change does not end it
 STEP_PX = 0.25
-HALF_WIDTH_PX = 1.5  # across the axis, where the point's change is looked for
+HALF_WIDTH_PX = 1.0  # across the axis, where the point's change is looked for
 LEVEL_PX = 4.0  # the point's contrast: the median of the profile over this stretch behind its end
 FADE = 0.5  # the end: where the profile falls to this share of the point's contrast
 TIP_BIAS_PX = 0.0  # measured on renders (scripts/bench_tip.py): the half-contrast end lies this far inside
@@ -112,8 +112,8 @@ def _refine(distance: np.ndarray, threshold: float, start: np.ndarray, v: np.nda
     normal = np.array([-v[1], v[0]])
     offsets = np.arange(-HALF_WIDTH_PX, HALF_WIDTH_PX + 0.01, 0.5)
     pts = start[None, None, :] - s[:, None, None] * v + offsets[None, :, None] * normal
-    profile = sample(distance, pts)[..., 0].max(axis=1)
-    above = profile > 0.6 * threshold
+    profile = sample(distance, pts)[..., 0].mean(axis=1)
+    above = profile > 0.4 * threshold
     gap = int(1.5 * px_per_mm / STEP_PX)
     last, run = -1, 0
     for k in range(len(s)):
