@@ -39,7 +39,9 @@ class Pair:
     tip_mm: tuple[float, float] | None
 
 
-def camera_noise(image: np.ndarray, rng: np.random.Generator, sigma: float = 2.5, quality: int = 85) -> np.ndarray:
+def camera_noise(
+    image: np.ndarray, rng: np.random.Generator, sigma: float = 2.5, quality: int = 85
+) -> np.ndarray:
     """A frame as a camera delivers it again: its own sensor noise, then a JPEG round trip."""
     noisy = np.clip(image.astype(np.float32) + rng.normal(0, sigma, image.shape), 0, 255).astype(np.uint8)
     _, buf = cv2.imencode(".jpg", noisy, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -103,7 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         err = np.hypot(*np.subtract(result.tip_mm, pair.tip_mm)) if result.tip_mm else np.inf
         rows.append((pair.params.tilt_deg, exact, err, result.kind))
         if args.verbose:
-            print(f"seed {seed} tilt {pair.params.tilt_deg:4.1f} {result.kind:7s} err {err:7.2f} mm exact {exact}")
+            print(
+                f"seed {seed} tilt {pair.params.tilt_deg:4.1f} {result.kind:7s} err {err:7.2f} mm ok {exact}"
+            )
     false_darts = 0
     noise_pairs = max(1, args.count // 4)
     for seed in range(args.seed, args.seed + noise_pairs):

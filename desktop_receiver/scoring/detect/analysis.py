@@ -49,7 +49,9 @@ def analyse(
     if not _frames_ok(before, after, (w, h)):
         return Analysis("other", None, None, 0.0, 0.0, empty)
     try:
-        geometry = cache if cache is not None and cache.calibration is calibration else Geometry.of(calibration)
+        geometry = (
+            cache if cache is not None and cache.calibration is calibration else Geometry.of(calibration)
+        )
         return _analyse(geometry, before, after)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError):
         return Analysis("other", None, None, 0.0, 0.0, empty)
@@ -57,9 +59,10 @@ def analyse(
 
 def _frames_ok(before: object, after: object, size: tuple[int, int]) -> bool:
     shape = (size[1], size[0], 3)
-    return all(
-        isinstance(f, np.ndarray) and f.dtype == np.uint8 and f.shape == shape for f in (before, after)
-    ) and min(size) > 0
+    return (
+        all(isinstance(f, np.ndarray) and f.dtype == np.uint8 and f.shape == shape for f in (before, after))
+        and min(size) > 0
+    )
 
 
 def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analysis:

@@ -37,7 +37,11 @@ def compare(before: np.ndarray, after: np.ndarray) -> Change:
     gain = np.einsum("ijk,ijk->ij", cur, ref) / ref_power
     residual = cur - gain[..., None] * ref
     chroma = np.sqrt(np.einsum("ijk,ijk->ij", residual, residual))
-    shadow = (gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < SHADOW_CHROMA[0] + SHADOW_CHROMA[1] * np.sqrt(ref_power))
+    shadow = (
+        (gain > SHADOW_GAIN[0])
+        & (gain < SHADOW_GAIN[1])
+        & (chroma < SHADOW_CHROMA[0] + SHADOW_CHROMA[1] * np.sqrt(ref_power))
+    )
     distance[shadow] = 0.0
     typical = float(np.median(distance[::4, ::4]))
     threshold = max(MIN_THRESHOLD, NOISE_FACTOR * typical)
@@ -61,5 +65,7 @@ def components(mask: np.ndarray, min_px: int, join_px: int) -> tuple[np.ndarray,
     ys, xs = np.nonzero(labels)
     lab = labels[ys, xs]
     sizes = np.bincount(lab, minlength=count)
-    regions = [np.column_stack([xs[lab == i], ys[lab == i]]) for i in np.argsort(-sizes) if i and sizes[i] >= min_px]
+    regions = [
+        np.column_stack([xs[lab == i], ys[lab == i]]) for i in np.argsort(-sizes) if i and sizes[i] >= min_px
+    ]
     return labels, regions

@@ -49,8 +49,8 @@ class Geometry:
     def px_per_mm(self, mm: np.ndarray) -> float:
         """Image px per board mm about the board point ``mm`` (geometric mean of the two axes)."""
         a = self.to_image(np.array([mm, mm + [1.0, 0.0], mm + [0.0, 1.0]], dtype=np.float64))
-        cross = np.cross(a[1] - a[0], a[2] - a[0])
-        return float(np.sqrt(abs(cross)))
+        (ux, uy), (vx, vy) = a[1] - a[0], a[2] - a[0]
+        return float(np.sqrt(abs(ux * vy - uy * vx)))
 
     def dart_direction(self, tip_mm: np.ndarray) -> np.ndarray:
         """Unit image direction from the tip of a dart stuck at ``tip_mm`` towards its flight, for a dart
@@ -63,4 +63,3 @@ class Geometry:
         seen = self.calibration.lens_or_none().distort(ideal)
         d = seen[1] - seen[0]
         return d / max(float(np.linalg.norm(d)), 1e-9)
-

@@ -38,7 +38,9 @@ class Fix:
     support: float
 
 
-def locate(distance: np.ndarray, threshold: float, pts: np.ndarray, predicted: np.ndarray, px_per_mm: float) -> Fix | None:
+def locate(
+    distance: np.ndarray, threshold: float, pts: np.ndarray, predicted: np.ndarray, px_per_mm: float
+) -> Fix | None:
     """The dart whose changed pixels are ``pts`` ((n, 2) x, y in the crop of ``distance``), running about
     along ``predicted`` (unit) from its tip; ``px_per_mm`` scales the widths. None when there is no line."""
     if len(pts) < 8:
@@ -105,7 +107,9 @@ def _front(s: np.ndarray, max_gap: float) -> float:
     return float(order[k])
 
 
-def _refine(distance: np.ndarray, threshold: float, start: np.ndarray, v: np.ndarray, px_per_mm: float) -> np.ndarray:
+def _refine(
+    distance: np.ndarray, threshold: float, start: np.ndarray, v: np.ndarray, px_per_mm: float
+) -> np.ndarray:
     """The tip near ``start`` on the axis (``v`` towards the flight): walking from behind ``start`` against
     ``v``, the last point where the change is above half the point's own contrast (sub-step)."""
     s = np.arange(-8.0 * px_per_mm, 6.0 * px_per_mm, STEP_PX)  # position along -v from start
