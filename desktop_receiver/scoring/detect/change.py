@@ -13,9 +13,9 @@ NOISE_FACTOR = 3.5  # changed: this many times the crop's typical distance betwe
 # A shadow keeps the colour and darkens it by a factor (a dart's or a hand's, under a ceiling light).
 MIN_NEIGHBOURS = 3  # of the 3x3 around a changed pixel, itself included
 SHADOW_GAIN = (0.3, 1.0)
-# The colour's leeway: noise, plus a share of the reference's brightness (a grey dart on the cream is
-# a darker colour too, but a greyer one).
-SHADOW_CHROMA = (4.0, 0.01)
+# The colour's leeway: this many times the noise, plus a share of the reference's brightness (a grey
+# dart on the cream is a darker colour too, but a greyer one).
+SHADOW_CHROMA = (1.5, 0.01)
 
 
 @dataclass(frozen=True)
@@ -33,17 +33,13 @@ def compare(before: np.ndarray, after: np.ndarray) -> Change:
     cur = after.astype(np.float32)
     diff = cur - ref
     distance = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    typical = float(np.median(distance[::4, ::4]))  # the frames' noise: most of the crop is unchanged
     ref_power = np.einsum("ijk,ijk->ij", ref, ref) + 1.0
     gain = np.einsum("ijk,ijk->ij", cur, ref) / ref_power
     residual = cur - gain[..., None] * ref
     chroma = np.sqrt(np.einsum("ijk,ijk->ij", residual, residual))
-    shadow = (
-        (gain > SHADOW_GAIN[0])
-        & (gain < SHADOW_GAIN[1])
-        & (chroma < SHADOW_CHROMA[0] + SHADOW_CHROMA[1] * np.sqrt(ref_power))
-    )
-    distance[shadow] = 0.0
-    typical = float(np.median(distance[::4, ::4]))
+    leeway = SHADOW_CHROMA[0] * typical + SHADOW_CHROMA[1] * np.sqrt(ref_power)
+    distance[(gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < leeway)] = 0.0
     threshold = max(MIN_THRESHOLD, NOISE_FACTOR * typical)
     changed = distance > threshold
     # A changed pixel with few changed neighbours is noise, JPEG ringing or a shadow's edge; a dart's

@@ -19,7 +19,7 @@ from desktop_receiver.calibration.homography import sample
 CONE_DEG = 50.0  # how far the streak may turn from the predicted direction (the lean varies)
 ANGLE_STEP_DEG = 1.0
 BAND_MM = 6.0  # a barrel's width
-MAX_GAP_MM = 12.0  # along the axis: a stretch of the point this long without change does not end it
+MAX_GAP_MM = 35.0
 STEP_PX = 0.25
 HALF_WIDTH_PX = 1.0  # across the axis, where the point's change is looked for
 LEVEL_PX = 4.0  # the point's contrast: the median of the profile over this stretch behind its end
