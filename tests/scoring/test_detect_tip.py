@@ -17,7 +17,7 @@ from desktop_receiver.scoring.detect.geometry import Geometry  # noqa: E402
 
 
 # Seeds the detector gets right today (the benchmark has the rest): a regression guard, not the rate.
-@pytest.mark.parametrize("seed", [1015, 1019])
+@pytest.mark.parametrize("seed", [1000, 1019, 1031])
 def test_new_dart_tip_within_a_millimetre(seed: int) -> None:
     pair = make_pair(seed)
     result = analyse(pair.calibration, pair.before, pair.after, Geometry.of(pair.calibration))

@@ -86,7 +86,7 @@ def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analy
     pts = _dart_pixels(regions, NEAR_MM * ppm)
     origin = np.array([x0, y0], np.float64)
     guess = geometry.to_board(pts.mean(axis=0) + origin)
-    fix = locate(change.distance, change.threshold, pts, geometry.dart_direction(guess), ppm)
+    fix = locate(change, pts, geometry.dart_direction(guess), ppm)
     if fix is None or fix.length < MIN_LENGTH_MM * ppm or fix.support < MIN_SUPPORT:
         return Analysis("other", None, None, 0.3, changed, full)
     tip_px = np.array(fix.tip) + origin

@@ -22,7 +22,8 @@ SHADOW_CHROMA = (1.5, 0.01)
 class Change:
     """The change from ``before`` to ``after`` in one crop."""
 
-    distance: np.ndarray  # float32 colour distance per px; 0 where it is a shadow
+    diff: np.ndarray  # float32 BGR after - before; 0 where it is a shadow
+    distance: np.ndarray  # float32 colour distance per px; 0 where it is a shadow or below the threshold
     mask: np.ndarray  # uint8 0/255: changed
     threshold: float
 
@@ -39,7 +40,9 @@ def compare(before: np.ndarray, after: np.ndarray) -> Change:
     residual = cur - gain[..., None] * ref
     chroma = np.sqrt(np.einsum("ijk,ijk->ij", residual, residual))
     leeway = SHADOW_CHROMA[0] * typical + SHADOW_CHROMA[1] * np.sqrt(ref_power)
-    distance[(gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < leeway)] = 0.0
+    shadow = (gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < leeway)
+    distance[shadow] = 0.0
+    diff[shadow] = 0.0
     threshold = max(MIN_THRESHOLD, NOISE_FACTOR * typical)
     changed = distance > threshold
     # A changed pixel with few changed neighbours is noise, JPEG ringing or a shadow's edge; a dart's
@@ -47,7 +50,7 @@ def compare(before: np.ndarray, after: np.ndarray) -> Change:
     neighbours = cv2.boxFilter(changed.astype(np.float32), -1, (3, 3), normalize=False)
     mask = (changed & (neighbours >= MIN_NEIGHBOURS)).astype(np.uint8) * 255
     distance[~changed] = 0.0
-    return Change(distance, mask, threshold)
+    return Change(diff, distance, mask, threshold)
 
 
 def components(mask: np.ndarray, min_px: int, join_px: int) -> tuple[np.ndarray, list[np.ndarray]]:

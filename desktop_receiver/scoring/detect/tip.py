@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from desktop_receiver.calibration.homography import sample
+from desktop_receiver.scoring.detect.change import Change
 
 CONE_DEG = 50.0  # how far the streak may turn from the predicted direction (the lean varies)
 ANGLE_STEP_DEG = 1.0
@@ -24,6 +25,10 @@ STEP_PX = 0.25
 HALF_WIDTH_PX = 1.0  # across the axis, where the point's change is looked for
 LEVEL_PX = 4.0  # the point's contrast: the median of the profile over this stretch behind its end
 FADE = 0.5  # the end: where the profile falls to this share of the point's contrast
+EDGE_HALF_WIDTH_PX = 3.0  # across the axis: the point and its blur
+EDGE_BEHIND_PX = 8.0
+EDGE_OUT_PX = 5.0
+EDGE_FADE = 0.5  # half the summed change just behind the tip
 TIP_BIAS_PX = 0.0  # measured on renders (scripts/bench_tip.py): the half-contrast end lies this far inside
 
 
@@ -38,9 +43,7 @@ class Fix:
     support: float
 
 
-def locate(
-    distance: np.ndarray, threshold: float, pts: np.ndarray, predicted: np.ndarray, px_per_mm: float
-) -> Fix | None:
+def locate(change: Change, pts: np.ndarray, predicted: np.ndarray, px_per_mm: float) -> Fix | None:
     """The dart whose changed pixels are ``pts`` ((n, 2) x, y in the crop of ``distance``), running about
     along ``predicted`` (unit) from its tip; ``px_per_mm`` scales the widths. None when there is no line."""
     if len(pts) < 8:
@@ -66,7 +69,8 @@ def locate(
     else:
         v, origin = direction, centre + offset * normal
     start = origin + ((centre + front * direction - origin) @ v) * v
-    tip = _refine(distance, threshold, start, v, px_per_mm)
+    coarse = _refine(change.distance, change.threshold, start, v, px_per_mm)
+    tip = _edge(change.diff, coarse, v)
     return Fix((float(tip[0]), float(tip[1])), (float(v[0]), float(v[1])), length, support)
 
 
@@ -136,4 +140,32 @@ def _refine(
         k += 1
     a, b = profile[k], profile[k + 1] if k + 1 < len(s) else 0.0
     frac = float(np.clip((a - level) / max(a - b, 1e-6), 0.0, 1.0))
-    return start - (s[k] + frac * STEP_PX + TIP_BIAS_PX) * v
+    return start - (s[k] + frac * STEP_PX) * v
+
+
+def _edge(diff: np.ndarray, coarse: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The tip near ``coarse`` at sub-pixel precision: across the axis, the change summed in the colour of
+    the point just behind the tip (the sum does not depend on the blur across it) falls to half its level
+    behind the tip; walking out from behind, the last crossing (``v`` points to the flight)."""
+    normal = np.array([-v[1], v[0]])
+    s = np.arange(-EDGE_BEHIND_PX, EDGE_OUT_PX, STEP_PX)  # along -v from coarse
+    offsets = np.arange(-EDGE_HALF_WIDTH_PX, EDGE_HALF_WIDTH_PX + 0.01, 0.5)
+    pts = coarse[None, None, :] - s[:, None, None] * v + offsets[None, :, None] * normal
+    values = sample(diff, pts)  # (len(s), len(offsets), 3)
+    behind = (s >= -LEVEL_PX - 1.0) & (s <= -1.0)
+    colour = values[behind][:, np.abs(offsets) <= 1.0].reshape(-1, 3).mean(axis=0)
+    norm = float(np.linalg.norm(colour))
+    if norm < 1e-3:
+        return coarse
+    area = (values @ (colour / norm)).sum(axis=1) * 0.5  # px of the point's width times its contrast
+    level = float(np.median(area[behind]))
+    if level <= 0:
+        return coarse
+    k = int(np.flatnonzero(behind)[-1])
+    while k + 1 < len(s) and area[k + 1] > EDGE_FADE * level:
+        k += 1
+    if k + 1 >= len(s):
+        return coarse
+    a, b = area[k], area[k + 1]
+    frac = float(np.clip((a - EDGE_FADE * level) / max(a - b, 1e-6), 0.0, 1.0))
+    return coarse - (s[k] + frac * STEP_PX + TIP_BIAS_PX) * v
