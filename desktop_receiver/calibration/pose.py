@@ -35,18 +35,24 @@ def focal_length(h: np.ndarray, principal: tuple[float, float], width: int) -> f
     return DEFAULT_FOCAL * width
 
 
-def camera_centre(h: np.ndarray, lens: Lens) -> np.ndarray:
-    """The camera's centre (x, y, z) in board mm for ``h`` (board mm -> ideal image px) and ``lens``
-    (its centre is taken as the principal point, its size as the image's)."""
+def camera_projection(h: np.ndarray, lens: Lens) -> np.ndarray:
+    """The camera's 3x4 matrix (board mm x, y, z -> homogeneous ideal image px) for ``h`` (board mm ->
+    ideal image px) and ``lens`` (its centre is taken as the principal point, its size as the image's):
+    ``h`` with the board normal's column K r3 put back, scaled like ``h``'s columns."""
     width = lens.scale * 2 / np.hypot(16, 9) * 16  # from the half diagonal; only the scale matters
     f = focal_length(h, lens.centre, int(width))
     k = np.array([[f, 0, lens.centre[0]], [0, f, lens.centre[1]], [0, 0, 1.0]])
     m = np.linalg.inv(k) @ h
     scale = (np.linalg.norm(m[:, 0]) + np.linalg.norm(m[:, 1])) / 2
-    r1, r2, t = m[:, 0] / scale, m[:, 1] / scale, m[:, 2] / scale
-    if t[2] < 0:  # the board is in front of the camera
-        r1, r2, t = -r1, -r2, -t
-    rot = np.column_stack([r1, r2, np.cross(r1, r2)])
-    u, _, vt = np.linalg.svd(rot)  # the nearest true rotation
-    rot = u @ vt
-    return -rot.T @ t
+    r1, r2 = m[:, 0] / scale, m[:, 1] / scale
+    if m[2, 2] < 0:  # the board is in front of the camera: t_z > 0
+        r1, r2, scale = -r1, -r2, -scale
+    r3 = np.cross(r1, r2)
+    r3 /= np.linalg.norm(r3)
+    return np.column_stack([h[:, 0], h[:, 1], scale * (k @ r3), h[:, 2]])
+
+
+def camera_centre(h: np.ndarray, lens: Lens) -> np.ndarray:
+    """The camera's centre (x, y, z) in board mm for ``h`` (board mm -> ideal image px) and ``lens``."""
+    proj = camera_projection(h, lens)
+    return -np.linalg.solve(proj[:, :3], proj[:, 3])

@@ -41,7 +41,8 @@ async def test_a_rendered_visit_is_scored_on_every_interface(server, make_agent,
     assert agent.score_server is not None
     base = f"127.0.0.1:{agent.score_server.port}"
     async with (
-        aiohttp.ClientSession() as session, session.ws_connect(f"ws://{base}/api/events") as board,
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"ws://{base}/api/events") as board,
         session.ws_connect(f"ws://{base}/autoscore") as app,
         session.ws_connect(f"ws://{base}/scores") as plain,
     ):
@@ -80,9 +81,8 @@ async def test_a_rendered_visit_is_scored_on_every_interface(server, make_agent,
         for t in throws
     ]
     # §1: the state after each change (the greeting first): three darts, the takeout, an empty board.
-    assert [s["event"] for s in states] == [
-        "Started", "Throw detected", "Throw detected", "Throw detected", "Takeout started", "Takeout finished",
-    ]  # fmt: skip
+    thrown = ["Throw detected"] * 3
+    assert [s["event"] for s in states] == ["Started", *thrown, "Takeout started", "Takeout finished"]
     full = states[3]
     assert full["status"] == "Takeout" and [t["segment"] for t in full["throws"]] == BOARD_SEGMENTS
     for shown, dart in zip(full["throws"], DARTS, strict=True):

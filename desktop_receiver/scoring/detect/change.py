@@ -1,5 +1,5 @@
-"""What changed on the board between two top-down views (view.py): a colour distance with shadows taken
-out, the noise it is judged against, and the changed regions as blobs."""
+"""What changed between two frames of the same camera, in an image crop: a colour distance with shadows
+taken out, the noise it is judged against, and the changed regions grouped as one dart's parts."""
 
 from __future__ import annotations
 
@@ -8,88 +8,63 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from desktop_receiver.scoring.detect.view import PX_PER_MM
-
-MM2_PER_PX = 1.0 / PX_PER_MM**2
-MIN_THRESHOLD = 20.0  # colour distance (0-441) below which nothing counts as changed, whatever the noise
-NOISE_FACTOR = 4.0  # changed: this many times the view's typical distance between the two frames
-MIN_BLOB_MM2 = 6.0  # smaller regions are noise or a wire's edge
+MIN_THRESHOLD = 18.0  # colour distance (0-441) below which nothing counts as changed, whatever the noise
+NOISE_FACTOR = 3.5  # changed: this many times the crop's typical distance between the two frames
 # A shadow keeps the colour and darkens it by a factor (a dart's or a hand's, under a ceiling light).
-SHADOW_GAIN = (0.3, 0.95)
-SHADOW_CHROMA = 0.12  # the colour's leeway, as a share of the reference's brightness
-
-
-@dataclass(frozen=True)
-class Blob:
-    """One changed region: its view px (``ys``, ``xs``), area and centre (view px)."""
-
-    label: int
-    ys: np.ndarray
-    xs: np.ndarray
-    area_mm2: float
-    centre: tuple[float, float]
+MIN_NEIGHBOURS = 3  # of the 3x3 around a changed pixel, itself included
+SHADOW_GAIN = (0.3, 1.0)
+# The colour's leeway: this many times the noise, plus a share of the reference's brightness (a grey
+# dart on the cream is a darker colour too, but a greyer one).
+SHADOW_CHROMA = (1.5, 0.01)
 
 
 @dataclass(frozen=True)
 class Change:
-    """The change from a reference view to the current one."""
+    """The change from ``before`` to ``after`` in one crop."""
 
-    distance: np.ndarray  # float32 colour distance per view px; 0 where it is a shadow or unseen
-    shadow: np.ndarray  # bool: darker, same colour
-    mask: np.ndarray  # uint8 0/255: changed (cleaned)
-    labels: np.ndarray  # int32 blob label per px (0: unchanged)
+    diff: np.ndarray  # float32 BGR after - before; 0 where it is a shadow
+    distance: np.ndarray  # float32 colour distance per px; 0 where it is a shadow or below the threshold
+    mask: np.ndarray  # uint8 0/255: changed
     threshold: float
-    blobs: tuple[Blob, ...]  # largest first
-
-    @property
-    def area_mm2(self) -> float:
-        """Changed area in mm² (all blobs)."""
-        return float(sum(b.area_mm2 for b in self.blobs))
 
 
-def compare(reference: np.ndarray, current: np.ndarray, seen: np.ndarray) -> Change:
-    """The change from ``reference`` to ``current`` (float32 BGR views of the same size), within the
-    ``seen`` mask (uint8: view px inside the camera frame)."""
-    ref = reference.astype(np.float32, copy=False)
-    cur = current.astype(np.float32, copy=False)
+def compare(before: np.ndarray, after: np.ndarray) -> Change:
+    """The change between two BGR crops of the same size."""
+    ref = before.astype(np.float32)
+    cur = after.astype(np.float32)
     diff = cur - ref
     distance = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    typical = float(np.median(distance[::4, ::4]))  # the frames' noise: most of the crop is unchanged
     ref_power = np.einsum("ijk,ijk->ij", ref, ref) + 1.0
     gain = np.einsum("ijk,ijk->ij", cur, ref) / ref_power
     residual = cur - gain[..., None] * ref
     chroma = np.sqrt(np.einsum("ijk,ijk->ij", residual, residual))
-    shadow = (gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < SHADOW_CHROMA * np.sqrt(ref_power))
-    distance[shadow | (seen == 0)] = 0.0
-    typical = float(np.median(distance[seen > 0])) if seen.any() else 0.0
+    leeway = SHADOW_CHROMA[0] * typical + SHADOW_CHROMA[1] * np.sqrt(ref_power)
+    shadow = (gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < leeway)
+    distance[shadow] = 0.0
+    diff[shadow] = 0.0
     threshold = max(MIN_THRESHOLD, NOISE_FACTOR * typical)
-    mask = (distance > threshold).astype(np.uint8) * 255
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    # Join a dart's parts (a thin shaft between the barrel and the flight loses pixels).
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    blobs = []
-    keep = np.zeros(count, bool)
-    for label in range(1, count):
-        area = stats[label, cv2.CC_STAT_AREA] * MM2_PER_PX
-        if area >= MIN_BLOB_MM2:
-            keep[label] = True
-    labels = np.where(keep[labels], labels, 0).astype(np.int32)
-    if keep.any():
-        ys, xs = np.nonzero(labels)
-        order = np.argsort(labels[ys, xs], kind="stable")
-        ys, xs = ys[order], xs[order]
-        bounds = np.searchsorted(labels[ys, xs], np.arange(count + 1))
-        for label in np.flatnonzero(keep):
-            sel = slice(bounds[label], bounds[label + 1])
-            blobs.append(
-                Blob(
-                    int(label),
-                    ys[sel],
-                    xs[sel],
-                    float(stats[label, cv2.CC_STAT_AREA] * MM2_PER_PX),
-                    (float(centroids[label][0]), float(centroids[label][1])),
-                )
-            )
-    blobs.sort(key=lambda b: -b.area_mm2)
-    mask = np.where(labels > 0, 255, 0).astype(np.uint8)
-    return Change(distance, shadow, mask, labels, threshold, tuple(blobs))
+    changed = distance > threshold
+    # A changed pixel with few changed neighbours is noise, JPEG ringing or a shadow's edge; a dart's
+    # thin point still has its neighbours along it.
+    neighbours = cv2.boxFilter(changed.astype(np.float32), -1, (3, 3), normalize=False)
+    mask = (changed & (neighbours >= MIN_NEIGHBOURS)).astype(np.uint8) * 255
+    distance[~changed] = 0.0
+    return Change(diff, distance, mask, threshold)
+
+
+def components(mask: np.ndarray, min_px: int, join_px: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The changed regions of ``mask`` with at least ``min_px`` pixels, regions closer than ``join_px``
+    joined (a dart's thin shaft or point loses pixels between its parts): (labels, one (n, 2) x, y pixel
+    array per region, largest first)."""
+    k = max(1, join_px)
+    joined = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    count, labels = cv2.connectedComponents(joined, connectivity=8)
+    labels = np.where(mask > 0, labels, 0)
+    ys, xs = np.nonzero(labels)
+    lab = labels[ys, xs]
+    sizes = np.bincount(lab, minlength=count)
+    regions = [
+        np.column_stack([xs[lab == i], ys[lab == i]]) for i in np.argsort(-sizes) if i and sizes[i] >= min_px
+    ]
+    return labels, regions

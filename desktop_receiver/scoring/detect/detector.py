@@ -18,8 +18,9 @@ import numpy as np
 
 from desktop_receiver.calibration.result import CalibrationResult
 from desktop_receiver.calibration.tracker import board_shift_px
-from desktop_receiver.scoring.detect.analysis import Analysis, analyse, prepare
+from desktop_receiver.scoring.detect.analysis import Analysis, analyse
 from desktop_receiver.scoring.detect.empty import BoardPicture, remap_of
+from desktop_receiver.scoring.detect.geometry import Geometry
 from desktop_receiver.scoring.detect.motion import Motion, MotionMeter, board_region
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class ThrowDetector:
             return
         if self._calibration is not None:
             log.info("the board moved in the image: a new reference is taken")
-        self._calibration, self._cache = calibration, prepare(calibration)
+        self._calibration, self._cache = calibration, Geometry.of(calibration)
         self._maps = remap_of(calibration)
         self._meter = MotionMeter(board_region(calibration))
         self._reference = None
