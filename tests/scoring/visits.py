@@ -38,7 +38,7 @@ def camera(width: int = 960, height: int = 540, **changes) -> RenderParams:
 
 def visit(fps: int = 15, **changes):
     """The plan of a whole visit: still board, three darts, the takeout, the empty board."""
-    return render_visit.VisitPlan(camera(), fps=fps, **{"darts": DARTS, **changes})
+    return render_visit.VisitPlan(**{"base": camera(), "fps": fps, "darts": DARTS, **changes})
 
 
 @dataclass

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 STILL_FRAMES = 3  # still frames in a row that end a motion; averaged, they hide the camera's noise
 # The calibration moved this far (px) from the one the reference was taken with: take a new reference.
 MOVED_PX = 1.5
+REFRESH_FRAMES = 30  # a still scene becomes the reference again after this many frames (1 s at 30 fps)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class ThrowDetector:
         self._reference: np.ndarray | None = None
         self._empty: BoardPicture | None = None
         self._still = _Still()
+        self._reference_index = 0  # the frame the reference was taken at
         self._moved = False  # something moved since the reference was taken
         self._hand = False  # a hand was reported in this motion
 
@@ -92,12 +94,16 @@ class ThrowDetector:
         motion = self._meter.measure(image)
         if motion.moving:
             return self._on_motion(motion, index)
+        if motion.settling:
+            self._still.clear()
+            return []
         self._still.add(index, image)
         if len(self._still.indices) < STILL_FRAMES:
             return []
         if self._reference is None:
             return self._take_reference()
         if not self._moved:
+            self._refresh(index)
             return []
         self._moved = self._hand = False
         return self._settle()
@@ -125,10 +131,22 @@ class ThrowDetector:
             return [Observation("hand", (index,))]
         return []
 
+    def _refresh(self, index: int) -> None:
+        """A still scene that stays still replaces the reference now and then: the picture of a video
+        stream sharpens after the encoder's start or a motion, and the light drifts; a dart always comes
+        with motion, so nothing new is hidden in it."""
+        if index - self._reference_index < REFRESH_FRAMES:
+            return
+        self._reference, self._reference_index = self._still.average(), index
+        assert self._empty is not None
+        picture = self._picture(self._reference)
+        if picture.matches(self._empty):
+            self._empty = picture
+
     def _take_reference(self) -> list[Observation]:
         """The first still scene (or the first after the camera moved) becomes the reference; it may
         show that the board is empty again (the darts were pulled while the camera moved)."""
-        self._reference = self._still.average()
+        self._reference, self._reference_index = self._still.average(), self._still.indices[-1]
         picture = self._picture(self._reference)
         if self._empty is None:
             self._empty = picture
@@ -151,7 +169,7 @@ class ThrowDetector:
         log.info("still again at frame %d: %s, %.0f mm² changed", frames[-1], result.kind, result.changed_mm2)
         if result.kind == "nothing":
             return []
-        self._reference = after
+        self._reference, self._reference_index = after, frames[-1]
         # Darts pulled out look like a change too: the empty board decides first.
         picture = self._picture(after)
         if picture.matches(self._empty):

@@ -18,6 +18,11 @@ DELTA = 10  # grey levels (after a blur) that a pixel must change by: well above
 MOVING_PX = 6  # changed pixels (at 1/SCALE) from which the picture moves: a dart's wobble, not a speck
 # A hand or an arm, not a dart: the share of the board's region that moves at once.
 HAND_SHARE = 0.04
+# Still, but not settled: after a motion a video encoder keeps sharpening the picture for a few frames,
+# and a frame compared then shows the whole board changed. Half scale, unblurred, this many grey levels,
+# this share of the region.
+FINE_DELTA = 8
+SETTLING_SHARE = 0.004
 REGION_MM = 250.0  # radius watched: the board and darts that stick out past it
 
 
@@ -38,6 +43,12 @@ class Motion:
     changed_px: int
     drift_px: int
     share: float
+    fine_share: float = 0.0  # of the region, changed at half scale by FINE_DELTA
+
+    @property
+    def settling(self) -> bool:
+        """Nothing moves, but the picture still changes in its details (the encoder refines it)."""
+        return self.fine_share >= SETTLING_SHARE
 
     @property
     def moving(self) -> bool:
@@ -57,22 +68,30 @@ class MotionMeter:
     def __init__(self, region: np.ndarray) -> None:
         h, w = region.shape[:2]
         self._mask = cv2.resize(region, (w // SCALE, h // SCALE), interpolation=cv2.INTER_NEAREST) > 0
+        self._fine_mask = cv2.resize(region, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST) > 0
+        self._fine_area = max(int(self._fine_mask.sum()), 1)
+        self._fine: np.ndarray | None = None
         self._area = max(int(self._mask.sum()), 1)
         self._previous: np.ndarray | None = None
         self._still: np.ndarray | None = None
 
     def measure(self, image: np.ndarray) -> Motion:
         """The motion of ``image`` (BGR, the region's size) since the previous frame measured."""
+        h, w = self._fine_mask.shape
+        fine = cv2.cvtColor(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
         h, w = self._mask.shape
-        grey = cv2.cvtColor(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
-        small = cv2.GaussianBlur(grey, (3, 3), 0).astype(np.int16)
+        small = cv2.GaussianBlur(cv2.resize(fine, (w, h), interpolation=cv2.INTER_AREA), (3, 3), 0)
+        small = small.astype(np.int16)
+        fine = fine.astype(np.int16)
         previous, self._previous = self._previous, small
-        if previous is None:
+        previous_fine, self._fine = self._fine, fine
+        if previous is None or previous_fine is None:
             self._still = small
             return Motion(0, 0, 0.0)
         changed = int(np.count_nonzero((np.abs(small - previous) > DELTA) & self._mask))
         drift = int(np.count_nonzero((np.abs(small - self._still) > DELTA) & self._mask))
-        motion = Motion(changed, drift, changed / self._area)
+        fine_px = int(np.count_nonzero((np.abs(fine - previous_fine) > FINE_DELTA) & self._fine_mask))
+        motion = Motion(changed, drift, changed / self._area, fine_px / self._fine_area)
         if motion.moving:
             self._still = small
         return motion
