@@ -5,7 +5,8 @@ the interfaces darts software already speaks (shared/AUTOSCORE.md), served by Sc
     keeper.throw((0.0, -103.0))              # a dart at board mm (T20); None: a bouncer
     keeper.takeout_started(); keeper.takeout_finished()
 
-Throw detection in the video comes next; today tests and the Python API feed the stream.
+With --autoscore the throw detection in the video (detect/, watcher.py) feeds the stream; the Python API
+can feed it too.
 """
 
 from .model import Ring, Throw, score_point
