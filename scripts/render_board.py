@@ -274,12 +274,18 @@ def _degrade(img: np.ndarray, p: RenderParams, rng: np.random.Generator) -> np.n
         out = cv2.GaussianBlur(out, (0, 0), p.blur_sigma)
     out += rng.normal(0, p.noise_sigma, out.shape).astype(np.float32)
     out = np.clip(out, 0, 255).astype(np.uint8)
-    if p.jpeg_quality > 0:
-        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, p.jpeg_quality])
-        if not ok:
-            raise RuntimeError(f"cannot JPEG-encode a {w}x{h} frame at quality {p.jpeg_quality}")
-        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-    return out
+    return jpeg_round_trip(out, p.jpeg_quality)
+
+
+def jpeg_round_trip(img: np.ndarray, quality: int) -> np.ndarray:
+    """``img`` encoded and decoded as a JPEG at ``quality`` (0: unchanged), as a camera's stream is."""
+    if quality <= 0:
+        return img
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        h, w = img.shape[:2]
+        raise RuntimeError(f"cannot JPEG-encode a {w}x{h} frame at quality {quality}")
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
 def clip_params(p: RenderParams, n_frames: int, moving: bool) -> list[RenderParams]:

@@ -19,7 +19,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from render_board import RenderParams, Scene, camera_projection, render_scene, scene_darts  # noqa: E402
+from render_board import (  # noqa: E402
+    RenderParams,
+    Scene,
+    camera_projection,
+    jpeg_round_trip,
+    render_scene,
+    scene_darts,
+)
 from render_darts import Dart  # noqa: E402
 from render_flight import Patch, dart_layer, fall_poses, flight_poses, wobble_pose  # noqa: E402
 from render_hands import HandSpec, hand_sprite  # noqa: E402
@@ -106,13 +113,7 @@ class _Finish:
         if self._flicker > 0:
             img = cv2.convertScaleAbs(img, alpha=1 + self._flicker * float(rng.standard_normal()))
         noisy = img.astype(np.int16) + self._pool[i % NOISE_POOL][dy : dy + h, dx : dx + w]
-        out = np.clip(noisy, 0, 255).astype(np.uint8)
-        if self._jpeg > 0:
-            ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, self._jpeg])
-            if not ok:
-                raise RuntimeError(f"cannot JPEG-encode a {w}x{h} frame at quality {self._jpeg}")
-            out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-        return out
+        return jpeg_round_trip(np.clip(noisy, 0, 255).astype(np.uint8), self._jpeg)
 
 
 class VisitTimeline:
