@@ -33,6 +33,7 @@ from playwright.async_api import Page, Playwright, async_playwright
 from tests.browser.chromium import Chromium
 
 STEP_TIMEOUT = 40.0
+NAVIGATION_ATTEMPTS = 3  # a navigation aborted by a network change is tried again
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 
 
@@ -75,12 +76,19 @@ async def through_the_warning(page: Page, url: str, out: Path, marks: dict[str, 
     """Opens `url`; on the certificate warning taps "Advanced" and "Proceed to … (unsafe)". Returns the
     warning's text (empty if there was none)."""
     marks["open"] = time.time()
-    try:
-        await page.goto(url, timeout=STEP_TIMEOUT * 1000)
-        return ""
-    except PlaywrightError as exc:
-        if "ERR_CERT" not in str(exc):
-            raise
+    for attempt in range(NAVIGATION_ATTEMPTS):
+        try:
+            await page.goto(url, timeout=STEP_TIMEOUT * 1000)
+            return ""
+        except PlaywrightError as exc:
+            # Chromium aborts a navigation when it sees the network change (the namespace's link coming
+            # up just after its start); a person would load the page again.
+            if "ERR_NETWORK_CHANGED" in str(exc) and attempt + 1 < NAVIGATION_ATTEMPTS:
+                await asyncio.sleep(0.5)
+                continue
+            if "ERR_CERT" not in str(exc):
+                raise
+            break
     await page.wait_for_selector("#details-button", timeout=STEP_TIMEOUT * 1000)
     warning = await page.inner_text("body")
     with contextlib.suppress(PlaywrightError):
