@@ -19,6 +19,7 @@ SUBDIRECTORY = "throws"
 INDEX_FILE = "throws.jsonl"
 TIP_COLOUR = (0, 0, 255)
 MASK_COLOUR = (0, 200, 255)
+FILE_KINDS = {"before": "jpg", "after": "jpg", "mask": "png", "overlay": "jpg"}  # file of each, its format
 
 
 class ThrowDump:
@@ -27,8 +28,24 @@ class ThrowDump:
     def __init__(self, directory: Path) -> None:
         self.directory = directory / SUBDIRECTORY
         self.directory.mkdir(parents=True, exist_ok=True)
-        (self.directory / INDEX_FILE).unlink(missing_ok=True)  # the index describes this run only
+        self._clear()
         self._count = 0
+
+    def _clear(self) -> None:
+        """Removes an earlier run's files (those its index lists, and only those) and its index, so the
+        directory describes this run."""
+        index = self.directory / INDEX_FILE
+        if not index.exists():
+            return
+        for line in index.read_text(encoding="utf-8").splitlines():
+            try:
+                names = [json.loads(line)[key] for key in FILE_KINDS]
+            except (ValueError, KeyError, TypeError):
+                continue
+            for name in names:
+                if isinstance(name, str):
+                    (self.directory / Path(name).name).unlink(missing_ok=True)
+        index.unlink()
 
     def write(self, observation: Observation, calibration: CalibrationResult) -> None:
         """Writes the files of one observation that compared two frames (others are skipped)."""
@@ -37,12 +54,7 @@ class ThrowDump:
             return
         self._count += 1
         stem = f"{self._count:04d}_{observation.kind}"
-        files = {
-            "before": f"{stem}_before.jpg",
-            "after": f"{stem}_after.jpg",
-            "mask": f"{stem}_mask.png",
-            "overlay": f"{stem}_overlay.jpg",
-        }
+        files = {kind: f"{stem}_{kind}.{ext}" for kind, ext in FILE_KINDS.items()}
         cv2.imwrite(str(self.directory / files["before"]), observation.before)
         cv2.imwrite(str(self.directory / files["after"]), observation.after)
         cv2.imwrite(str(self.directory / files["mask"]), seen.mask)

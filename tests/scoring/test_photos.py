@@ -47,3 +47,19 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys):
     cv2.imwrite(str(blank), 255 * cv2.UMat(64, 64, cv2.CV_8UC3).get())
     assert main(["score", str(blank), str(blank)]) == 2
     assert "no board found" in capsys.readouterr().err
+
+
+def test_a_second_dump_replaces_the_first(tmp_path, capsys):
+    rb = load_renderer()
+    before, after = tmp_path / "before.png", tmp_path / "after.png"
+    cv2.imwrite(str(before), rb.render_scene(camera(darts=())).image)
+    cv2.imwrite(str(after), rb.render_scene(camera(darts=DARTS[:1])).image)
+    dump = tmp_path / "dump"
+    (dump / "throws").mkdir(parents=True)
+    (dump / "throws" / "mine.txt").write_text("not the dump's")
+    for _ in range(2):
+        assert main(["score", str(before), str(after), str(after), "--dump", str(dump)]) == 0
+    records = [json.loads(line) for line in (dump / "throws" / "throws.jsonl").read_text().splitlines()]
+    listed = {r[key] for r in records for key in ("before", "after", "mask", "overlay")}
+    assert len(records) == 2
+    assert {p.name for p in (dump / "throws").iterdir()} == listed | {"throws.jsonl", "mine.txt"}

@@ -6,7 +6,7 @@ new dart is a throw; nothing is a hand that passed or a dart that fell out; anyt
 pulled darts, a knocked dart) becomes the new reference, and when the board is as empty as it was at the
 start of the visit (empty.py), the takeout is over. Big motion (a hand) while darts are in the board is
 reported too: with three darts in, it is the takeout starting. What that means for the visit is decided
-on the event loop (runner.py); this module only looks.
+on the event loop (scoring/watcher.py); this module only looks.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class ThrowDetector:
 
     def __init__(self) -> None:
         self._calibration: CalibrationResult | None = None
-        self._cache: object = None  # analyse's per-calibration state
+        self._cache: Geometry | None = None  # analyse's per-calibration state
         self._maps: tuple[np.ndarray, np.ndarray] | None = None
         self._meter: MotionMeter | None = None
         self._reference: np.ndarray | None = None
