@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import number_glyphs  # noqa: E402
+from onnx_export import export  # noqa: E402
 
 from desktop_receiver.calibration import digits  # noqa: E402
 from desktop_receiver.calibration.number_patches import PATCH_PX, normalise  # noqa: E402
@@ -87,23 +88,6 @@ def train(epochs: int, per_epoch: int, seed: int, threads: int):
     return model, accuracy
 
 
-def export(model, out: Path) -> None:
-    """Write the model as ONNX (a fixed 1x32x32 input with a free batch size)."""
-    import torch
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    dummy = torch.zeros(1, 1, PATCH_PX, PATCH_PX)
-    torch.onnx.export(
-        model,
-        dummy,
-        str(out),
-        input_names=["slot"],
-        output_names=["logits"],
-        dynamic_axes={"slot": {0: "n"}, "logits": {0: "n"}},
-        dynamo=False,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=digits.MODEL_PATH, help="where the ONNX model goes")
@@ -118,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         print("train_numbers: PyTorch is missing: .venv/bin/pip install -e '.[train]'", file=sys.stderr)
         return 2
     model, accuracy = train(args.epochs, args.per_epoch, args.seed, args.threads)
-    export(model, args.out)
+    export(model, (1, PATCH_PX, PATCH_PX), args.out, "slot", "logits")
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB), held-out accuracy {accuracy:.3f}")
     return 0
 

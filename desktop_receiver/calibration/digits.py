@@ -8,26 +8,17 @@ picture, class 20 + n the number n upside down, class 0 neither.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
+
+from desktop_receiver.nets import net, softmax
 
 from .number_patches import PATCH_PX, normalise
 
 MODEL_PATH = Path(__file__).with_name("models") / "numbers.onnx"
 N_CLASSES = 41
 UPSIDE_DOWN = 20  # class of the number n upside down: UPSIDE_DOWN + n
-_local = threading.local()  # a dnn Net is not safe to share between threads: one per thread
-
-
-def _net() -> cv2.dnn.Net:
-    net = getattr(_local, "net", None)
-    if net is None:
-        net = cv2.dnn.readNetFromONNX(str(MODEL_PATH))
-        _local.net = net
-    return net
 
 
 def classify(pictures: np.ndarray) -> np.ndarray:
@@ -35,9 +26,6 @@ def classify(pictures: np.ndarray) -> np.ndarray:
     if len(pictures) == 0:
         return np.zeros((0, N_CLASSES), np.float32)
     blob = normalise(pictures).reshape(-1, 1, PATCH_PX, PATCH_PX)
-    net = _net()
-    net.setInput(blob)
-    logits = net.forward().reshape(len(pictures), N_CLASSES)
-    logits -= logits.max(axis=1, keepdims=True)
-    p = np.exp(logits)
-    return p / p.sum(axis=1, keepdims=True)
+    model = net(MODEL_PATH)
+    model.setInput(blob)
+    return softmax(model.forward().reshape(len(pictures), N_CLASSES)).astype(np.float32)
