@@ -19,6 +19,7 @@ import numpy as np
 # real board by about one wire width (keypoints 1.5-1.9 mm inside the labelled wire).
 WIRE_WIDTH_MM = 1.2  # round wire of a modern board; the bias on the labelled photos is least here
 OUTER_DOUBLE_WIRE_MM = 170.0
+BOARD_RADIUS_MM = 225.5  # the sisal face: 451 mm across; nothing sticks beyond it
 OUTER_TREBLE_WIRE_MM = 107.0
 RING_INSIDE_WIDTH_MM = 8.0
 R_INNER_BULL = 12.7 / 2 + WIRE_WIDTH_MM / 2

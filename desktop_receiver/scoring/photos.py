@@ -4,9 +4,11 @@ empty board and the same board with darts).
 
 Each photo is calibrated on its own, since a camera that was touched between two photos has moved; the
 BEFORE photo is then warped onto the AFTER photo's view of the board plane (exact for the board, where the
-tip is) and the two are compared as the agent compares two still scenes. ``--chain`` compares each photo
-with the one before it instead (a visit photographed dart by dart). Exit code 2 when a photo cannot be
-read or calibrated.
+tip is) and the two are compared as the agent compares two still scenes, except that every new dart (up to
+three) is reported, that what moved by a px or two does not count (two photos are registered less exactly
+than two video frames of a still camera) and that the exposures are matched first. ``--chain`` compares
+each photo with the one before it instead (a visit photographed dart by dart). Exit code 2 when a photo
+cannot be read or calibrated.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from desktop_receiver.calibration.homography import to_board, to_image
 from desktop_receiver.calibration.pipeline import calibrate
 from desktop_receiver.calibration.result import CalibrationResult
 from desktop_receiver.calibration.scoring import score_board_point
-from desktop_receiver.scoring.detect.analysis import analyse
+from desktop_receiver.scoring.detect.analysis import Analysis, analyse_photos
 from desktop_receiver.scoring.detect.detector import Observation
 from desktop_receiver.scoring.detect.motion import board_region
 from desktop_receiver.scoring.throw_dump import ThrowDump
 
 EXIT_FAILED = 2
 ECC_STEPS = 60  # iterations of the registration: it starts within a few pixels
+FIT_ROUNDS = 3  # of the exposure fit, each without the pixels the last one fitted worst (the darts)
 
 
 def warp_onto(
@@ -55,6 +58,28 @@ def warp_onto(
     return cv2.warpPerspective(warped, warp, (w, h), flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
 
+def match_exposure(image: np.ndarray, target: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """``image`` with the exposure and white balance of ``target`` (both BGR, registered): per channel the
+    gain and offset that map ``image`` onto ``target`` over ``region`` (uint8 mask), fitted robustly so
+    that the new darts do not count. Two photos are seldom taken with the same exposure; the video's
+    frames are, so the agent needs no such step."""
+    inside = region > 0
+    out = np.empty(image.shape, np.float32)
+    for c in range(3):
+        x = image[..., c][inside].astype(np.float64)
+        y = target[..., c][inside].astype(np.float64)
+        keep = np.ones(len(x), bool)
+        gain, offset = 1.0, 0.0
+        for _ in range(FIT_ROUNDS):
+            if np.count_nonzero(keep) < 2 or np.ptp(x[keep]) == 0:
+                break
+            gain, offset = np.polyfit(x[keep], y[keep], 1)
+            residual = np.abs(gain * x + offset - y)
+            keep = residual < 3 * np.median(residual) + 1
+        out[..., c] = gain * image[..., c] + offset
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def _load(name: str) -> tuple[np.ndarray, CalibrationResult] | str:
     """The photo and its calibration, or why not."""
     image = cv2.imread(name, cv2.IMREAD_COLOR) if Path(name).is_file() else None
@@ -65,6 +90,18 @@ def _load(name: str) -> tuple[np.ndarray, CalibrationResult] | str:
         return f"no board found in {name}: {outcome.reason}"
     assert isinstance(outcome, CalibrationResult)
     return image, outcome
+
+
+def _dart_record(seen: Analysis) -> dict:
+    """One found dart as the JSON output shows it."""
+    assert seen.tip_mm is not None and seen.tip_px is not None
+    tip_mm = [round(v, 2) for v in seen.tip_mm]
+    return {
+        "segment": score_board_point(*seen.tip_mm).label,
+        "tip_mm": tip_mm,
+        "tip_px": [round(v, 1) for v in seen.tip_px],
+        "confidence": round(seen.confidence, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,18 +134,18 @@ def main(argv: list[str] | None = None) -> int:
             failed = True
             continue
         (before, source), (after, target) = reference, photo
-        warped = warp_onto(before, source, target, after)
-        seen = analyse(target, warped, after)
-        label = score_board_point(*seen.tip_mm).label if seen.tip_mm is not None else None
+        warped = match_exposure(warp_onto(before, source, target, after), after, board_region(target))
+        found = analyse_photos(target, warped, after)
+        darts = [_dart_record(seen) for seen in found if seen.kind == "dart"]
         if dump is not None:
-            dump.write(Observation(seen.kind, (index,), seen, warped, after), target)
-        record = {"file": name, "kind": seen.kind, "segment": label, "tip_mm": seen.tip_mm}
-        record.update(tip_px=seen.tip_px, confidence=round(seen.confidence, 3))
+            for seen in found:
+                dump.write(Observation(seen.kind, (index,), seen, warped, after), target)
+        kind = "dart" if darts else found[0].kind
         if args.json:
-            print(json.dumps(record))
+            print(json.dumps({"file": name, "kind": kind, "darts": darts}))
         else:
-            where = f" at {seen.tip_mm[0]:.1f}, {seen.tip_mm[1]:.1f} mm" if seen.tip_mm else ""
-            print(f"{name}: {seen.kind} {label or ''}{where}")
+            where = [f"{d['segment']} at {d['tip_mm'][0]:.1f}, {d['tip_mm'][1]:.1f} mm" for d in darts]
+            print(f"{name}: {kind} {'; '.join(where)}".rstrip())
         if args.chain:
             reference = photo
     return EXIT_FAILED if failed else 0

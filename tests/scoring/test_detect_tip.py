@@ -16,14 +16,16 @@ from desktop_receiver.scoring.detect.analysis import analyse  # noqa: E402
 from desktop_receiver.scoring.detect.geometry import Geometry  # noqa: E402
 
 
-# Seeds the detector gets right today (the benchmark has the rest): a regression guard, not the rate.
-@pytest.mark.parametrize("seed", [1000, 1019, 1031])
-def test_new_dart_tip_within_a_millimetre(seed: int) -> None:
-    pair = make_pair(seed)
-    result = analyse(pair.calibration, pair.before, pair.after, Geometry.of(pair.calibration))
-    assert result.kind == "dart"
-    assert np.hypot(*np.subtract(result.tip_mm, pair.tip_mm)) < 1.0
-    assert result.mask.shape == pair.after.shape[:2]
+def test_new_darts_tips_within_a_millimetre() -> None:
+    # 12 renders the tip network was not trained on (its seeds start at 100000); 10 are within 1 mm today.
+    errors = []
+    for seed in range(1000, 1012):
+        pair = make_pair(seed)
+        result = analyse(pair.calibration, pair.before, pair.after, Geometry.of(pair.calibration))
+        assert result.kind == "dart" and result.mask.shape == pair.after.shape[:2]
+        errors.append(float(np.hypot(*np.subtract(result.tip_mm, pair.tip_mm))))
+    assert sum(e < 1.0 for e in errors) >= 9, errors
+    assert max(errors) < 4.0, errors
 
 
 def test_noise_only_pair_is_nothing() -> None:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from desktop_receiver.calibration.board import BOARD_RADIUS_MM
 from desktop_receiver.calibration.result import CalibrationResult
+from desktop_receiver.scoring.detect import tip_net
 from desktop_receiver.scoring.detect.change import compare, components
 from desktop_receiver.scoring.detect.geometry import Geometry
-from desktop_receiver.scoring.detect.tip import locate
+from desktop_receiver.scoring.detect.streak import find_streak
 
 MIN_DART_MM2 = 40.0  # a dart's changed area is hundreds of mm²; less is noise, light or a wire's edge
 MAX_DART_MM2 = 6000.0  # more is a hand, a body or the camera moved
@@ -19,6 +21,8 @@ JOIN_MM = 4.0  # regions this close are one dart's parts
 NEAR_MM = 60.0  # regions this close to the largest one's box may be its parts too (a faint shaft or point)
 MIN_LENGTH_MM = 12.0  # a dart's streak is longer
 MIN_SUPPORT = 0.12  # share of the dart's changed pixels on its axis band
+FLIGHT_SIDE = 0.05  # a tip this share of the dart's extent past its centre towards the flight is the flight
+PHOTO_TOLERANCE_PX = 2  # two photos registered by ECC still differ by a px or two at the wires
 
 
 @dataclass(frozen=True)
@@ -65,33 +69,92 @@ def _frames_ok(before: object, after: object, size: tuple[int, int]) -> bool:
     )
 
 
-def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analysis:
+@dataclass(frozen=True)
+class Candidate:
+    """The change between two frames, before a dart is looked for in it: ``mask`` (camera image size),
+    ``changed_mm2``, and ``groups`` the pixels (image x, y) of each region that may be a dart, largest
+    first (empty when the change is too small or too big: ``verdict`` then says what it is)."""
+
+    mask: np.ndarray
+    changed_mm2: float
+    px_per_mm: float
+    groups: list[np.ndarray]
+    verdict: Analysis | None
+
+
+def dart_pixels(
+    geometry: Geometry, before: np.ndarray, after: np.ndarray, max_darts: int = 1, tolerance_px: int = 0
+) -> Candidate:
+    """The change from ``before`` to ``after`` and the pixels of up to ``max_darts`` darts it may hold
+    (see Candidate); ``tolerance_px``: see change.compare."""
     w, h = geometry.calibration.image_size
     x0, y0, x1, y1 = geometry.roi
     full = np.zeros((h, w), np.uint8)
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return Analysis("other", None, None, 0.0, 0.0, full)
-    change = compare(before[y0:y1, x0:x1], after[y0:y1, x0:x1])
-    full[y0:y1, x0:x1] = change.mask
-    ppm = geometry.px_per_mm(np.zeros(2))
-    mm2_per_px = 1.0 / ppm**2
-    changed = float(np.count_nonzero(change.mask)) * mm2_per_px
-    if changed < MIN_DART_MM2:
-        return Analysis("nothing", None, None, 1.0 - changed / MIN_DART_MM2, changed, full)
-    if changed > MAX_DART_MM2:
-        return Analysis("other", None, None, min(1.0, changed / (2 * MAX_DART_MM2)), changed, full)
-    _, regions = components(change.mask, int(MIN_REGION_MM2 * ppm**2), int(round(JOIN_MM * ppm)))
-    if not regions or len(regions[0]) * mm2_per_px < MIN_DART_MM2:
-        return Analysis("nothing", None, None, 0.5, changed, full)
-    pts = _dart_pixels(regions, NEAR_MM * ppm)
     origin = np.array([x0, y0], np.float64)
-    guess = geometry.to_board(pts.mean(axis=0) + origin)
-    fix = locate(change, pts, geometry.dart_direction(guess), ppm)
-    if fix is None or fix.length < MIN_LENGTH_MM * ppm or fix.support < MIN_SUPPORT:
+    ppm = geometry.px_per_mm(np.zeros(2))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return Candidate(full, 0.0, ppm, [], Analysis("other", None, None, 0.0, 0.0, full))
+    full[y0:y1, x0:x1] = compare(before[y0:y1, x0:x1], after[y0:y1, x0:x1], tolerance_px)
+    mm2_per_px = 1.0 / ppm**2
+    changed = float(np.count_nonzero(full)) * mm2_per_px
+
+    def verdict(kind: str, confidence: float) -> Candidate:
+        found = Analysis(kind, None, None, confidence, changed, full)
+        return Candidate(full, changed, ppm, [], found)
+
+    if changed < MIN_DART_MM2:
+        return verdict("nothing", 1.0 - changed / MIN_DART_MM2)
+    if changed > MAX_DART_MM2 * max_darts:
+        return verdict("other", min(1.0, changed / (2 * MAX_DART_MM2 * max_darts)))
+    _, regions = components(full[y0:y1, x0:x1], int(MIN_REGION_MM2 * ppm**2), int(round(JOIN_MM * ppm)))
+    groups = [g + origin for g in _dart_groups(regions, NEAR_MM * ppm)[:max_darts]]
+    groups = [g for g in groups if len(g) * mm2_per_px >= MIN_DART_MM2]
+    if not groups:
+        return verdict("nothing", 0.5)
+    return Candidate(full, changed, ppm, groups, None)
+
+
+def analyse_photos(
+    calibration: CalibrationResult, before: np.ndarray, after: np.ndarray, max_darts: int = 3
+) -> list[Analysis]:
+    """The new darts (up to ``max_darts``) between two registered photos of a board (score subcommand):
+    one Analysis per changed region, largest first; one "nothing" or "other" Analysis when there is no
+    dart. Pure; never raises on odd input."""
+    w, h = calibration.image_size
+    if not _frames_ok(before, after, (w, h)):
+        return [Analysis("other", None, None, 0.0, 0.0, np.zeros((max(h, 0), max(w, 0)), np.uint8))]
+    try:
+        geometry = Geometry.of(calibration)
+        found = dart_pixels(geometry, before, after, max_darts, PHOTO_TOLERANCE_PX)
+        if found.verdict is not None:
+            return [found.verdict]
+        darts = [_dart_of(geometry, found, pts, before, after) for pts in found.groups]
+        return [d for d in darts if d.kind == "dart"] or darts[:1]
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return [Analysis("other", None, None, 0.0, 0.0, np.zeros((h, w), np.uint8))]
+
+
+def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analysis:
+    found = dart_pixels(geometry, before, after)
+    if found.verdict is not None:
+        return found.verdict
+    return _dart_of(geometry, found, found.groups[0], before, after)
+
+
+def _dart_of(
+    geometry: Geometry, found: Candidate, pts: np.ndarray, before: np.ndarray, after: np.ndarray
+) -> Analysis:
+    """The dart whose changed pixels are ``pts`` (image x, y), or "other" when they are not one."""
+    ppm, changed, full = found.px_per_mm, found.changed_mm2, found.mask
+    guess = geometry.to_board(pts.mean(axis=0))
+    streak = find_streak(pts, geometry.dart_direction(guess), ppm)
+    if streak is None or streak.length < MIN_LENGTH_MM * ppm or streak.support < MIN_SUPPORT:
         return Analysis("other", None, None, 0.3, changed, full)
-    tip_px = np.array(fix.tip) + origin
+    tip_px = _tip(geometry, before, after, pts, ppm)
     tip_mm = geometry.to_board(tip_px)
-    confidence = float(min(1.0, fix.support * 2) * min(1.0, len(pts) * mm2_per_px / (2 * MIN_DART_MM2)))
+    if float(np.hypot(*tip_mm)) > BOARD_RADIUS_MM:
+        return Analysis("other", None, None, 0.5, changed, full)  # off the board: a cable, a lamp, a hand
+    confidence = float(min(1.0, streak.support * 2) * min(1.0, len(pts) / ppm**2 / (2 * MIN_DART_MM2)))
     return Analysis(
         "dart",
         (float(tip_mm[0]), float(tip_mm[1])),
@@ -102,9 +165,30 @@ def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analy
     )
 
 
-def _dart_pixels(regions: list[np.ndarray], near: float) -> np.ndarray:
-    """The pixels of the largest region and of the regions within ``near`` px of its bounding box."""
-    main = regions[0]
-    lo, hi = main.min(axis=0) - near, main.max(axis=0) + near
-    parts = [r for r in regions if np.all(r.mean(axis=0) >= lo) and np.all(r.mean(axis=0) <= hi)]
-    return np.vstack(parts)
+def _dart_groups(regions: list[np.ndarray], near: float) -> list[np.ndarray]:
+    """The regions grouped as darts' parts, largest first: each group the largest region left and the
+    regions whose centre lies within ``near`` px of its bounding box."""
+    left = list(regions)
+    groups = []
+    while left:
+        main = left[0]
+        lo, hi = main.min(axis=0) - near, main.max(axis=0) + near
+        inside = [bool(np.all(r.mean(axis=0) >= lo) and np.all(r.mean(axis=0) <= hi)) for r in left]
+        groups.append(np.vstack([r for r, k in zip(left, inside, strict=True) if k]))
+        left = [r for r, k in zip(left, inside, strict=True) if not k]
+    return groups
+
+
+def _tip(
+    geometry: Geometry, before: np.ndarray, after: np.ndarray, pts: np.ndarray, ppm: float
+) -> np.ndarray:
+    """The tip (image px) of the dart whose changed pixels are ``pts``: the tip network's, unless the camera's
+    pose says that it lies at the flight's end (seen on real darts unlike the rendered ones: the tip is
+    then sought at the other end, the front of the pixels against the flight's direction)."""
+    centre = pts.mean(axis=0)
+    towards_flight = geometry.dart_direction(geometry.to_board(centre))
+    along = (pts - centre) @ towards_flight
+    tip = tip_net.coarse_tip(before, after, pts)
+    if (tip - centre) @ towards_flight > FLIGHT_SIDE * float(np.ptp(along)):
+        tip = pts[int(np.argmin(along))].astype(np.float64)
+    return tip_net.fine_tip(before, after, pts, tip, ppm)

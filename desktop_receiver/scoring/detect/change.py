@@ -1,9 +1,7 @@
 """What changed between two frames of the same camera, in an image crop: a colour distance with shadows
-taken out, the noise it is judged against, and the changed regions grouped as one dart's parts."""
+taken out, judged against the frames' noise, and the changed regions grouped as one dart's parts."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -18,22 +16,20 @@ SHADOW_GAIN = (0.3, 1.0)
 SHADOW_CHROMA = (1.5, 0.01)
 
 
-@dataclass(frozen=True)
-class Change:
-    """The change from ``before`` to ``after`` in one crop."""
-
-    diff: np.ndarray  # float32 BGR after - before; 0 where it is a shadow
-    distance: np.ndarray  # float32 colour distance per px; 0 where it is a shadow or below the threshold
-    mask: np.ndarray  # uint8 0/255: changed
-    threshold: float
-
-
-def compare(before: np.ndarray, after: np.ndarray) -> Change:
-    """The change between two BGR crops of the same size."""
+def compare(before: np.ndarray, after: np.ndarray, tolerance_px: int = 0) -> np.ndarray:
+    """The changed pixels (uint8 0/255) between two BGR crops of the same size. ``tolerance_px`` > 0: a
+    pixel of ``after`` changed only where its colour lies outside the range of ``before`` within that many
+    px (two photos registered to a px or so, whose wires and edges would all count as changed otherwise)."""
     ref = before.astype(np.float32)
     cur = after.astype(np.float32)
     diff = cur - ref
-    distance = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    if tolerance_px > 0:
+        kernel = np.ones((2 * tolerance_px + 1,) * 2, np.uint8)
+        lo, hi = cv2.erode(ref, kernel), cv2.dilate(ref, kernel)
+        outside = np.maximum(lo - cur, 0) + np.maximum(cur - hi, 0)
+        distance = np.sqrt(np.einsum("ijk,ijk->ij", outside, outside))
+    else:
+        distance = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
     typical = float(np.median(distance[::4, ::4]))  # the frames' noise: most of the crop is unchanged
     ref_power = np.einsum("ijk,ijk->ij", ref, ref) + 1.0
     gain = np.einsum("ijk,ijk->ij", cur, ref) / ref_power
@@ -41,16 +37,15 @@ def compare(before: np.ndarray, after: np.ndarray) -> Change:
     chroma = np.sqrt(np.einsum("ijk,ijk->ij", residual, residual))
     leeway = SHADOW_CHROMA[0] * typical + SHADOW_CHROMA[1] * np.sqrt(ref_power)
     shadow = (gain > SHADOW_GAIN[0]) & (gain < SHADOW_GAIN[1]) & (chroma < leeway)
-    distance[shadow] = 0.0
-    diff[shadow] = 0.0
-    threshold = max(MIN_THRESHOLD, NOISE_FACTOR * typical)
-    changed = distance > threshold
+    changed = (distance > max(MIN_THRESHOLD, NOISE_FACTOR * typical)) & ~shadow
     # A changed pixel with few changed neighbours is noise, JPEG ringing or a shadow's edge; a dart's
     # thin point still has its neighbours along it.
     neighbours = cv2.boxFilter(changed.astype(np.float32), -1, (3, 3), normalize=False)
     mask = (changed & (neighbours >= MIN_NEIGHBOURS)).astype(np.uint8) * 255
-    distance[~changed] = 0.0
-    return Change(diff, distance, mask, threshold)
+    if tolerance_px > 0:
+        # What is left of wires and sisal grain is thinner than the tolerance; a dart's barrel is not.
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    return mask
 
 
 def components(mask: np.ndarray, min_px: int, join_px: int) -> tuple[np.ndarray, list[np.ndarray]]:
