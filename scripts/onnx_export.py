@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -20,3 +21,13 @@ def export(model, shape: tuple[int, ...], out: Path, input_name: str, output_nam
         dynamic_axes={input_name: {0: "n"}, output_name: {0: "n"}},
         dynamo=False,
     )
+
+
+def have_torch(script: str) -> bool:
+    """Whether PyTorch (the train extra) is installed; if not, says how to install it, as ``script``."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print(f"{script}: PyTorch is missing: .venv/bin/pip install -e '.[train]'", file=sys.stderr)
+        return False
+    return True

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import number_glyphs  # noqa: E402
-from onnx_export import export  # noqa: E402
+from onnx_export import export, have_torch  # noqa: E402
 
 from desktop_receiver.calibration import digits  # noqa: E402
 from desktop_receiver.calibration.number_patches import PATCH_PX, normalise  # noqa: E402
@@ -96,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2, help="CPU threads for PyTorch")
     args = ap.parse_args(argv)
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print("train_numbers: PyTorch is missing: .venv/bin/pip install -e '.[train]'", file=sys.stderr)
+    if not have_torch("train_numbers"):
         return 2
     model, accuracy = train(args.epochs, args.per_epoch, args.seed, args.threads)
     export(model, (1, PATCH_PX, PATCH_PX), args.out, "slot", "logits")

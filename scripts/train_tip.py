@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_tip import camera_noise, truth_calibration  # noqa: E402
-from onnx_export import export  # noqa: E402
+from onnx_export import export, have_torch  # noqa: E402
 from render_board import random_params, render_scene  # noqa: E402
 from render_darts import random_dart  # noqa: E402
 
@@ -237,11 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="rendering processes")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads for PyTorch")
     args = ap.parse_args(argv)
-    try:
-        import torch
-    except ImportError:
-        print("train_tip: PyTorch is missing: .venv/bin/pip install -e '.[train]'", file=sys.stderr)
+    if not have_torch("train_tip"):
         return 2
+    import torch
+
     torch.set_num_threads(args.threads)
     scenes = max(1, min(args.scenes, HELD_OUT_SEED - TRAIN_SEED))
     data = load_or_render(args.data, TRAIN_SEED, scenes, args.workers)
