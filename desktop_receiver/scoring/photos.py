@@ -95,10 +95,9 @@ def _load(name: str) -> tuple[np.ndarray, CalibrationResult] | str:
 def _dart_record(seen: Analysis) -> dict:
     """One found dart as the JSON output shows it."""
     assert seen.tip_mm is not None and seen.tip_px is not None
-    tip_mm = [round(v, 2) for v in seen.tip_mm]
     return {
         "segment": score_board_point(*seen.tip_mm).label,
-        "tip_mm": tip_mm,
+        "tip_mm": [round(v, 2) for v in seen.tip_mm],
         "tip_px": [round(v, 1) for v in seen.tip_px],
         "confidence": round(seen.confidence, 3),
     }

@@ -3,6 +3,7 @@ where its tip entered the board, out."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,17 +49,29 @@ def analyse(
     ``cache``: ``Geometry.of(calibration)``, built once per calibration and passed to every call to spare
     its cost (built here when None). Pure; never raises on odd input (wrong shapes or types give "other").
     """
+    return _guarded(calibration, before, after, cache, lambda g: [_analyse(g, before, after)])[0]
+
+
+def _guarded(
+    calibration: CalibrationResult,
+    before: object,
+    after: object,
+    cache: Geometry | None,
+    work: Callable[[Geometry], list[Analysis]],
+) -> list[Analysis]:
+    """``work`` on the calibration's geometry (``cache`` when it is that calibration's) once the frames
+    are checked; one "other" Analysis for frames of the wrong kind or a calibration that fails."""
     w, h = calibration.image_size
     empty = np.zeros((max(h, 0), max(w, 0)), np.uint8)
     if not _frames_ok(before, after, (w, h)):
-        return Analysis("other", None, None, 0.0, 0.0, empty)
+        return [Analysis("other", None, None, 0.0, 0.0, empty)]
     try:
         geometry = (
             cache if cache is not None and cache.calibration is calibration else Geometry.of(calibration)
         )
-        return _analyse(geometry, before, after)
+        return work(geometry)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-        return Analysis("other", None, None, 0.0, 0.0, empty)
+        return [Analysis("other", None, None, 0.0, 0.0, empty)]
 
 
 def _frames_ok(before: object, after: object, size: tuple[int, int]) -> bool:
@@ -120,18 +133,15 @@ def analyse_photos(
     """The new darts (up to ``max_darts``) between two registered photos of a board (score subcommand):
     one Analysis per changed region, largest first; one "nothing" or "other" Analysis when there is no
     dart. Pure; never raises on odd input."""
-    w, h = calibration.image_size
-    if not _frames_ok(before, after, (w, h)):
-        return [Analysis("other", None, None, 0.0, 0.0, np.zeros((max(h, 0), max(w, 0)), np.uint8))]
-    try:
-        geometry = Geometry.of(calibration)
-        found = dart_pixels(geometry, before, after, max_darts, PHOTO_TOLERANCE_PX)
-        if found.verdict is not None:
-            return [found.verdict]
-        darts = [_dart_of(geometry, found, pts, before, after) for pts in found.groups]
-        return [d for d in darts if d.kind == "dart"] or darts[:1]
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
-        return [Analysis("other", None, None, 0.0, 0.0, np.zeros((h, w), np.uint8))]
+    return _guarded(calibration, before, after, None, lambda g: _photo_darts(g, before, after, max_darts))
+
+
+def _photo_darts(geometry: Geometry, before: np.ndarray, after: np.ndarray, max_darts: int) -> list[Analysis]:
+    found = dart_pixels(geometry, before, after, max_darts, PHOTO_TOLERANCE_PX)
+    if found.verdict is not None:
+        return [found.verdict]
+    darts = [_dart_of(geometry, found, pts, before, after) for pts in found.groups]
+    return [d for d in darts if d.kind == "dart"] or darts[:1]
 
 
 def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analysis:
