@@ -23,6 +23,9 @@ NEAR_MM = 60.0  # regions this close to the largest one's box may be its parts t
 MIN_LENGTH_MM = 12.0  # a dart's streak is longer
 MIN_SUPPORT = 0.12  # share of the dart's changed pixels on its axis band
 FLIGHT_SIDE = 0.05  # a tip this share of the dart's extent past its centre towards the flight is the flight
+# Below this slant (Geometry.slant: the camera looks nearly along the dart) the pose cannot tell which way
+# the flight lies: a dart's own lean (5-30 degrees, any way up) decides it. About 22 degrees off the normal.
+MIN_SLANT = 0.4
 PHOTO_TOLERANCE_PX = 2  # two photos registered by ECC still differ by a px or two at the wires
 
 
@@ -194,11 +197,15 @@ def _tip(
 ) -> np.ndarray:
     """The tip (image px) of the dart whose changed pixels are ``pts``: the tip network's, unless the camera's
     pose says that it lies at the flight's end (seen on real darts unlike the rendered ones: the tip is
-    then sought at the other end, the front of the pixels against the flight's direction)."""
+    then sought at the other end, the front of the pixels against the flight's direction). Seen nearly
+    face-on the pose says nothing of the kind (MIN_SLANT): a dart's shadow then runs from its tip, and
+    the network alone tells which end is which."""
     centre = pts.mean(axis=0)
-    towards_flight = geometry.dart_direction(geometry.to_board(centre))
+    guess = geometry.to_board(centre)
+    towards_flight = geometry.dart_direction(guess)
     along = (pts - centre) @ towards_flight
     tip = tip_net.coarse_tip(before, after, pts)
-    if (tip - centre) @ towards_flight > FLIGHT_SIDE * float(np.ptp(along)):
+    at_flight = (tip - centre) @ towards_flight > FLIGHT_SIDE * float(np.ptp(along))
+    if at_flight and geometry.slant(guess) > MIN_SLANT:
         tip = pts[int(np.argmin(along))].astype(np.float64)
     return tip_net.fine_tip(before, after, pts, tip, ppm)

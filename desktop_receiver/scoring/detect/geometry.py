@@ -15,6 +15,7 @@ from desktop_receiver.calibration.result import CalibrationResult
 
 ROI_RADIUS_MM = 230.0  # the board and the flights that stick out past its scoring area
 LEAN_DEG = 15.0  # a stuck dart's usual lean from the board's normal, its rear up (a thrown dart's arc)
+AXIS_MM = 20.0  # a short piece of the dart's axis: long enough to measure, short enough to stay local
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,22 @@ class Geometry:
         """Unit image direction from the tip of a dart stuck at ``tip_mm`` towards its flight, for a dart
         leaning LEAN_DEG up (observed px; the lens bends it a little, which the nearby points include)."""
         lean = np.radians(LEAN_DEG)
-        axis = np.array([0.0, -np.sin(lean), -np.cos(lean)])
-        pts = np.array([[*tip_mm, 0.0, 1.0], [*(np.append(tip_mm, 0.0) + 20.0 * axis), 1.0]])
+        d = self._axis_px(tip_mm, np.array([0.0, -np.sin(lean), -np.cos(lean)]))
+        return d / max(float(np.linalg.norm(d)), 1e-9)
+
+    def slant(self, tip_mm: np.ndarray) -> float:
+        """How far a dart standing straight out of the board at ``tip_mm`` runs in the image, per unit of
+        the board's own scale there: about the tangent of the angle between the camera's ray and the board's
+        normal. Near 0 the camera looks along the dart, and its image direction is the dart's own lean
+        (which varies from throw to throw), not something the pose can tell."""
+        d = self._axis_px(tip_mm, np.array([0.0, 0.0, -1.0]))
+        return float(np.linalg.norm(d)) / (AXIS_MM * self.px_per_mm(np.asarray(tip_mm, np.float64)))
+
+    def _axis_px(self, tip_mm: np.ndarray, axis: np.ndarray) -> np.ndarray:
+        """The image vector (observed px) from a dart's tip at ``tip_mm`` to AXIS_MM along ``axis`` (board
+        mm, z out of the wall negative)."""
+        pts = np.array([[*tip_mm, 0.0, 1.0], [*(np.append(tip_mm, 0.0) + AXIS_MM * axis), 1.0]])
         hom = pts @ self.projection.T
         ideal = hom[:, :2] / hom[:, 2:3]
         seen = self.calibration.lens_or_none().distort(ideal)
-        d = seen[1] - seen[0]
-        return d / max(float(np.linalg.norm(d)), 1e-9)
+        return seen[1] - seen[0]
