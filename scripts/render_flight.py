@@ -141,13 +141,22 @@ def wobble_pose(dart: Dart, t: float, amplitude_deg: float = 2.5) -> Pose:
     return replace(dart, tilt_deg=dart.tilt_deg + swing), np.zeros(3)
 
 
-def fall_poses(dart: Dart, t0: float, t1: float, samples: int = 4) -> list[Pose]:
-    """A bounced dart between ``t0`` and ``t1`` s after it hit: thrown back off the board (towards the
-    camera), falling and turning over."""
+def fall_poses(
+    dart: Dart,
+    t0: float,
+    t1: float,
+    samples: int = 4,
+    speed_mm_s: tuple[float, float] = (900.0, 400.0),
+    turn_deg_s: float = 300.0,
+) -> list[Pose]:
+    """A dart leaving the board between ``t0`` and ``t1`` s after it let go: pushed off the board (towards
+    the camera) and down at ``speed_mm_s``, then falling, turning over at ``turn_deg_s``. The defaults are
+    a bounce; a dart whose point gives way leaves slowly."""
+    push_mm_s, drop_mm_s = speed_mm_s
     poses = []
     for t in np.linspace(t0, t1, samples):
-        drop = 400 * t + GRAVITY_MM_S2 * t * t / 2  # board y is down
-        out = -900 * t  # z < 0: away from the board
-        turned = replace(dart, tilt_deg=dart.tilt_deg + 300 * t, spin_deg=dart.spin_deg + 200 * t)
+        drop = drop_mm_s * t + GRAVITY_MM_S2 * t * t / 2  # board y is down
+        out = -push_mm_s * t  # z < 0: away from the board
+        turned = replace(dart, tilt_deg=dart.tilt_deg + turn_deg_s * t, spin_deg=dart.spin_deg + 200 * t)
         poses.append((turned, np.array([0.0, drop, out])))
     return poses

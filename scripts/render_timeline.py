@@ -37,16 +37,17 @@ from desktop_receiver.calibration.scoring import score_board_point  # noqa: E402
 
 NOISE_POOL = 4  # noise fields; consecutive frames never share one
 NOISE_SHIFT = 32  # px: each frame takes its field at a random offset up to this
-EVENT_KINDS = ("throw", "bouncer", "takeout-started", "takeout-finished", "hand")
+EVENT_KINDS = ("throw", "bouncer", "fall-out", "takeout-started", "takeout-finished", "hand")
 
 
 @dataclass(frozen=True)
 class TruthEvent:
     """What happens in a clip. ``frame``: the first frame where the board is at rest after it (for
     "takeout-started": the first frame with the hand in view); ``start_frame``: the first frame where
-    it shows (the dart flying in, the hand coming into view). Throws and bouncers carry the dart's
-    number in the visit (1-3), where its point hit the board (mm and image px) and the score's label
-    (desktop_receiver.calibration.scoring; a bouncer scores nothing whatever it hit)."""
+    it shows (the dart flying in, the hand coming into view). Throws, bouncers and fall-outs carry the
+    dart's number in the visit (1-3), where its point hit the board (mm and image px) and the score's label
+    (desktop_receiver.calibration.scoring; a bouncer scores nothing whatever it hit, a fall-out is
+    labelled with the score it had)."""
 
     kind: str
     frame: int
@@ -222,6 +223,22 @@ class VisitTimeline:
         tip = project(self.h, np.array([dart.tip]))[0]
         tip_px = (float(tip[0]), float(tip[1]))
         self.truth.append(TruthEvent("bouncer", len(self.recipes), start, number, dart.tip, tip_px, "MISS"))
+
+    def fall_out(self, index: int, number: int) -> None:
+        """Dart ``index``, stuck in the board, falls out (its point gave way); the board ends without it."""
+        dart = self.darts[index]
+        truth = next(d for d in self._scene(self.state).darts if d.dart == dart)
+        self.state = tuple(i for i in self.state if i != index)
+        start = len(self.recipes)
+        t = 0.0
+        while t < 0.6:  # s: by then it has fallen out of view below the board
+            poses = fall_poses(dart, t, t + 0.5 / self.fps, speed_mm_s=(150.0, 0.0), turn_deg_s=120.0)
+            self._add(FrameRecipe(self.state, self._patch(poses, self.state)))
+            t += 1 / self.fps
+        label = score_board_point(*truth.tip_mm).label
+        self.truth.append(
+            TruthEvent("fall-out", len(self.recipes), start, number, truth.tip_mm, truth.tip_px, label)
+        )
 
     def _hand(self, spread_deg: float) -> HandSpec:
         """A hand reaching up the board (the player stands below it), turned up to ``spread_deg`` aside."""

@@ -2,11 +2,12 @@
 
 A visit: the still board; each dart flies in (a few motion-blurred frames along its axis), sticks, wobbles
 and rests; a hand pulls the darts and leaves; the empty board again. Also bouncers (a dart hits and falls
-out) and hands that pass without a throw. The board, camera and darts are scripts/render_board.py's; the
-clip is a y4m (scripts/y4m_io.py) with a JSON of its truth beside it.
+out), darts that stick and fall out a moment later, and hands that pass without a throw. The board,
+camera and darts are scripts/render_board.py's; the clip is a y4m (scripts/y4m_io.py) with a JSON of its
+truth beside it.
 
-Importable: ``VisitPlan``, ``Bouncer``, ``render_visit(plan) -> Clip``, ``write_clip(clip, prefix)``,
-``random_visit(seed, ...)``, ``hand_clip(seed, seconds, ...)``.
+Importable: ``VisitPlan``, ``Bouncer``, ``FallsOut``, ``render_visit(plan) -> Clip``,
+``write_clip(clip, prefix)``, ``random_visit(seed, ...)``, ``hand_clip(seed, seconds, ...)``.
 CLI: ``python scripts/render_visit.py --help``.
 """
 
@@ -38,6 +39,14 @@ class Bouncer:
 
 
 @dataclass(frozen=True)
+class FallsOut:
+    """A dart that sticks at ``dart``'s point and angle, rests, and falls out ``after_s`` later."""
+
+    dart: Dart
+    after_s: float = 1.0
+
+
+@dataclass(frozen=True)
 class VisitPlan:
     """Everything that defines one clip; the same plan always gives the same frames.
 
@@ -48,7 +57,7 @@ class VisitPlan:
 
     base: RenderParams
     fps: int = 30
-    darts: tuple[Dart | Bouncer, ...] = ()
+    darts: tuple[Dart | Bouncer | FallsOut, ...] = ()
     takeout: bool = True  # a hand pulls the darts after the last throw
     hand_passes: int = 0
     still_before_s: float = 1.0
@@ -79,7 +88,7 @@ def render_visit(plan: VisitPlan) -> Clip:
     """Render ``plan`` (each still state of the board once; moving darts and hands composited per frame)."""
     if len(plan.darts) > 3:
         raise ValueError(f"a visit has at most 3 darts, got {len(plan.darts)}")
-    stuck = [d for d in plan.darts if isinstance(d, Dart)]
+    stuck = [d.dart if isinstance(d, FallsOut) else d for d in plan.darts if not isinstance(d, Bouncer)]
     tl = VisitTimeline(plan.base, stuck, plan.fps, plan.base.seed)
     tl.still(plan.still_before_s)
     for _ in range(plan.hand_passes):
@@ -89,6 +98,10 @@ def render_visit(plan: VisitPlan) -> Clip:
     for number, thrown in enumerate(plan.darts, start=1):
         if isinstance(thrown, Bouncer):
             tl.bounce(thrown.dart, number, flight)
+        elif isinstance(thrown, FallsOut):
+            tl.throw(stuck.index(thrown.dart), number, flight, plan.wobble_s)
+            tl.still(thrown.after_s)
+            tl.fall_out(stuck.index(thrown.dart), number)
         else:
             tl.throw(stuck.index(thrown), number, flight, plan.wobble_s)
         tl.still(plan.still_between_s)
@@ -139,14 +152,21 @@ def _camera(seed: int, width: int, height: int) -> RenderParams:
 
 
 def random_visit(
-    seed: int, width: int = 1280, height: int = 720, fps: int = 30, bouncer: bool = False
+    seed: int,
+    width: int = 1280,
+    height: int = 720,
+    fps: int = 30,
+    bouncer: bool = False,
+    falls_out: bool = False,
 ) -> VisitPlan:
     """A seeded visit for benchmarks: a random camera (see _camera), 3 random darts (the 2nd a bouncer if
-    ``bouncer``), then a takeout."""
+    ``bouncer``; the 1st falls out a second after it stuck if ``falls_out``), then a takeout."""
     rng = np.random.default_rng([seed, 27_183])
-    darts: list[Dart | Bouncer] = [random_dart(rng) for _ in range(3)]
+    darts: list[Dart | Bouncer | FallsOut] = [random_dart(rng) for _ in range(3)]
     if bouncer:
         darts[1] = Bouncer(darts[1])
+    if falls_out:
+        darts[0] = FallsOut(darts[0])
     return VisitPlan(
         _camera(seed, width, height),
         fps=fps,
@@ -178,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI: render one seeded visit (or hand-only clip) to OUT_PREFIX.y4m and OUT_PREFIX.json."""
     ap = argparse.ArgumentParser(
         description="Render a seeded darts visit (3 darts and a takeout) as OUT_PREFIX.y4m with its truth "
-        "in OUT_PREFIX.json (events: throw, bouncer, takeout-started, takeout-finished, hand).",
+        "in OUT_PREFIX.json (events: throw, bouncer, fall-out, takeout-started, takeout-finished, hand).",
     )
     ap.add_argument("out_prefix", type=Path, metavar="OUT_PREFIX", help="writes OUT_PREFIX.y4m and .json")
     ap.add_argument("--seed", type=int, default=0, help="picks the camera, darts, hand and noise")
@@ -186,12 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--size", default="1280x720", help="WxH (even)")
     ap.add_argument("--hands-only", type=float, metavar="SECONDS", help="a clip of hands passing, no throw")
     ap.add_argument("--bouncer", action="store_true", help="the 2nd dart bounces out")
+    ap.add_argument("--falls-out", action="store_true", help="the 1st dart falls out a second after it stuck")
     args = ap.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     if args.hands_only is not None:
         plan = hand_clip(args.seed, args.hands_only, w, h, args.fps)
     else:
-        plan = random_visit(args.seed, w, h, args.fps, bouncer=args.bouncer)
+        plan = random_visit(args.seed, w, h, args.fps, bouncer=args.bouncer, falls_out=args.falls_out)
     t0 = time.perf_counter()
     args.out_prefix.parent.mkdir(parents=True, exist_ok=True)
     y4m, meta = write_clip(render_visit(plan), args.out_prefix)

@@ -5,18 +5,21 @@ changes (a dart scored, the takeout started or finished), so the visit stays on 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from desktop_receiver.calibration.result import CalibrationResult
 from desktop_receiver.media import stamp
 from desktop_receiver.media.frames import Frame
 from desktop_receiver.scoring.detect.detector import Observation, ThrowDetector
-from desktop_receiver.scoring.model import MAX_DARTS
+from desktop_receiver.scoring.model import MAX_DARTS, Throw
 from desktop_receiver.scoring.stream import ScoreKeeper
 from desktop_receiver.scoring.throw_dump import ThrowDump
 from desktop_receiver.scoring.visit import Phase
 
 log = logging.getLogger(__name__)
+FALLEN_RADIUS_PX = 8  # a fallen dart's change covers the image about its scored tip
 
 
 class ThrowWatcher:
@@ -63,3 +66,27 @@ def apply(keeper: ScoreKeeper, observation: Observation) -> None:
         if visit.phase is not Phase.TAKEOUT_IN_PROGRESS:
             keeper.takeout_started()
         keeper.takeout_finished()
+    elif observation.kind == "fell-out" and visit.phase is not Phase.TAKEOUT_IN_PROGRESS:
+        fallen = fallen_dart(visit.throws, observation)
+        if fallen is not None:
+            # A dart that falls out of the board before it is pulled does not score (steel darts' rules).
+            log.info("dart %d fell out: it scores nothing", fallen)
+            keeper.correct(fallen, None)
+
+
+def fallen_dart(throws: Sequence[Throw], observation: Observation) -> int | None:
+    """The number of the visit's dart whose tip lies in what left the board (``observation``'s change
+    mask), most of the mask about it; None when no scored dart's tip is there."""
+    if observation.analysis is None:
+        return None
+    mask = observation.analysis.mask
+    r = FALLEN_RADIUS_PX
+    best, most = None, 0
+    for throw in throws:
+        if throw.image_px is None or throw.board_mm is None:
+            continue
+        x, y = (int(round(v)) for v in throw.image_px)
+        around = int(np.count_nonzero(mask[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1]))
+        if around > most:
+            best, most = throw.dart, around
+    return best

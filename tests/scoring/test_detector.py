@@ -1,6 +1,7 @@
 """The throw detection over rendered clips: a visit gives three throws at the right frames and scores and a
-takeout; hands passing give nothing; a bouncer is no throw; the detector waits while the calibration is
-lost and takes a new reference when the camera moved."""
+takeout; hands passing give nothing; a bouncer is no throw; a dart that falls out scores nothing and is
+no new throw (nor a takeout); the detector waits while the calibration is lost and takes a new reference
+when the camera moved."""
 
 from __future__ import annotations
 
@@ -43,6 +44,21 @@ def test_a_bouncer_is_no_throw():
     plan = visit(darts=(DARTS[0], render_visit.Bouncer(DARTS[1]), DARTS[2]), takeout=False)
     run = detect(render_visit.render_visit(plan))
     assert [t.segment for t in run.throws()] == [LABELS[0], LABELS[2]]
+
+
+@pytest.mark.parametrize("fallen", [0, 1])
+def test_a_dart_that_falls_out_scores_nothing(fallen):
+    # The first dart falls out of an otherwise empty board (no hand: no takeout), or the second one
+    # falls out beside the first (its change looks like a dart's, but the empty board shows again).
+    darts = list(DARTS)
+    darts[fallen] = render_visit.FallsOut(DARTS[fallen])
+    run = detect(render_visit.render_visit(visit(darts=tuple(darts))))
+    names = ["throw"] * (fallen + 1) + ["dart-corrected"] + ["throw"] * (2 - fallen)
+    assert run.names() == [*names, "takeout-started", "takeout-finished"]
+    assert [t.segment for t in run.throws()] == LABELS
+    corrected = next(e for e in run.events if e.name == "dart-corrected")
+    assert (corrected.replaced.segment, corrected.throw.segment) == (LABELS[fallen], "MISS")
+    assert corrected.throw.dart == fallen + 1
 
 
 def test_nothing_is_seen_without_a_calibration_and_a_moved_camera_takes_a_new_reference(clip):

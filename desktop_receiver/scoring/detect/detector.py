@@ -2,11 +2,12 @@
 
 It keeps a reference picture of the still board. When something moves and then the scene is still again
 (STILL_FRAMES in a row), the still frames are averaged and compared with the reference (analysis.py): a
-new dart is a throw; nothing is a hand that passed or a dart that fell out; anything else (a hand that
+new dart is a throw; nothing is a hand that passed or a dart that bounced out; anything else (a hand that
 pulled darts, a knocked dart) becomes the new reference, and when the board is as empty as it was at the
-start of the visit (empty.py), the takeout is over. Big motion (a hand) while darts are in the board is
-reported too: with three darts in, it is the takeout starting. What that means for the visit is decided
-on the event loop (scoring/watcher.py); this module only looks.
+start of the visit (empty.py), the takeout is over. A change where the empty board shows again is a dart
+gone, not a new one: with no hand in the motion, it fell out. Big motion (a hand) while darts are in the
+board is reported too: with three darts in, it is the takeout starting. What that means for the visit is
+decided on the event loop (scoring/watcher.py); this module only looks.
 """
 
 from __future__ import annotations
@@ -28,12 +29,16 @@ STILL_FRAMES = 3  # still frames in a row that end a motion; averaged, they hide
 # The calibration moved this far (px) from the one the reference was taken with: take a new reference.
 MOVED_PX = 1.5
 REFRESH_FRAMES = 30  # a still scene becomes the reference again after this many frames (1 s at 30 fps)
+# A hand in the motion that emptied the board took the darts (a takeout); a falling dart moves as much as a
+# hand in a frame or two at most, a hand reaching in and out in ten or more (at 15 to 30 fps).
+HAND_FRAMES = 3
 
 
 @dataclass(frozen=True)
 class Observation:
     """What the detector saw: ``kind`` is "dart" (a new dart, ``analysis`` says where), "hand" (big
-    motion began), "empty" (the board is empty again) or "changed" (something else changed for good).
+    motion began), "empty" (a hand left the board empty again), "fell-out" (a dart left the board with
+    no hand near: it fell out) or "changed" (something else changed for good).
     ``before`` and ``after`` are the reference and the averaged still frames (for a dump)."""
 
     kind: str
@@ -77,6 +82,7 @@ class ThrowDetector:
         self._reference_index = 0  # the frame the reference was taken at
         self._moved = False  # something moved since the reference was taken
         self._hand = False  # a hand was reported in this motion
+        self._hand_frames = 0  # frames of this motion in which a hand moved
 
     @property
     def settled(self) -> bool:
@@ -105,8 +111,9 @@ class ThrowDetector:
         if not self._moved:
             self._refresh(index)
             return []
-        self._moved = self._hand = False
-        return self._settle()
+        hand = self._hand_frames >= HAND_FRAMES
+        self._moved, self._hand, self._hand_frames = False, False, 0
+        return self._settle(hand)
 
     def _follow(self, calibration: CalibrationResult) -> None:
         """Rebuilds what depends on the calibration when the board moved in the image."""
@@ -118,7 +125,7 @@ class ThrowDetector:
         self._maps = remap_of(calibration)
         self._meter = MotionMeter(board_region(calibration))
         self._reference = None
-        self._moved = self._hand = False
+        self._moved, self._hand, self._hand_frames = False, False, 0
         self._still.clear()
 
     def _on_motion(self, motion: Motion, index: int) -> list[Observation]:
@@ -126,6 +133,7 @@ class ThrowDetector:
         if self._reference is None:
             return []
         self._moved = True
+        self._hand_frames += motion.hand
         if motion.hand and not self._hand:
             self._hand = True
             return [Observation("hand", (index,))]
@@ -160,8 +168,8 @@ class ThrowDetector:
         assert self._maps is not None
         return BoardPicture.of(image, self._maps)
 
-    def _settle(self) -> list[Observation]:
-        """The scene is still again after a motion: what changed."""
+    def _settle(self, hand: bool) -> list[Observation]:
+        """The scene is still again after a motion (``hand``: a hand was in it): what changed."""
         assert self._calibration is not None and self._reference is not None and self._empty is not None
         before, after = self._reference, self._still.average()
         frames = tuple(self._still.indices)
@@ -170,11 +178,16 @@ class ThrowDetector:
         if result.kind == "nothing":
             return []
         self._reference, self._reference_index = after, frames[-1]
-        # Darts pulled out look like a change too: the empty board decides first.
+
+        def seen(kind: str) -> list[Observation]:
+            return [Observation(kind, frames, result, before, after)]
+
+        # Darts pulled out look like a change too: the empty board decides first. Without a hand, they
+        # fell out.
         picture = self._picture(after)
         if picture.matches(self._empty):
             self._empty = picture  # the board as it is lit now
-            return [Observation("empty", frames, result, before, after)]
-        if result.kind == "dart":
-            return [Observation("dart", frames, result, before, after)]
-        return [Observation("changed", frames, result, before, after)]
+            return seen("empty" if hand else "fell-out")
+        if result.kind == "dart" and self._empty.went_back(self._picture(before), picture):
+            return seen("changed" if hand else "fell-out")  # a dart's shape, but a dart gone
+        return seen(result.kind if result.kind == "dart" else "changed")

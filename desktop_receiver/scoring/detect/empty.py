@@ -1,6 +1,7 @@
 """Whether the board is as empty as it was: a coarse top-down picture of the board plane (1 px/mm) kept
 from a still frame of the empty board. An empty board is flat, so that picture stays the same when the
-camera moves and is recalibrated: it still tells when the darts have been pulled."""
+camera moves and is recalibrated: it still tells when the darts have been pulled, and whether a change is
+a dart gone (it fell out) rather than a new one."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from desktop_receiver.calibration.result import CalibrationResult
 RADIUS_MM = board.R_DOUBLE_OUTER + 40.0  # the scoring area and the surround a dart can stick in
 DELTA = 28  # grey levels (after a blur and a brightness match) that count as a change
 MAX_CHANGED_MM2 = 120.0  # less than any dart leaves in view, more than the wires' shimmer
+GONE_RATIO = 2.0  # a change is a dart gone when this many times more of it became empty board than not
 
 
 def remap_of(calibration: CalibrationResult) -> tuple[np.ndarray, np.ndarray]:
@@ -48,11 +50,24 @@ class BoardPicture:
 
     def changed_mm2(self, other: BoardPicture) -> float:
         """The board area (mm²) that differs between the two pictures, after matching their brightness."""
+        return float(np.count_nonzero(self._differs(other)))
+
+    def _differs(self, other: BoardPicture) -> np.ndarray:
+        """Where on the board (bool, this picture's size) ``other`` differs, after matching brightness."""
         disc = _disc(self.grey.shape[0])
         gain = float(self.grey[disc].mean()) / max(float(other.grey[disc].mean()), 1.0)
         diff = np.abs(self.grey - gain * other.grey) > DELTA
         diff = cv2.morphologyEx(diff.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
-        return float(np.count_nonzero(diff & disc))
+        return diff & disc
+
+    def went_back(self, before: BoardPicture, after: BoardPicture) -> bool:
+        """Whether what changed from ``before`` to ``after`` went back to look like this picture (the empty
+        board) rather than away from it: a dart that fell out or was pulled, not a new one."""
+        changed = before._differs(after)
+        was_off, is_off = self._differs(before), self._differs(after)
+        gone = np.count_nonzero(changed & was_off & ~is_off)
+        came = np.count_nonzero(changed & is_off & ~was_off)
+        return gone > GONE_RATIO * came
 
     def matches(self, other: BoardPicture) -> bool:
         """The two show the same board: nothing dart-sized differs."""
