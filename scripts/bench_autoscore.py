@@ -6,13 +6,16 @@
   detector and its visit logic (scoring.watcher.apply) as they would in the agent, minus the video codec.
   A dart counts as right when its segment and multiplier are the truth's. Takeouts are checked too.
 - False throws: hand-only clips (hands passing in front of the board, no dart moving), per 10 minutes.
+- Fall-outs: visits whose first dart falls out a second after it stuck: right when that dart is corrected
+  to MISS and the visit goes on (two more throws, one takeout), with no throw or takeout for the fall.
 - Latency: from the frame where the dart is at rest to the throw (frames waited, at the clip's rate, plus
   the time the detector took on the frame that decided).
 - CPU: the real agent (--calibrate --autoscore) in this process, a simulated phone in its own process
   streaming a rendered visit (looped) at 720p30 over WebRTC on loopback: the agent's CPU, and the same
   without calibration and scoring (what the video alone costs).
 
-    .venv/bin/python scripts/bench_autoscore.py [--visits 20] [--hand-minutes 2] [--cpu-seconds 20]
+    .venv/bin/python scripts/bench_autoscore.py [--visits 20] [--hand-minutes 2] [--fall-outs 10]
+        [--cpu-seconds 20]
 
 Goals: >= 95 % of darts right overall, >= 98 % at tilt <= 30; 0 false throws per 10 minutes of hands;
 latency <= 0.4 s; agent CPU <= 40 % of one core at 720p30 with calibration and scoring.
@@ -74,6 +77,8 @@ class Figures:
     extra_throws: int = 0  # throws beyond the truth's in a visit
     hand_seconds: float = 0.0
     hand_throws: int = 0
+    fall_outs: int = 0
+    fall_outs_right: int = 0
     detector_ms_per_frame: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
 
@@ -156,6 +161,26 @@ def false_throws(figures: Figures, minutes: float, deadline: float) -> None:
         figures.hand_throws += len(run[0])
 
 
+FALL_OUT_EVENTS = ["throw", "dart-corrected", "throw", "throw", "takeout-started", "takeout-finished"]
+
+
+def fall_outs(figures: Figures, count: int, deadline: float) -> None:
+    """Seeded visits whose first dart falls out, until ``count`` or the deadline."""
+    for seed in range(count):
+        if time.monotonic() > deadline:
+            break
+        events: list = []
+        if _run_clip(render_visit(random_visit(seed, falls_out=True)), ScoreKeeper(events.append)) is None:
+            continue
+        figures.fall_outs += 1
+        corrected = [e for e in events if e.name == "dart-corrected"]
+        figures.fall_outs_right += (
+            [e.name for e in events] == FALL_OUT_EVENTS
+            and corrected[0].throw.dart == 1
+            and corrected[0].throw.segment == "MISS"
+        )
+
+
 async def agent_cpu(y4m: Path, seconds: float, scoring: bool) -> float:
     """The agent's CPU (% of one core) while a simulated phone streams ``y4m`` at 720p30."""
     config = AgentConfig(
@@ -216,6 +241,7 @@ def report(figures: Figures) -> dict:
     per10 = 600 * figures.hand_throws / figures.hand_seconds if figures.hand_seconds else float("nan")
     minutes = figures.hand_seconds / 60
     print(f"false throws: {figures.hand_throws} in {minutes:.1f} min of hands = {per10:.1f} per 10 min")
+    print(f"fall-outs scored nothing, visit went on: {figures.fall_outs_right}/{figures.fall_outs}")
     print(f"detector: {figures.detector_ms_per_frame} ms per frame (mean, 1280x720)")
     for name, value in figures.cpu.items():
         print(f"agent CPU at 720p30, {name}: {value} % of one core")
@@ -226,6 +252,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--visits", type=int, default=20, help="seeded visits of three darts")
     p.add_argument("--hand-minutes", type=float, default=2.0, help="minutes of hand-only clips")
+    p.add_argument("--fall-outs", type=int, default=10, help="visits whose first dart falls out")
     p.add_argument("--cpu-seconds", type=float, default=20.0, help="measured seconds of the agent (0: skip)")
     p.add_argument("--max-minutes", type=float, default=30.0, help="stop rendering new clips after this")
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -234,6 +261,7 @@ def main() -> int:
     figures = Figures()
     accuracy(figures, args.visits, deadline)
     false_throws(figures, args.hand_minutes, deadline)
+    fall_outs(figures, args.fall_outs, deadline)
     if args.cpu_seconds > 0:
         with tempfile.TemporaryDirectory() as tmp:
             y4m, _ = write_clip(render_visit(random_visit(1)), Path(tmp) / "visit")

@@ -19,7 +19,7 @@ import numpy as np
 
 from desktop_receiver.calibration.result import CalibrationResult
 from desktop_receiver.calibration.tracker import board_shift_px
-from desktop_receiver.scoring.detect.analysis import Analysis, analyse
+from desktop_receiver.scoring.detect.analysis import MAX_DART_MM2, Analysis, analyse
 from desktop_receiver.scoring.detect.empty import BoardPicture, remap_of
 from desktop_receiver.scoring.detect.geometry import Geometry
 from desktop_receiver.scoring.detect.motion import Motion, MotionMeter, board_region
@@ -29,8 +29,10 @@ STILL_FRAMES = 3  # still frames in a row that end a motion; averaged, they hide
 # The calibration moved this far (px) from the one the reference was taken with: take a new reference.
 MOVED_PX = 1.5
 REFRESH_FRAMES = 30  # a still scene becomes the reference again after this many frames (1 s at 30 fps)
-# A hand in the motion that emptied the board took the darts (a takeout); a falling dart moves as much as a
-# hand in a frame or two at most, a hand reaching in and out in ten or more (at 15 to 30 fps).
+# A hand took the darts that left the board (a takeout), rather than they fell out, when since the last dart
+# came it moved in this many frames or sat in view (a still change bigger than a dart's). A falling dart
+# moves as much as a hand in a frame or two at most; a hand reaching in and out in ten or more at 15 to
+# 30 fps, fewer at a steep view (where it covers less of the board's region), and it stays to pull.
 HAND_FRAMES = 3
 
 
@@ -82,7 +84,8 @@ class ThrowDetector:
         self._reference_index = 0  # the frame the reference was taken at
         self._moved = False  # something moved since the reference was taken
         self._hand = False  # a hand was reported in this motion
-        self._hand_frames = 0  # frames of this motion in which a hand moved
+        self._hand_frames = 0  # frames in which a hand moved, since the last dart came or went
+        self._hand_stayed = False  # a change too big for a dart was seen still, since then
 
     @property
     def settled(self) -> bool:
@@ -111,9 +114,8 @@ class ThrowDetector:
         if not self._moved:
             self._refresh(index)
             return []
-        hand = self._hand_frames >= HAND_FRAMES
-        self._moved, self._hand, self._hand_frames = False, False, 0
-        return self._settle(hand)
+        self._moved = self._hand = False
+        return self._settle()
 
     def _follow(self, calibration: CalibrationResult) -> None:
         """Rebuilds what depends on the calibration when the board moved in the image."""
@@ -125,7 +127,8 @@ class ThrowDetector:
         self._maps = remap_of(calibration)
         self._meter = MotionMeter(board_region(calibration))
         self._reference = None
-        self._moved, self._hand, self._hand_frames = False, False, 0
+        self._moved = self._hand = self._hand_stayed = False
+        self._hand_frames = 0
         self._still.clear()
 
     def _on_motion(self, motion: Motion, index: int) -> list[Observation]:
@@ -168,8 +171,8 @@ class ThrowDetector:
         assert self._maps is not None
         return BoardPicture.of(image, self._maps)
 
-    def _settle(self, hand: bool) -> list[Observation]:
-        """The scene is still again after a motion (``hand``: a hand was in it): what changed."""
+    def _settle(self) -> list[Observation]:
+        """The scene is still again after a motion: what changed."""
         assert self._calibration is not None and self._reference is not None and self._empty is not None
         before, after = self._reference, self._still.average()
         frames = tuple(self._still.indices)
@@ -179,7 +182,12 @@ class ThrowDetector:
             return []
         self._reference, self._reference_index = after, frames[-1]
 
+        self._hand_stayed |= result.changed_mm2 > MAX_DART_MM2
+        hand = self._hand_stayed or self._hand_frames >= HAND_FRAMES
+
         def seen(kind: str) -> list[Observation]:
+            if kind != "changed":
+                self._hand_frames, self._hand_stayed = 0, False
             return [Observation(kind, frames, result, before, after)]
 
         # Darts pulled out look like a change too: the empty board decides first. Without a hand, they
