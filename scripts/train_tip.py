@@ -39,6 +39,7 @@ from desktop_receiver.scoring.detect.geometry import Geometry  # noqa: E402
 TRAIN_SEED = 100_000  # away from the seeds of the benchmarks (bench_tip, bench_autoscore) and tests
 HELD_OUT_SEED = 900_000  # scenes from here on are never trained on
 CHUNK_SCENES = 1500
+DATA_VERSION = 2  # in the cache's file names: a change to the scenes must not reuse older samples
 JITTER = 0.06  # the coarse patch's centre moves by this share of its side (the changed pixels vary)
 FINE_MISS_MM = 2.5  # the coarse network's typical miss, about which the fine patches are centred
 
@@ -48,7 +49,16 @@ def scene_samples(seed: int) -> list[dict[str, np.ndarray | float]]:
     (patch px) and its ``side`` (image px); the fine patch ``fx``, ``ftip``, ``fside``."""
     rng = np.random.default_rng([seed, 4242])
     darts = tuple(random_dart(rng) for _ in range(int(rng.integers(1, 4))))
-    params = replace(random_params(seed), noise_sigma=1.0, jpeg_quality=95, darts=())
+    # A phone is held face-on as often as steeply, at any roll: random_params draws few face-on views,
+    # where the flight hides the tip and the shadow is the longest streak.
+    params = replace(
+        random_params(seed),
+        tilt_deg=float(rng.uniform(0, 60)),
+        roll_deg=float(rng.uniform(0, 360)),
+        noise_sigma=1.0,
+        jpeg_quality=95,
+        darts=(),
+    )
     scenes = [render_scene(replace(params, darts=darts[:k])) for k in range(len(darts) + 1)]
     geometry = Geometry.of(truth_calibration(params, scenes[-1].h))
     quality, sigma = int(rng.integers(75, 93)), float(rng.uniform(1.5, 3.5))
@@ -97,7 +107,7 @@ def load_or_render(folder: Path, first: int, count: int, workers: int) -> dict[s
     parts = []
     for start in range(first, first + count, CHUNK_SCENES):
         n = min(CHUNK_SCENES, first + count - start)
-        path = folder / f"scenes_{start}_{n}.npz"
+        path = folder / f"scenes_v{DATA_VERSION}_{start}_{n}.npz"
         if path.is_file():
             parts.append(dict(np.load(path)))
             continue

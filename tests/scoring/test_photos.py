@@ -44,14 +44,16 @@ def test_every_new_dart_between_two_photos_is_scored(tmp_path, capsys):
 
 @pytest.mark.skipif(not BULLSIGHT.is_dir(), reason="../shared/realboards is not beside the checkout")
 def test_real_webcam_darts_are_found_at_their_points(capsys):
-    # Checked by eye with --dump: the first photo's one dart has its point in the inner single 20 (its
-    # flight, which the camera sees above it, is at the treble); the second photo holds three darts.
+    # Checked by eye with --dump: the first photo's one dart has its point in the inner single, on the
+    # wire between the 20 and the 1, where its barrel ends at about (539, 207) px (its flight, which the
+    # camera sees above it, is at the treble); the second photo holds three darts.
     photos = sorted(BULLSIGHT.glob("dart_training_*.jpg"))[:2]
     argv = ["score", str(BULLSIGHT / "reference_board.jpg"), *map(str, photos), "--json"]
     assert main(argv) == 0
     first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert first["file"] == str(photos[0]) and first["kind"] == "dart"
-    assert [d["segment"] for d in first["darts"]] == ["S20"]
+    assert [d["segment"] for d in first["darts"]] in (["S20"], ["S1"])
+    assert math.dist(first["darts"][0]["tip_px"], (539, 207)) < 5.0
     assert math.hypot(*first["darts"][0]["tip_mm"]) < 97.0
     assert len(second["darts"]) == 3
 

@@ -26,6 +26,7 @@ FINE_PATH = MODELS / "tip_fine.onnx"
 INPUT_PX = 96  # the coarse patch's side
 FINE_PX = 48  # the fine patch's side
 CELLS = 24  # either heat map's side
+PEAK_CELLS = 5  # the coarse tip is its heat map's mean within this many cells of the peak
 CHANNELS = 7  # before BGR, after BGR, the dart's changed pixels
 MARGIN = 1.25  # the coarse patch's side: this many times the changed pixels' extent, plus PAD_PX
 PAD_PX = 16.0
@@ -109,29 +110,39 @@ def normalise(patches: np.ndarray) -> np.ndarray:
     return patches.astype(np.float32) / 255.0 - 0.5
 
 
-def expected_cell(logits: np.ndarray, size: int = INPUT_PX) -> np.ndarray:
+def expected_cell(logits: np.ndarray, size: int = INPUT_PX, peak_cells: int = CELLS) -> np.ndarray:
     """The expected positions (N, 2), in px of a patch of ``size``, of the softmax heat maps ``logits``
-    (N, CELLS, CELLS). (Their peak is no measure of being right: on renders, right and wrong tips have the
-    same peak, so confidence comes from the change itself, see analysis.)"""
+    (N, CELLS, CELLS), within ``peak_cells`` of each map's peak (the coarse map's PEAK_CELLS: a map torn
+    between the dart's two ends would otherwise put the tip halfway along it). (Their peak is no measure
+    of being right: on renders, right and wrong tips have the same peak, so confidence comes from the
+    change itself, see analysis.)"""
     p = softmax(logits.reshape(len(logits), -1)).reshape(-1, CELLS, CELLS)
-    centres = (np.arange(CELLS) + 0.5) * (size / CELLS)
+    peak_y, peak_x = np.unravel_index(p.reshape(len(p), -1).argmax(axis=1), (CELLS, CELLS))
+    cells = np.arange(CELLS)
+    near_x = np.abs(cells[None, :] - peak_x[:, None]) <= peak_cells
+    near_y = np.abs(cells[None, :] - peak_y[:, None]) <= peak_cells
+    p = p * near_y[:, :, None] * near_x[:, None, :]
+    p = p / p.sum(axis=(1, 2), keepdims=True)
+    centres = (cells + 0.5) * (size / CELLS)
     x = (p.sum(axis=1) * centres).sum(axis=1)
     y = (p.sum(axis=2) * centres).sum(axis=1)
     return np.column_stack([x, y])
 
 
-def _run(path: Path, before: np.ndarray, after: np.ndarray, pts: np.ndarray, crop: Crop) -> np.ndarray:
-    """One network's tip (image px) in ``crop``."""
+def _run(
+    path: Path, before: np.ndarray, after: np.ndarray, pts: np.ndarray, crop: Crop, peak_cells: int = CELLS
+) -> np.ndarray:
+    """One network's tip (image px) in ``crop`` (``peak_cells``: see expected_cell)."""
     model = net(path)
     model.setInput(normalise(patch(before, after, pts, crop)[None]))
-    xy = expected_cell(model.forward().reshape(1, CELLS, CELLS), crop.size)
+    xy = expected_cell(model.forward().reshape(1, CELLS, CELLS), crop.size, peak_cells)
     return crop.to_image(xy[0])
 
 
 def coarse_tip(before: np.ndarray, after: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """The coarse network's tip (image px) of the dart whose changed pixels are ``pts`` ((n, 2) image
     x, y) between the BGR frames ``before`` and ``after``: which end, within a few px."""
-    return _run(COARSE_PATH, before, after, pts, crop_of(pts))
+    return _run(COARSE_PATH, before, after, pts, crop_of(pts), PEAK_CELLS)
 
 
 def fine_tip(
