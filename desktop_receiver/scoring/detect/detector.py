@@ -5,9 +5,9 @@ It keeps a reference picture of the still board. When something moves and then t
 new dart is a throw; nothing is a hand that passed or a dart that bounced out; anything else (a hand that
 pulled darts, a knocked dart) becomes the new reference, and when the board is as empty as it was at the
 start of the visit (empty.py), the takeout is over. A change where the empty board shows again is a dart
-gone, not a new one: with no hand in the motion, it fell out. Big motion (a hand) while darts are in the
-board is reported too: with three darts in, it is the takeout starting. What that means for the visit is
-decided on the event loop (scoring/watcher.py); this module only looks.
+gone, not a new one: with no hand near since the last dart came, it fell out. Big motion (a hand) while
+darts are in the board is reported too: with three darts in, it is the takeout starting. What that means
+for the visit is decided on the event loop (scoring/watcher.py); this module only looks.
 """
 
 from __future__ import annotations
@@ -181,7 +181,6 @@ class ThrowDetector:
         if result.kind == "nothing":
             return []
         self._reference, self._reference_index = after, frames[-1]
-
         self._hand_stayed |= result.changed_mm2 > MAX_DART_MM2
         hand = self._hand_stayed or self._hand_frames >= HAND_FRAMES
 
