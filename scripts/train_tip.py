@@ -137,19 +137,21 @@ def build_model(fine: bool):
     return nn.Sequential(*layers, *block(48, 48, dilation=8), nn.Conv2d(48, 1, 1))
 
 
-def _turned(x, tip, k: int, flip: bool):
-    """Patches ``x`` (N, C, S, S) and their tips (N, 2: x, y px) turned by k quarter turns and mirrored."""
-    import torch
-
-    s = float(x.shape[-1])
+def turned(x: np.ndarray, tip: np.ndarray, k: int, flip: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Patches ``x`` (N, C, S, S) and their tips (N, 2: x, y patch px) mirrored left-right, then turned by
+    k quarter turns counter-clockwise. A patch's pixel i has its centre at i (as warpAffine and
+    Crop.to_patch have it), so mirroring maps x to S - 1 - x, not S - x: the off-by-one taught the
+    networks a bias of half a patch px to the lower right."""
+    last = float(x.shape[-1] - 1)
+    tip = np.asarray(tip, np.float32)
     if flip:
-        x = torch.flip(x, dims=(3,))
-        tip = torch.stack([s - tip[:, 0], tip[:, 1]], dim=1)
+        x = x[..., ::-1]
+        tip = np.column_stack([last - tip[:, 0], tip[:, 1]])
     for _ in range(k):
-        # torch.rot90 over (rows, cols) turns counter-clockwise: (x, y) -> (y, S - x).
-        x = torch.rot90(x, 1, dims=(2, 3))
-        tip = torch.stack([tip[:, 1], s - tip[:, 0]], dim=1)
-    return x, tip
+        # np.rot90 over (rows, cols) turns counter-clockwise: (x, y) -> (y, S - 1 - x).
+        x = np.rot90(x, 1, axes=(2, 3))
+        tip = np.column_stack([tip[:, 1], last - tip[:, 0]])
+    return np.ascontiguousarray(x), tip.astype(np.float32)
 
 
 def _loss(logits, tip, size: int):
@@ -158,7 +160,7 @@ def _loss(logits, tip, size: int):
 
     n = tip_net.CELLS
     cell = size / n
-    centres = (torch.arange(n, dtype=torch.float32) + 0.5) * cell
+    centres = torch.from_numpy(tip_net.cell_centres(size).astype(np.float32))
     gx = torch.exp(-(((centres[None, :] - tip[:, :1]) / cell) ** 2) / 2)
     gy = torch.exp(-(((centres[None, :] - tip[:, 1:]) / cell) ** 2) / 2)
     target = (gy[:, :, None] * gx[:, None, :]).reshape(len(tip), -1)
@@ -190,8 +192,8 @@ def train(stage: Stage, data: dict, held: dict, epochs: int, seed: int):
 
     torch.manual_seed(seed)
     model = build_model(stage.fine)
-    x_all = torch.from_numpy(tip_net.normalise(data[stage.x]))
-    tip_all = torch.from_numpy(data[stage.tip])
+    x_all = tip_net.normalise(data[stage.x])
+    tip_all = data[stage.tip]
     size = x_all.shape[-1]
     batch = min(64, len(x_all))  # a tiny trial run still takes steps
     steps = epochs * (len(x_all) // batch)
@@ -201,11 +203,12 @@ def train(stage: Stage, data: dict, held: dict, epochs: int, seed: int):
     for epoch in range(epochs):
         start = time.time()
         model.train()
-        order = torch.randperm(len(x_all))
+        order = rng.permutation(len(x_all))
         total = 0.0
         for i in range(0, len(x_all) - batch + 1, batch):
             idx = order[i : i + batch]
-            x, tip = _turned(x_all[idx], tip_all[idx], int(rng.integers(0, 4)), bool(rng.integers(0, 2)))
+            x, tip = turned(x_all[idx], tip_all[idx], int(rng.integers(0, 4)), bool(rng.integers(0, 2)))
+            x, tip = torch.from_numpy(x), torch.from_numpy(tip)
             opt.zero_grad()
             loss = _loss(model(x), tip, size)
             loss.backward()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -14,21 +14,47 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from bench_tip import camera_noise, make_pair, truth_calibration  # noqa: E402
 from render_board import render_scene  # noqa: E402
 
-from desktop_receiver.scoring.detect.analysis import MIN_SLANT, analyse  # noqa: E402
+from desktop_receiver.scoring.detect.analysis import MIN_SLANT, Analysis, analyse  # noqa: E402
 from desktop_receiver.scoring.detect.geometry import Geometry  # noqa: E402
 from tests.scoring.visits import Dart, camera  # noqa: E402
 
 
-def test_new_darts_tips_within_a_millimetre() -> None:
-    # 12 renders the tip network was not trained on (its seeds start at 100000); 10 are within 1 mm today.
-    errors = []
-    for seed in range(1000, 1012):
+@dataclass(frozen=True)
+class Found:
+    """A render's true tip and what analyse() found (mm on the board, px in the image)."""
+
+    tip_mm: np.ndarray
+    tip_px: np.ndarray
+    result: Analysis
+
+
+@pytest.fixture(scope="module")
+def unseen() -> list[Found]:
+    """24 renders the tip networks were not trained on (their seeds start at 100000), analysed."""
+    out = []
+    for seed in range(1000, 1024):
         pair = make_pair(seed)
-        result = analyse(pair.calibration, pair.before, pair.after, Geometry.of(pair.calibration))
+        geometry = Geometry.of(pair.calibration)
+        result = analyse(pair.calibration, pair.before, pair.after, geometry)
         assert result.kind == "dart" and result.mask.shape == pair.after.shape[:2]
-        errors.append(float(np.hypot(*np.subtract(result.tip_mm, pair.tip_mm))))
-    assert sum(e < 1.0 for e in errors) >= 9, errors
-    assert max(errors) < 4.0, errors
+        tip_mm = np.array(pair.tip_mm)
+        out.append(Found(tip_mm, geometry.to_image(tip_mm), result))
+    return out
+
+
+def test_new_darts_tips_within_a_millimetre(unseen: list[Found]) -> None:
+    errors = [float(np.hypot(*np.subtract(f.result.tip_mm, f.tip_mm))) for f in unseen]
+    # 21 of the 24 are within 1 mm today; one (seed 1012) is found at the wrong end.
+    assert sum(e < 1.0 for e in errors) >= 19, errors
+    assert sum(e > 4.0 for e in errors) <= 1, errors
+
+
+def test_tips_have_no_bias_in_the_image(unseen: list[Found]) -> None:
+    # A half-pixel slip in the networks' geometry (patch pixel centres, the training's mirroring and turns)
+    # shows as all tips moved the same way in the image: it was 0.3 px to the lower right, enough to put
+    # one wire-close dart in ten on the wrong side.
+    offsets = np.array([np.subtract(f.result.tip_px, f.tip_px) for f in unseen])
+    assert np.all(np.abs(np.median(offsets, axis=0)) < 0.15), np.median(offsets, axis=0)
 
 
 def test_a_face_on_dart_is_found_at_its_point_not_at_its_shadow() -> None:

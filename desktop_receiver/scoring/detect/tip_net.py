@@ -123,10 +123,16 @@ def expected_cell(logits: np.ndarray, size: int = INPUT_PX, peak_cells: int = CE
     near_y = np.abs(cells[None, :] - peak_y[:, None]) <= peak_cells
     p = p * near_y[:, :, None] * near_x[:, None, :]
     p = p / p.sum(axis=(1, 2), keepdims=True)
-    centres = (cells + 0.5) * (size / CELLS)
+    centres = cell_centres(size)
     x = (p.sum(axis=1) * centres).sum(axis=1)
     y = (p.sum(axis=2) * centres).sum(axis=1)
     return np.column_stack([x, y])
+
+
+def cell_centres(size: int) -> np.ndarray:
+    """Where each heat-map cell's centre lies, in px of a patch of ``size``: cell i covers the size / CELLS
+    patch pixels from i * size / CELLS, and pixel j has its centre at j (as in warpAffine)."""
+    return (np.arange(CELLS) + 0.5) * (size / CELLS) - 0.5
 
 
 def _run(
