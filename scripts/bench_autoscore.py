@@ -8,6 +8,8 @@
 - False throws: hand-only clips (hands passing in front of the board, no dart moving), per 10 minutes.
 - Fall-outs: visits whose first dart falls out a second after it stuck: right when that dart is corrected
   to MISS and the visit goes on (two more throws, one takeout), with no throw or takeout for the fall.
+- Knocks: visits whose second dart lands 10-25 mm from the first and knocks it to another angle: darts
+  scored right, and visits that still give three throws and a takeout.
 - Latency: from the frame where the dart is at rest to the throw (frames waited, at the clip's rate, plus
   the time the detector took on the frame that decided).
 - CPU: the real agent (--calibrate --autoscore) in this process, a simulated phone in its own process
@@ -15,7 +17,7 @@
   without calibration and scoring (what the video alone costs).
 
     .venv/bin/python scripts/bench_autoscore.py [--visits 20] [--hand-minutes 2] [--fall-outs 10]
-        [--cpu-seconds 20]
+        [--knocks 10] [--cpu-seconds 20]
 
 Goals: >= 95 % of darts right overall, >= 98 % at tilt <= 30; 0 false throws per 10 minutes of hands;
 latency <= 0.4 s; agent CPU <= 40 % of one core at 720p30 with calibration and scoring.
@@ -79,6 +81,10 @@ class Figures:
     hand_throws: int = 0
     fall_outs: int = 0
     fall_outs_right: int = 0
+    knock_visits: int = 0
+    knock_visits_whole: int = 0  # three throws and a takeout, as in the truth
+    knock_darts: int = 0
+    knock_darts_right: int = 0
     detector_ms_per_frame: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
 
@@ -181,6 +187,26 @@ def fall_outs(figures: Figures, count: int, deadline: float) -> None:
         )
 
 
+VISIT_EVENTS = ["throw", "throw", "throw", "takeout-started", "takeout-finished"]
+
+
+def knocks(figures: Figures, count: int, deadline: float) -> None:
+    """Seeded visits whose second dart knocks the first, until ``count`` or the deadline."""
+    for seed in range(count):
+        if time.monotonic() > deadline:
+            break
+        clip = render_visit(random_visit(seed, knocks=True))
+        events: list = []
+        if _run_clip(clip, ScoreKeeper(events.append)) is None:
+            continue
+        truth = [e.label for e in clip.truth if e.kind == "throw"]
+        scored = [e.throw.segment for e in events if e.name == "throw"]
+        figures.knock_visits += 1
+        figures.knock_visits_whole += [e.name for e in events] == VISIT_EVENTS
+        figures.knock_darts += len(truth)
+        figures.knock_darts_right += sum(a == b for a, b in zip(truth, scored, strict=False))
+
+
 async def agent_cpu(y4m: Path, seconds: float, scoring: bool) -> float:
     """The agent's CPU (% of one core) while a simulated phone streams ``y4m`` at 720p30."""
     config = AgentConfig(
@@ -242,6 +268,10 @@ def report(figures: Figures) -> dict:
     minutes = figures.hand_seconds / 60
     print(f"false throws: {figures.hand_throws} in {minutes:.1f} min of hands = {per10:.1f} per 10 min")
     print(f"fall-outs scored nothing, visit went on: {figures.fall_outs_right}/{figures.fall_outs}")
+    print(
+        f"knocks: {figures.knock_visits_whole}/{figures.knock_visits} visits gave 3 throws and a takeout,"
+        f" {figures.knock_darts_right}/{figures.knock_darts} darts right"
+    )
     print(f"detector: {figures.detector_ms_per_frame} ms per frame (mean, 1280x720)")
     for name, value in figures.cpu.items():
         print(f"agent CPU at 720p30, {name}: {value} % of one core")
@@ -253,6 +283,7 @@ def main() -> int:
     p.add_argument("--visits", type=int, default=20, help="seeded visits of three darts")
     p.add_argument("--hand-minutes", type=float, default=2.0, help="minutes of hand-only clips")
     p.add_argument("--fall-outs", type=int, default=10, help="visits whose first dart falls out")
+    p.add_argument("--knocks", type=int, default=10, help="visits whose 2nd dart knocks the 1st")
     p.add_argument("--cpu-seconds", type=float, default=20.0, help="measured seconds of the agent (0: skip)")
     p.add_argument("--max-minutes", type=float, default=30.0, help="stop rendering new clips after this")
     p.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -262,6 +293,7 @@ def main() -> int:
     accuracy(figures, args.visits, deadline)
     false_throws(figures, args.hand_minutes, deadline)
     fall_outs(figures, args.fall_outs, deadline)
+    knocks(figures, args.knocks, deadline)
     if args.cpu_seconds > 0:
         with tempfile.TemporaryDirectory() as tmp:
             y4m, _ = write_clip(render_visit(random_visit(1)), Path(tmp) / "visit")

@@ -177,10 +177,20 @@ class VisitTimeline:
             self._add(FrameRecipe(self.state, self._patch(flight_poses(dart, k), self.state)))
         return start
 
-    def throw(self, index: int, number: int, flight_frames: int, wobble_s: float) -> None:
-        """Dart ``index`` flies in, sticks, wobbles and comes to rest; truth: a "throw" at rest."""
+    def throw(
+        self,
+        index: int,
+        number: int,
+        flight_frames: int,
+        wobble_s: float,
+        knock: tuple[int, int] | None = None,
+    ) -> None:
+        """Dart ``index`` flies in, sticks, wobbles and comes to rest; truth: a "throw" at rest. ``knock``:
+        (dart in the board, the dart that replaces it) as the new one sticks: an earlier dart knocked."""
         dart = self.darts[index]
         start = self._fly_in(dart, flight_frames)
+        if knock is not None:
+            self.state = tuple(sorted(knock[1] if i == knock[0] else i for i in self.state))
         before, after = self.state, tuple(sorted((*self.state, index)))
         rest = dart_layer(self.proj, [(dart, np.zeros(3))], self.light, self.size, self.base.blur_sigma)
         bg, stuck = self._scene(before).image, self._scene(after)

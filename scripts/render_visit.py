@@ -2,11 +2,11 @@
 
 A visit: the still board; each dart flies in (a few motion-blurred frames along its axis), sticks, wobbles
 and rests; a hand pulls the darts and leaves; the empty board again. Also bouncers (a dart hits and falls
-out), darts that stick and fall out a moment later, and hands that pass without a throw. The board,
-camera and darts are scripts/render_board.py's; the clip is a y4m (scripts/y4m_io.py) with a JSON of its
-truth beside it.
+out), darts that stick and fall out a moment later, darts that knock an earlier one aside, and hands that
+pass without a throw. The board, camera and darts are scripts/render_board.py's; the clip is a y4m
+(scripts/y4m_io.py) with a JSON of its truth beside it.
 
-Importable: ``VisitPlan``, ``Bouncer``, ``FallsOut``, ``render_visit(plan) -> Clip``,
+Importable: ``VisitPlan``, ``Bouncer``, ``FallsOut``, ``Knocks``, ``render_visit(plan) -> Clip``,
 ``write_clip(clip, prefix)``, ``random_visit(seed, ...)``, ``hand_clip(seed, seconds, ...)``.
 CLI: ``python scripts/render_visit.py --help``.
 """
@@ -47,6 +47,18 @@ class FallsOut:
 
 
 @dataclass(frozen=True)
+class Knocks:
+    """A dart that sticks at ``dart``'s point and angle and knocks dart ``earlier`` (its number in the visit,
+    1-based) to ``tilt_deg`` and ``azimuth_deg``: the earlier dart's point stays where it is, as when a
+    dart hits another's shaft or flight."""
+
+    dart: Dart
+    earlier: int
+    tilt_deg: float
+    azimuth_deg: float
+
+
+@dataclass(frozen=True)
 class VisitPlan:
     """Everything that defines one clip; the same plan always gives the same frames.
 
@@ -57,7 +69,7 @@ class VisitPlan:
 
     base: RenderParams
     fps: int = 30
-    darts: tuple[Dart | Bouncer | FallsOut, ...] = ()
+    darts: tuple[Dart | Bouncer | FallsOut | Knocks, ...] = ()
     takeout: bool = True  # a hand pulls the darts after the last throw
     hand_passes: int = 0
     still_before_s: float = 1.0
@@ -88,7 +100,10 @@ def render_visit(plan: VisitPlan) -> Clip:
     """Render ``plan`` (each still state of the board once; moving darts and hands composited per frame)."""
     if len(plan.darts) > 3:
         raise ValueError(f"a visit has at most 3 darts, got {len(plan.darts)}")
-    stuck = [d.dart if isinstance(d, FallsOut) else d for d in plan.darts if not isinstance(d, Bouncer)]
+    stuck = [_stuck(d) for d in plan.darts if not isinstance(d, Bouncer)]
+    # A knocked dart is another dart of the timeline: the earlier one at its new angle.
+    knocked = {n: _knocked(plan.darts, n) for n, d in enumerate(plan.darts, 1) if isinstance(d, Knocks)}
+    stuck += knocked.values()
     tl = VisitTimeline(plan.base, stuck, plan.fps, plan.base.seed)
     tl.still(plan.still_before_s)
     for _ in range(plan.hand_passes):
@@ -102,6 +117,11 @@ def render_visit(plan: VisitPlan) -> Clip:
             tl.throw(stuck.index(thrown.dart), number, flight, plan.wobble_s)
             tl.still(thrown.after_s)
             tl.fall_out(stuck.index(thrown.dart), number)
+        elif isinstance(thrown, Knocks):
+            hit = stuck.index(_stuck(plan.darts[thrown.earlier - 1]))
+            tl.throw(
+                stuck.index(thrown.dart), number, flight, plan.wobble_s, (hit, stuck.index(knocked[number]))
+            )
         else:
             tl.throw(stuck.index(thrown), number, flight, plan.wobble_s)
         tl.still(plan.still_between_s)
@@ -113,6 +133,23 @@ def render_visit(plan: VisitPlan) -> Clip:
     jpeg = plan.base.jpeg_quality
     frames = tl.frames(plan.noise_sigma, plan.flicker, jpeg)
     return Clip(plan, frames, tuple(sorted(tl.truth, key=lambda e: e.frame)), tl.h, tl.size, plan.fps)
+
+
+def _stuck(thrown: Dart | Bouncer | FallsOut | Knocks) -> Dart:
+    return thrown if isinstance(thrown, Dart) else thrown.dart
+
+
+def _knocked(darts: Sequence[Dart | Bouncer | FallsOut | Knocks], number: int) -> Dart:
+    """The dart that dart ``number`` (a Knocks) hits, at its new angle."""
+    knocks = darts[number - 1]
+    assert isinstance(knocks, Knocks)
+    if not 1 <= knocks.earlier < number or not isinstance(darts[knocks.earlier - 1], Dart | Knocks):
+        raise ValueError(f"dart {knocks.earlier} is not in the board when dart {number} comes")
+    if any(isinstance(d, Knocks) and d.earlier == knocks.earlier for d in darts[: number - 1]):
+        raise ValueError(f"dart {knocks.earlier} is knocked twice")
+    return replace(
+        _stuck(darts[knocks.earlier - 1]), tilt_deg=knocks.tilt_deg, azimuth_deg=knocks.azimuth_deg
+    )
 
 
 def write_clip(clip: Clip, prefix: str | Path) -> tuple[Path, Path]:
@@ -158,21 +195,37 @@ def random_visit(
     fps: int = 30,
     bouncer: bool = False,
     falls_out: bool = False,
+    knocks: bool = False,
 ) -> VisitPlan:
     """A seeded visit for benchmarks: a random camera (see _camera), 3 random darts (the 2nd a bouncer if
-    ``bouncer``; the 1st falls out a second after it stuck if ``falls_out``), then a takeout."""
+    ``bouncer``; the 1st falls out a second after it stuck if ``falls_out``; the 2nd lands next to the 1st
+    and knocks it to another angle if ``knocks``), then a takeout."""
     rng = np.random.default_rng([seed, 27_183])
-    darts: list[Dart | Bouncer | FallsOut] = [random_dart(rng) for _ in range(3)]
+    darts: list[Dart | Bouncer | FallsOut | Knocks] = [random_dart(rng) for _ in range(3)]
     if bouncer:
         darts[1] = Bouncer(darts[1])
     if falls_out:
         darts[0] = FallsOut(darts[0])
+    if knocks:
+        darts[1] = _knocking(rng, darts[0], random_dart(rng))
     return VisitPlan(
         _camera(seed, width, height),
         fps=fps,
         darts=tuple(darts),
         noise_sigma=float(rng.uniform(1.5, 3.0)),
         flicker=float(rng.uniform(0, 0.01)),
+    )
+
+
+def _knocking(rng: np.random.Generator, hit: Dart, dart: Dart) -> Knocks:
+    """``dart`` moved to land 10-25 mm from ``hit``'s point (on the board), knocking it by 8-20 degrees."""
+    away = rng.uniform(10, 25) * np.array([math.cos(a := rng.uniform(0, 2 * math.pi)), math.sin(a)])
+    tip = np.clip(np.add(hit.tip, away), -160, 160)
+    return Knocks(
+        replace(dart, tip=(float(tip[0]), float(tip[1]))),
+        earlier=1,
+        tilt_deg=float(min(40.0, hit.tilt_deg + rng.uniform(8, 20))),
+        azimuth_deg=float(hit.azimuth_deg + rng.uniform(-40, 40)),
     )
 
 
@@ -207,12 +260,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--hands-only", type=float, metavar="SECONDS", help="a clip of hands passing, no throw")
     ap.add_argument("--bouncer", action="store_true", help="the 2nd dart bounces out")
     ap.add_argument("--falls-out", action="store_true", help="the 1st dart falls out a second after it stuck")
+    ap.add_argument("--knocks", action="store_true", help="the 2nd dart lands by the 1st and knocks it aside")
     args = ap.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     if args.hands_only is not None:
         plan = hand_clip(args.seed, args.hands_only, w, h, args.fps)
     else:
-        plan = random_visit(args.seed, w, h, args.fps, bouncer=args.bouncer, falls_out=args.falls_out)
+        plan = random_visit(
+            args.seed, w, h, args.fps, bouncer=args.bouncer, falls_out=args.falls_out, knocks=args.knocks
+        )
     t0 = time.perf_counter()
     args.out_prefix.parent.mkdir(parents=True, exist_ok=True)
     y4m, meta = write_clip(render_visit(plan), args.out_prefix)

@@ -1,6 +1,7 @@
 """Rendered visits (scripts/render_visit.py): the truth lists the throws and the takeout in order where the
-frames show them, still frames differ by fresh noise only, hands and bouncers leave the board as it was, the
-clip round-trips through y4m and JSON, and the same plan renders the same frames."""
+frames show them, still frames differ by fresh noise only, hands and bouncers leave the board as it was, a
+knocking dart turns an earlier one about its point, the clip round-trips through y4m and JSON, and the
+same plan renders the same frames."""
 
 from __future__ import annotations
 
@@ -109,6 +110,26 @@ def test_bouncer_falls_out_and_leaves_the_board_unchanged():
     assert hit > 25  # it did reach the board
 
 
+def test_a_knocking_dart_turns_the_earlier_dart_about_its_point():
+    plan = _plan(takeout=False)
+    first = plan.darts[0]
+    knocks = rv.Knocks(Dart((20.0, -110.0)), earlier=1, tilt_deg=35.0, azimuth_deg=-40.0)
+    clip = rv.render_visit(rv.VisitPlan(plan.base, fps=15, darts=(first, knocks), takeout=False))
+    plain = rv.render_visit(rv.VisitPlan(plan.base, fps=15, darts=(first, knocks.dart), takeout=False))
+    hit, second = clip.truth
+    assert (hit.kind, second.kind, second.dart, second.tip_mm) == ("throw", "throw", 2, (20.0, -110.0))
+    assert clip.truth == plain.truth
+    k = second.start_frame - 1
+    assert np.array_equal(clip.frames[k], plain.frames[k])
+    # Once the second dart is in, the earlier dart stands at another angle; its point has not moved.
+    moved = _diff(clip.frames[second.frame], plain.frames[second.frame])
+    assert moved.max() > 40 and _near(moved, hit.tip_px, 1) < 0.25 * moved.max()
+    with pytest.raises(ValueError, match="not in the board"):
+        rv.render_visit(rv.VisitPlan(plan.base, darts=(knocks,)))
+    with pytest.raises(ValueError, match="knocked twice"):
+        rv.render_visit(rv.VisitPlan(plan.base, darts=(first, knocks, knocks)))
+
+
 def test_clip_round_trips_through_y4m_and_json(clip, tmp_path):
     y4m, meta = rv.write_clip(clip, tmp_path / "visit")
     assert (y4m.name, meta.name) == ("visit.y4m", "visit.json")
@@ -146,6 +167,9 @@ def test_random_visits_span_the_benchmark_cameras():
     assert all(0.5 <= f <= 0.9 for f in fills)
     assert all(len(p.darts) == 3 and p.takeout and p.base.lens_k == 0 for p in plans)
     assert isinstance(rv.random_visit(3, bouncer=True).darts[1], rv.Bouncer)
+    knocks = rv.random_visit(3, knocks=True).darts[1]
+    assert isinstance(knocks, rv.Knocks) and knocks.earlier == 1
+    assert 10 <= np.hypot(*np.subtract(knocks.dart.tip, plans[3].darts[0].tip)) <= 25
     assert len({p.darts[0].tip for p in plans}) == 40
 
 

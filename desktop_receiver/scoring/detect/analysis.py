@@ -3,7 +3,7 @@ where its tip entered the board, out."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,10 @@ FLIGHT_SIDE = 0.05  # a tip this share of the dart's extent past its centre towa
 # the flight lies: a dart's own lean (5-30 degrees, any way up) decides it. About 22 degrees off the normal.
 MIN_SLANT = 0.4
 PHOTO_TOLERANCE_PX = 2  # two photos registered by ECC still differ by a px or two at the wires
+# A knocked dart turns about its point, which stays put: a tip found this close to an earlier dart's point is
+# that dart's, moved, not a new one.
+KNOCK_MM = 5.0
+KNOCK_CONFIDENCE = 0.5  # a dart found beside a knocked one: below what darts apps take without asking
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,42 @@ def _dart_of(
         changed,
         full,
     )
+
+
+def analyse_knock(
+    calibration: CalibrationResult,
+    before: np.ndarray,
+    after: np.ndarray,
+    earlier_mm: Sequence[tuple[float, float]],
+    cache: Geometry | None = None,
+) -> Analysis:
+    """A throw that knocked an earlier dart: the change holds the new dart and the earlier one, moved, so
+    it is no single dart's streak (or its tip is an earlier dart's point). The new dart is the first
+    changed region, largest first, whose tip lies off the board's edge and KNOCK_MM off every earlier
+    dart's point (``earlier_mm``, board mm); its confidence is KNOCK_CONFIDENCE, for the player to
+    confirm. "other" when there is none. Arguments otherwise as analyse()."""
+    return _guarded(calibration, before, after, cache, lambda g: [_knock(g, before, after, earlier_mm)])[0]
+
+
+def _knock(
+    geometry: Geometry, before: np.ndarray, after: np.ndarray, earlier_mm: Sequence[tuple[float, float]]
+) -> Analysis:
+    found = dart_pixels(geometry, before, after, max_darts=3)
+    if found.verdict is not None:
+        return found.verdict
+    for pts in found.groups:
+        tip_px = _tip(geometry, before, after, pts, found.px_per_mm)
+        tip_mm = geometry.to_board(tip_px)
+        if float(np.hypot(*tip_mm)) > BOARD_RADIUS_MM or near_any(tip_mm, earlier_mm, KNOCK_MM):
+            continue
+        mm, px = (float(tip_mm[0]), float(tip_mm[1])), (float(tip_px[0]), float(tip_px[1]))
+        return Analysis("dart", mm, px, KNOCK_CONFIDENCE, found.changed_mm2, found.mask)
+    return Analysis("other", None, None, 0.3, found.changed_mm2, found.mask)
+
+
+def near_any(point: Sequence[float], others: Sequence[Sequence[float]], distance: float) -> bool:
+    """Whether ``point`` lies within ``distance`` of any of ``others`` (same units)."""
+    return any(float(np.hypot(point[0] - o[0], point[1] - o[1])) < distance for o in others)
 
 
 def _dart_groups(regions: list[np.ndarray], near: float) -> list[np.ndarray]:

@@ -2,9 +2,11 @@
 
 It keeps a reference picture of the still board. When something moves and then the scene is still again
 (STILL_FRAMES in a row), the still frames are averaged and compared with the reference (analysis.py): a
-new dart is a throw; nothing is a hand that passed or a dart that bounced out; anything else (a hand that
-pulled darts, a knocked dart) becomes the new reference, and when the board is as empty as it was at the
-start of the visit (empty.py), the takeout is over. A change where the empty board shows again is a dart
+new dart is a throw; nothing is a hand that passed or a dart that bounced out; a change with no hand that
+is no single dart while darts are in is a throw that knocked an earlier dart (analysis.analyse_knock:
+the new dart is the one whose point is not an earlier dart's); anything else (a hand that pulled darts)
+becomes the new reference, and when the board is as empty as it was at the start of the visit
+(empty.py), the takeout is over. A change where the empty board shows again is a dart
 gone, not a new one: with no hand near since the last dart came, it fell out. Big motion (a hand) while
 darts are in the board is reported too: with three darts in, it is the takeout starting. What that means
 for the visit is decided on the event loop (scoring/watcher.py); this module only looks.
@@ -19,7 +21,14 @@ import numpy as np
 
 from desktop_receiver.calibration.result import CalibrationResult
 from desktop_receiver.calibration.tracker import board_shift_px
-from desktop_receiver.scoring.detect.analysis import MAX_DART_MM2, Analysis, analyse
+from desktop_receiver.scoring.detect.analysis import (
+    KNOCK_MM,
+    MAX_DART_MM2,
+    Analysis,
+    analyse,
+    analyse_knock,
+    near_any,
+)
 from desktop_receiver.scoring.detect.empty import BoardPicture, remap_of
 from desktop_receiver.scoring.detect.geometry import Geometry
 from desktop_receiver.scoring.detect.motion import Motion, MotionMeter, board_region
@@ -86,6 +95,7 @@ class ThrowDetector:
         self._hand = False  # a hand was reported in this motion
         self._hand_frames = 0  # frames in which a hand moved, since the last dart came or went
         self._hand_stayed = False  # a change too big for a dart was seen still, since then
+        self._tips: list[tuple[float, float]] = []  # board mm of the darts seen come, till the board is empty
 
     @property
     def settled(self) -> bool:
@@ -181,20 +191,48 @@ class ThrowDetector:
         if result.kind == "nothing":
             return []
         self._reference, self._reference_index = after, frames[-1]
-        self._hand_stayed |= result.changed_mm2 > MAX_DART_MM2
+        picture = self._picture(after)
+        # Darts pulled out look like a change too: the empty board decides first. A change where the empty
+        # board shows again is a dart gone.
+        empty = picture.matches(self._empty)
+        gone = not empty and self._empty.went_back(self._picture(before), picture)
+        hand = self._hand_stayed or self._hand_frames >= HAND_FRAMES
+        if not (hand or empty or gone) and self._knocked(result):
+            result = analyse_knock(self._calibration, before, after, self._tips, self._cache)
+        self._hand_stayed |= result.kind != "dart" and result.changed_mm2 > MAX_DART_MM2
         hand = self._hand_stayed or self._hand_frames >= HAND_FRAMES
 
         def seen(kind: str) -> list[Observation]:
             if kind != "changed":
                 self._hand_frames, self._hand_stayed = 0, False
+            if kind == "dart":
+                assert result.tip_mm is not None
+                self._tips.append(result.tip_mm)
+            elif kind == "empty":
+                self._tips.clear()
+            elif kind == "fell-out":
+                self._tips = [t for t in self._tips if not self._in_change(t, result.mask)]
             return [Observation(kind, frames, result, before, after)]
 
-        # Darts pulled out look like a change too: the empty board decides first. Without a hand, they
-        # fell out.
-        picture = self._picture(after)
-        if picture.matches(self._empty):
+        if empty:  # without a hand, the darts fell out
             self._empty = picture  # the board as it is lit now
             return seen("empty" if hand else "fell-out")
-        if result.kind == "dart" and self._empty.went_back(self._picture(before), picture):
+        if result.kind == "dart" and gone:
             return seen("changed" if hand else "fell-out")  # a dart's shape, but a dart gone
         return seen(result.kind if result.kind == "dart" else "changed")
+
+    def _in_change(self, tip_mm: tuple[float, float], mask: np.ndarray) -> bool:
+        """Whether the changed pixels ``mask`` cover the point of a dart whose tip is ``tip_mm``."""
+        assert self._cache is not None
+        x, y = np.round(self._cache.to_image(np.array(tip_mm))).astype(int)
+        r = 3  # px: the point itself changes when its dart leaves
+        return bool(np.any(mask[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1]))
+
+    def _knocked(self, result: Analysis) -> bool:
+        """Whether a change that came with no hand may be a throw that knocked an earlier dart: no single
+        dart's streak, or a "new" dart at an earlier one's point, while one or two darts are in."""
+        if not 0 < len(self._tips) < 3 or result.kind == "nothing":
+            return False
+        return result.kind == "other" or (
+            result.tip_mm is not None and near_any(result.tip_mm, self._tips, KNOCK_MM)
+        )
