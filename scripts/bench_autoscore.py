@@ -16,7 +16,7 @@
   streaming a rendered visit (looped) at 720p30 over WebRTC on loopback: the agent's CPU, and the same
   without calibration and scoring (what the video alone costs).
 
-    .venv/bin/python scripts/bench_autoscore.py [--visits 20] [--hand-minutes 2] [--fall-outs 10]
+    .venv/bin/python scripts/bench_autoscore.py [--visits 20] [--seed 0] [--hand-minutes 2] [--fall-outs 10]
         [--knocks 10] [--cpu-seconds 20]
 
 Goals: >= 95 % of darts right overall, >= 98 % at tilt <= 30; 0 false throws per 10 minutes of hands;
@@ -110,10 +110,10 @@ def _run_clip(clip, keeper: ScoreKeeper) -> tuple[list[tuple[int, float]], float
     return throws, 1000 * busy / len(frames)
 
 
-def accuracy(figures: Figures, visits: int, deadline: float) -> None:
-    """Seeded visits until ``visits`` or the deadline."""
+def accuracy(figures: Figures, visits: int, deadline: float, first: int = 0) -> None:
+    """Seeded visits from seed ``first`` until ``visits`` or the deadline."""
     times = []
-    for seed in range(visits):
+    for seed in range(first, first + visits):
         if time.monotonic() > deadline:
             break
         clip = render_visit(random_visit(seed))
@@ -281,6 +281,9 @@ def report(figures: Figures) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--visits", type=int, default=20, help="seeded visits of three darts")
+    p.add_argument(
+        "--seed", type=int, default=0, help="the first visit's seed (60 and up: visits no tuning has seen)"
+    )
     p.add_argument("--hand-minutes", type=float, default=2.0, help="minutes of hand-only clips")
     p.add_argument("--fall-outs", type=int, default=10, help="visits whose first dart falls out")
     p.add_argument("--knocks", type=int, default=10, help="visits whose 2nd dart knocks the 1st")
@@ -290,7 +293,7 @@ def main() -> int:
     args = p.parse_args()
     deadline = time.monotonic() + 60 * args.max_minutes
     figures = Figures()
-    accuracy(figures, args.visits, deadline)
+    accuracy(figures, args.visits, deadline, args.seed)
     false_throws(figures, args.hand_minutes, deadline)
     fall_outs(figures, args.fall_outs, deadline)
     knocks(figures, args.knocks, deadline)

@@ -192,10 +192,12 @@ class ThrowDetector:
             return []
         self._reference, self._reference_index = after, frames[-1]
         picture = self._picture(after)
-        # Darts pulled out look like a change too: the empty board decides first. A change where the empty
-        # board shows again is a dart gone.
-        empty = picture.matches(self._empty)
-        gone = not empty and self._empty.went_back(self._picture(before), picture)
+        # Darts pulled out look like a change too: the empty board decides first, and a change where the
+        # empty board shows again is a dart gone; but only once a dart is in. Seen face-on, a first dart
+        # stands end-on and covers too little of the board plane to tell the board from an empty one.
+        first = result.kind == "dart" and not self._tips
+        empty = not first and picture.matches(self._empty)
+        gone = not (empty or first) and self._empty.went_back(self._picture(before), picture)
         hand = self._hand_stayed or self._hand_frames >= HAND_FRAMES
         if not (hand or empty or gone) and self._knocked(result):
             result = analyse_knock(self._calibration, before, after, self._tips, self._cache)
