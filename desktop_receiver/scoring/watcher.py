@@ -7,11 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 from desktop_receiver.calibration.result import CalibrationResult
 from desktop_receiver.media import stamp
 from desktop_receiver.media.frames import Frame
+from desktop_receiver.scoring.detect.change import most_covered
 from desktop_receiver.scoring.detect.detector import Observation, ThrowDetector
 from desktop_receiver.scoring.model import MAX_DARTS, Throw
 from desktop_receiver.scoring.stream import ScoreKeeper
@@ -19,7 +18,6 @@ from desktop_receiver.scoring.throw_dump import ThrowDump
 from desktop_receiver.scoring.visit import Phase
 
 log = logging.getLogger(__name__)
-FALLEN_RADIUS_PX = 8  # a fallen dart's change covers the image about its scored tip
 
 
 class ThrowWatcher:
@@ -79,14 +77,6 @@ def fallen_dart(throws: Sequence[Throw], observation: Observation) -> int | None
     mask), most of the mask about it; None when no scored dart's tip is there."""
     if observation.analysis is None:
         return None
-    mask = observation.analysis.mask
-    r = FALLEN_RADIUS_PX
-    best, most = None, 0
-    for throw in throws:
-        if throw.image_px is None or throw.board_mm is None:
-            continue
-        x, y = (int(round(v)) for v in throw.image_px)
-        around = int(np.count_nonzero(mask[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1]))
-        if around > most:
-            best, most = throw.dart, around
-    return best
+    placed = [t for t in throws if t.image_px is not None and t.board_mm is not None]
+    k = most_covered(observation.analysis.mask, [t.image_px for t in placed if t.image_px is not None])
+    return None if k is None else placed[k].dart

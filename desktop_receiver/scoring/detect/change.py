@@ -3,6 +3,8 @@ taken out, judged against the frames' noise, and the changed regions grouped as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -63,3 +65,19 @@ def components(mask: np.ndarray, min_px: int, join_px: int) -> tuple[np.ndarray,
         np.column_stack([xs[lab == i], ys[lab == i]]) for i in np.argsort(-sizes) if i and sizes[i] >= min_px
     ]
     return labels, regions
+
+
+COVERED_RADIUS_PX = 8  # a dart that leaves changes the image about its point
+
+
+def most_covered(mask: np.ndarray, points: Sequence[Sequence[float]]) -> int | None:
+    """The index of the point (image px) with the most changed pixels of ``mask`` within COVERED_RADIUS_PX
+    of it: the dart, of those whose points these are, that a change took away. None when none is covered."""
+    r = COVERED_RADIUS_PX
+    best, most = None, 0
+    for i, (px, py) in enumerate(points):
+        x, y = int(round(px)), int(round(py))
+        around = int(np.count_nonzero(mask[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1]))
+        if around > most:
+            best, most = i, around
+    return best

@@ -29,6 +29,7 @@ from desktop_receiver.scoring.detect.analysis import (
     analyse_knock,
     near_any,
 )
+from desktop_receiver.scoring.detect.change import most_covered
 from desktop_receiver.scoring.detect.empty import BoardPicture, remap_of
 from desktop_receiver.scoring.detect.geometry import Geometry
 from desktop_receiver.scoring.detect.motion import Motion, MotionMeter, board_region
@@ -213,7 +214,10 @@ class ThrowDetector:
             elif kind == "empty":
                 self._tips.clear()
             elif kind == "fell-out":
-                self._tips = [t for t in self._tips if not self._in_change(t, result.mask)]
+                assert self._cache is not None
+                points = self._cache.to_image(np.array(self._tips, np.float64).reshape(-1, 2))
+                gone = most_covered(result.mask, points.tolist())
+                self._tips = [t for i, t in enumerate(self._tips) if i != gone]
             return [Observation(kind, frames, result, before, after)]
 
         if empty:  # without a hand, the darts fell out
@@ -222,13 +226,6 @@ class ThrowDetector:
         if result.kind == "dart" and gone:
             return seen("changed" if hand else "fell-out")  # a dart's shape, but a dart gone
         return seen(result.kind if result.kind == "dart" else "changed")
-
-    def _in_change(self, tip_mm: tuple[float, float], mask: np.ndarray) -> bool:
-        """Whether the changed pixels ``mask`` cover the point of a dart whose tip is ``tip_mm``."""
-        assert self._cache is not None
-        x, y = np.round(self._cache.to_image(np.array(tip_mm))).astype(int)
-        r = 3  # px: the point itself changes when its dart leaves
-        return bool(np.any(mask[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1]))
 
     def _knocked(self, result: Analysis) -> bool:
         """Whether a change that came with no hand may be a throw that knocked an earlier dart: no single
