@@ -22,7 +22,10 @@ JOIN_MM = 4.0  # regions this close are one dart's parts
 NEAR_MM = 60.0  # regions this close to the largest one's box may be its parts too (a faint shaft or point)
 MIN_LENGTH_MM = 12.0  # a dart's streak is longer
 MIN_SUPPORT = 0.12  # share of the dart's changed pixels on its axis band
-FLIGHT_SIDE = 0.05  # a tip this share of the dart's extent past its centre towards the flight is the flight
+# A tip this share of the dart's extent past its centre towards the flight is at the flight's end (real
+# webcam darts where the network erred: 0.4-0.9). Seen at up to 35 degrees, a flight's wings spread about
+# the barrel, and a right tip lies up to a quarter past the centre.
+FLIGHT_SIDE = 0.33
 # Below this slant (Geometry.slant: the camera looks nearly along the dart) the pose cannot tell which way
 # the flight lies: a dart's own lean (5-30 degrees, any way up) decides it. About 22 degrees off the normal.
 MIN_SLANT = 0.4
