@@ -34,6 +34,9 @@ PHOTO_TOLERANCE_PX = 2  # two photos registered by ECC still differ by a px or t
 # that dart's, moved, not a new one.
 KNOCK_MM = 5.0
 KNOCK_CONFIDENCE = 0.5  # a dart found beside a knocked one: below what darts apps take without asking
+# A new dart is a whole dart's change: a region under this share of the largest one is noise or a shadow's
+# edge, not the dart that knocked an earlier one.
+KNOCK_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -194,9 +197,10 @@ def analyse_knock(
 ) -> Analysis:
     """A throw that knocked an earlier dart: the change holds the new dart and the earlier one, moved, so
     it is no single dart's streak (or its tip is an earlier dart's point). The new dart is the first
-    changed region, largest first, whose tip lies off the board's edge and KNOCK_MM off every earlier
-    dart's point (``earlier_mm``, board mm); its confidence is KNOCK_CONFIDENCE, for the player to
-    confirm. "other" when there is none. Arguments otherwise as analyse()."""
+    changed region, largest first and at least KNOCK_SHARE of the largest, whose tip lies off the board's
+    edge and KNOCK_MM off every earlier dart's point (``earlier_mm``, board mm); its confidence is
+    KNOCK_CONFIDENCE, for the player to confirm. "other" when there is none. Arguments otherwise as
+    analyse()."""
     return _guarded(calibration, before, after, cache, lambda g: [_knock(g, before, after, earlier_mm)])[0]
 
 
@@ -207,6 +211,8 @@ def _knock(
     if found.verdict is not None:
         return found.verdict
     for pts in found.groups:
+        if len(pts) < KNOCK_SHARE * len(found.groups[0]):
+            break
         tip_px = _tip(geometry, before, after, pts, found.px_per_mm)
         tip_mm = geometry.to_board(tip_px)
         if float(np.hypot(*tip_mm)) > BOARD_RADIUS_MM or near_any(tip_mm, earlier_mm, KNOCK_MM):

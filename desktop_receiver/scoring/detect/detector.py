@@ -4,7 +4,8 @@ It keeps a reference picture of the still board. When something moves and then t
 (STILL_FRAMES in a row), the still frames are averaged and compared with the reference (analysis.py): a
 new dart is a throw; nothing is a hand that passed or a dart that bounced out; a change with no hand that
 is no single dart while darts are in is a throw that knocked an earlier dart (analysis.analyse_knock:
-the new dart is the one whose point is not an earlier dart's); anything else (a hand that pulled darts)
+the new dart is the one whose point is not an earlier dart's; with none, a dart at an earlier one's point
+landed beside it); anything else (a hand that pulled darts)
 becomes the new reference, and when the board is as empty as it was at the start of the visit
 (empty.py), the takeout is over. A change where the empty board shows again is a dart
 gone, not a new one: with no hand near since the last dart came, it fell out. Big motion (a hand) while
@@ -15,13 +16,14 @@ for the visit is decided on the event loop (scoring/watcher.py); this module onl
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from desktop_receiver.calibration.result import CalibrationResult
 from desktop_receiver.calibration.tracker import board_shift_px
 from desktop_receiver.scoring.detect.analysis import (
+    KNOCK_CONFIDENCE,
     KNOCK_MM,
     MAX_DART_MM2,
     Analysis,
@@ -201,7 +203,10 @@ class ThrowDetector:
         gone = not (empty or first) and self._empty.went_back(self._picture(before), picture)
         hand = self._hand_stayed or self._hand_frames >= HAND_FRAMES
         if not (hand or empty or gone) and self._knocked(result):
-            result = analyse_knock(self._calibration, before, after, self._tips, self._cache)
+            knock = analyse_knock(self._calibration, before, after, self._tips, self._cache)
+            # With no other dart in the change, a dart at an earlier one's point landed beside it.
+            close = result.kind == "dart" and knock.kind != "dart"
+            result = replace(result, confidence=min(result.confidence, KNOCK_CONFIDENCE)) if close else knock
         self._hand_stayed |= result.kind != "dart" and result.changed_mm2 > MAX_DART_MM2
         hand = self._hand_stayed or self._hand_frames >= HAND_FRAMES
 
