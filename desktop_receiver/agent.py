@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import ssl
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, replace
@@ -25,9 +24,8 @@ from aiortc import MediaStreamTrack
 from desktop_receiver.calibration.runner import FrameCalibrator
 from desktop_receiver.calibration.tracker import TrackerUpdate
 from desktop_receiver.config import AgentConfig
+from desktop_receiver.embedded import code_event, start_embedded, stop_embedded
 from desktop_receiver.events import (
-    Calibrated,
-    CodeEvent,
     Connected,
     ErrorEvent,
     Event,
@@ -42,17 +40,15 @@ from desktop_receiver.events import (
 from desktop_receiver.media.frames import Frame, FrameConsumer, FrameSink
 from desktop_receiver.pairing.client import SignalingClient
 from desktop_receiver.pairing.interface import ClientListener, ClientOptions, PairingInfo
+from desktop_receiver.pairing.renewal import CodeRenewal
 from desktop_receiver.scoring import CameraInfo, ScoreKeeper, ScoreServer
 from desktop_receiver.stages import StageError, make_stages
 from desktop_receiver.webrtc.negotiation import Negotiator
 from desktop_receiver.webrtc.peer import PeerAttempt
-from signaling.config import ServerConfig
 from signaling.protocol import MsgType, relayed
 from signaling.server import SignalingServer
-from signaling.tls import client_context
 
 log = logging.getLogger(__name__)
-EXPIRY_SLACK = 10.0  # seconds after a code's expiresAt before the agent renews it by itself
 # Makes the agent's signaling client (a seam: tests give a stand-in).
 ClientFactory = Callable[[str, ClientListener, ClientOptions], SignalingClient]
 
@@ -86,7 +82,13 @@ class Agent(ClientListener):
         self._code_ready = asyncio.Event()
         self._done = asyncio.Event()
         self._stats_task: asyncio.Task[None] | None = None
-        self._expiry: asyncio.TimerHandle | None = None
+        self.renewal = CodeRenewal(
+            current=lambda: None if self._stopped or self.client is None else self.code,
+            joined=lambda: bool(self.negotiator and self.negotiator.joined_at),
+            connected=self._phone_connected,
+            renew=lambda reason: self._spawn(self._renew(reason), "renewing the code"),
+            rejoin_wait=self.config.base_rejoin_wait,
+        )
         self._started_at = time.time()
         self._stopped = False
         self._api_last = 0  # index of the last frame next_frame() returned
@@ -114,7 +116,11 @@ class Agent(ClientListener):
         url = self.config.server_url
         client_options = self.config.client
         if url is None:
-            url, trust = await self._start_embedded_server()
+            try:
+                self.server, trust = await start_embedded(self.config)
+            except ValueError as exc:
+                raise AgentError(str(exc)) from exc
+            url = self.server.ws_url
             client_options = replace(client_options, ssl=trust)
         self.negotiator = Negotiator(
             self.config.peer,
@@ -201,8 +207,7 @@ class Agent(ClientListener):
         if self._stopped:
             return
         self._stopped = True
-        if self._expiry is not None:
-            self._expiry.cancel()
+        self.renewal.cancel()
         if self._stats_task is not None:
             self._stats_task.cancel()
         if self.client is not None:
@@ -215,13 +220,7 @@ class Agent(ClientListener):
         if self.score_server is not None:
             await self.score_server.stop()
         if self.server is not None:
-            # A backstop: the server bounds its own shutdown, but nothing may hold the agent's exit.
-            try:
-                await asyncio.wait_for(self.server.stop(), self.config.server_stop_timeout)
-            except TimeoutError:
-                log.warning(
-                    "embedded signaling server did not stop within %.1f s", self.config.server_stop_timeout
-                )
+            await stop_embedded(self.server, self.config.server_stop_timeout)
         self.emit(
             Stopped(
                 reason=reason,
@@ -239,25 +238,6 @@ class Agent(ClientListener):
         self.events.emit(event)
 
     # -- wiring ---------------------------------------------------------------------------------
-
-    async def _start_embedded_server(self) -> tuple[str, ssl.SSLContext | None]:
-        cfg = ServerConfig(
-            host=self.config.listen_host,
-            port=self.config.listen_port,
-            public_url=self.config.public_url,
-            tls=self.config.tls,
-            cert=self.config.cert,
-            key=self.config.key,
-        )
-        self.server = SignalingServer(cfg)
-        try:
-            await self.server.start()
-        except (OSError, ValueError) as exc:
-            self.server = None
-            raise AgentError(f"cannot start the signaling server on {cfg.host}:{cfg.port}: {exc}") from exc
-        # Our own server over loopback: trust exactly the certificate it serves.
-        files = self.server.cert_files
-        return self.server.ws_url, client_context(files) if files else None
 
     async def _start_score_server(self) -> None:
         """The score interfaces (with --autoscore); AgentError when their address cannot be bound."""
@@ -281,19 +261,7 @@ class Agent(ClientListener):
         """A calibration worth publishing: an event, and `cam-calibration` to the phone (see
         `_publish_calibration`)."""
         result = update.calibration
-        self.emit(
-            Calibrated(
-                reason=update.reason,
-                H=[float(v) for v in result.H.ravel()] if result else None,
-                error_px=round(result.error_px, 3) if result else None,
-                error_mm=round(result.error_mm, 3) if result else None,
-                confidence=round(result.confidence, 3) if result else None,
-                width=result.image_size[0] if result else None,
-                height=result.image_size[1] if result else None,
-                distortion=result.lens_or_none().to_json() if result else None,
-                guessed_orientation=result.guessed_orientation if result else None,
-            )
-        )
+        self.emit(update.event())
         if self.scoring is not None:
             self.scoring.follow_calibration(result is not None)
         if result is not None and self.code is not None:
@@ -373,66 +341,22 @@ class Agent(ClientListener):
             # What was queued for the old code was dropped with it: the new session needs the
             # calibration too, and the tracker publishes again only when the camera moves.
             self._spawn(self._publish_calibration(current.to_cam_calibration()), "re-sending the calibration")
-        others, self_signed, certificate = self._embedded_reach(info)
-        self.emit(
-            CodeEvent(
-                code=info.code,
-                url=info.phone_url,
-                expires_at=info.expires_at,
-                renewed=renewed,
-                reason=reason,
-                other_urls=others,
-                self_signed=self_signed,
-                certificate=certificate,
-            )
-        )
+        self.emit(code_event(info, renewed, reason, self.server))
         self._code_ready.set()
-        self._schedule_expiry(info)
-
-    def _embedded_reach(self, info: PairingInfo) -> tuple[list[str], bool, str | None]:
-        """The embedded server's other URLs for this code, whether its certificate is self-signed and
-        that certificate's file (nothing is known of another server's)."""
-        reach = self.server.reach if self.server is not None else None
-        if reach is None:
-            return [], False, None
-        urls = reach.phone_urls(info.code)
-        others = urls[1:] if urls and urls[0] == info.phone_url else []
-        cert = reach.self_signed_cert
-        return others, reach.self_signed, str(cert) if cert else None
-
-    def _schedule_expiry(self, info: PairingInfo) -> None:
-        if self._expiry is not None:
-            self._expiry.cancel()
-            self._expiry = None
-        if info.expires_at is None:
-            return
-        # Our server ends an expired session itself and says so (EXPIRED, then the client renews); the
-        # base server says nothing. The slack lets the server speak first, so only silence renews here.
-        delay = max(1.0, info.expires_at - time.time() + EXPIRY_SLACK)
-        self._expiry = asyncio.get_running_loop().call_later(delay, self._code_expired, info.code)
-
-    def _code_expired(self, code: str) -> None:
-        self._expiry = None
-        negotiator = self.negotiator
-        if self.code == code and self.client is not None and not (negotiator and negotiator.joined_at):
-            self._spawn(self.client.renew("the code expired with no phone"), "renewing the code")
+        self.renewal.new_code(info)
 
     def _watch_departures(self, event: Event) -> None:
-        # The base-protocol server (no resume token) deletes a session when any of its sockets closes
-        # and tells nobody: once the phone is gone, the code is dead and only a new one can pair again.
-        if isinstance(event, PeerLeft) and self.info is not None and self.info.resume_token is None:
-            code = self.info.code
-            asyncio.get_running_loop().call_later(self.config.base_rejoin_wait, self._renew_if_gone, code)
+        if isinstance(event, PeerLeft) and self.info is not None:
+            self.renewal.phone_left(self.info)
 
-    def _renew_if_gone(self, code: str) -> None:
+    def _phone_connected(self) -> bool:
         negotiator = self.negotiator
         peer = negotiator.peer if negotiator else None
-        if self._stopped or self.code != code or self.client is None:
-            return
-        if peer is not None and peer.connected_at is not None and not peer.closed:
-            return  # the phone came back on this session (a new offer that connected)
-        reason = "the server forgets a session once the phone leaves (base protocol)"
-        self._spawn(self.client.renew(reason), "renewing the code")
+        return peer is not None and peer.connected_at is not None and not peer.closed
+
+    async def _renew(self, reason: str) -> None:
+        if self.client is not None:
+            await self.client.renew(reason)
 
     def on_resumed(self, info: PairingInfo) -> None:
         """The session survived the socket drop."""

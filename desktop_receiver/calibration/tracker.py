@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from desktop_receiver.events import Calibrated
+
 from . import board
 from .homography import to_image
 from .result import CalibrationFailure, CalibrationResult, homography_fields
@@ -38,6 +40,21 @@ class TrackerUpdate:
     reason: str  # "first", "moved", "drift", "lost" or "" (nothing to publish)
     stable: bool  # the camera has not moved for a while
     next_interval_s: float  # when the agent should calibrate next
+
+    def event(self) -> Calibrated:
+        """The ``calibrated`` event that announces this update (H None when the calibration is lost)."""
+        result = self.calibration
+        return Calibrated(
+            reason=self.reason,
+            H=[float(v) for v in result.H.ravel()] if result else None,
+            error_px=round(result.error_px, 3) if result else None,
+            error_mm=round(result.error_mm, 3) if result else None,
+            confidence=round(result.confidence, 3) if result else None,
+            width=result.image_size[0] if result else None,
+            height=result.image_size[1] if result else None,
+            distortion=result.lens_or_none().to_json() if result else None,
+            guessed_orientation=result.guessed_orientation if result else None,
+        )
 
 
 class CalibrationTracker:

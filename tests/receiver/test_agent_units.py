@@ -94,11 +94,11 @@ async def test_a_renewed_code_is_renewed_again_when_it_expires_unused():
     agent, client = await _agent()
     assert agent.negotiator is not None
     agent.negotiator.joined_at = 1.0  # a phone joined the first code (and left; the code was replaced)
-    agent._code_expired("FIRSTC")
+    agent.renewal.expired("FIRSTC")
     await _settle(agent)
     assert client.renewals == []  # a code a phone joined lives on
     agent.on_code(PairingInfo("SECOND", None, None, "http://x/"), renewed=True, reason="test")
-    agent._code_expired("SECOND")
+    agent.renewal.expired("SECOND")
     await _settle(agent)
     assert client.renewals == ["the code expired with no phone"]
     await agent.stop()
