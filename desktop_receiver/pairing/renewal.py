@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from desktop_receiver.pairing.interface import PairingInfo
 
@@ -30,7 +30,7 @@ class CodeRenewal:
     connected: Callable[[], bool]
     renew: Callable[[str], None]
     rejoin_wait: float
-    _expiry: asyncio.TimerHandle | None = None
+    _expiry: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
 
     def new_code(self, info: PairingInfo) -> None:
         """A (new) code: renew it if no phone joins before it expires."""
