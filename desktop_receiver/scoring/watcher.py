@@ -77,6 +77,6 @@ def fallen_dart(throws: Sequence[Throw], observation: Observation) -> int | None
     mask), most of the mask about it; None when no scored dart's tip is there."""
     if observation.analysis is None:
         return None
-    placed = [t for t in throws if t.image_px is not None and t.board_mm is not None]
-    k = most_covered(observation.analysis.mask, [t.image_px for t in placed if t.image_px is not None])
-    return None if k is None else placed[k].dart
+    placed = [(t.dart, t.image_px) for t in throws if t.image_px is not None and t.board_mm is not None]
+    k = most_covered(observation.analysis.mask, [px for _, px in placed])
+    return None if k is None else placed[k][0]

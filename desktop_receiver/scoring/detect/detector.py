@@ -1,16 +1,15 @@
 """Throws in the video: a state machine over the frames of one calibrated camera.
 
 It keeps a reference picture of the still board. When something moves and then the scene is still again
-(STILL_FRAMES in a row), the still frames are averaged and compared with the reference (analysis.py): a
-new dart is a throw; nothing is a hand that passed or a dart that bounced out; a change with no hand that
-is no single dart while darts are in is a throw that knocked an earlier dart (analysis.analyse_knock:
-the new dart is the one whose point is not an earlier dart's; with none, a dart at an earlier one's point
-landed beside it); anything else (a hand that pulled darts)
-becomes the new reference, and when the board is as empty as it was at the start of the visit
-(empty.py), the takeout is over. A change where the empty board shows again is a dart
-gone, not a new one: with no hand near since the last dart came, it fell out. Big motion (a hand) while
-darts are in the board is reported too: with three darts in, it is the takeout starting. What that means
-for the visit is decided on the event loop (scoring/watcher.py); this module only looks.
+(STILL_FRAMES in a row), the still frames are averaged and compared with the reference (analysis.py): a new
+dart is a throw; nothing is a hand that passed or a dart that bounced out; a change with no hand that is no
+single dart while darts are in is a throw that knocked an earlier dart (analysis.analyse_knock: the new dart
+is the one whose point is not an earlier dart's; with none, a dart at an earlier one's point landed beside
+it); anything else (a hand that pulled darts) becomes the new reference, and when the board is as empty as it
+was at the start of the visit (empty.py), the takeout is over. A change where the empty board shows again is a
+dart gone, not a new one: with no hand near since the last dart came, it fell out. Big motion (a hand) while
+darts are in the board is reported too: with three darts in, it is the takeout starting. What that means for
+the visit is decided on the event loop (scoring/watcher.py); this module only looks.
 """
 
 from __future__ import annotations
