@@ -58,6 +58,19 @@ def test_real_webcam_darts_are_found_at_their_points(capsys):
     assert len(second["darts"]) == 3
 
 
+@pytest.mark.skipif(not BULLSIGHT.is_dir(), reason="../shared/realboards is not beside the checkout")
+def test_two_real_darts_side_by_side_are_each_found_at_their_point(capsys):
+    # Checked by eye: two darts hang side by side in the 13 and the 6, their barrels ending at about
+    # (604, 286) and (675, 292) px. Each one's patch held the other's new point too, and both darts were
+    # put at the right one's.
+    photo = BULLSIGHT / "dart_training_20260207_165153_366.jpg"
+    assert main(["score", str(BULLSIGHT / "reference_board.jpg"), str(photo), "--json"]) == 0
+    darts = json.loads(capsys.readouterr().out)["darts"]
+    tips = sorted(d["tip_px"] for d in darts)
+    assert len(tips) == 2
+    assert math.dist(tips[0], (604, 286)) < 6.0 and math.dist(tips[1], (675, 292)) < 6.0
+
+
 def test_bad_input_is_a_clear_error(tmp_path, capsys):
     junk = tmp_path / "junk.jpg"
     junk.write_bytes(b"not an image")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from desktop_receiver.calibration.board import BOARD_RADIUS_MM
@@ -30,6 +31,7 @@ FLIGHT_SIDE = 0.33
 # the flight lies: a dart's own lean (5-30 degrees, any way up) decides it. About 22 degrees off the normal.
 MIN_SLANT = 0.4
 PHOTO_TOLERANCE_PX = 2  # two photos registered by ECC still differ by a px or two at the wires
+OTHER_DART_MARGIN_MM = 2.0  # a dart's changed pixels miss its blurred edge by about this much
 # A knocked dart turns about its point, which stays put: a tip found this close to an earlier dart's point is
 # that dart's, moved, not a new one.
 KNOCK_MM = 5.0
@@ -153,8 +155,25 @@ def _photo_darts(geometry: Geometry, before: np.ndarray, after: np.ndarray, max_
     found = dart_pixels(geometry, before, after, max_darts, PHOTO_TOLERANCE_PX)
     if found.verdict is not None:
         return [found.verdict]
-    darts = [_dart_of(geometry, found, pts, before, after) for pts in found.groups]
+    darts = [
+        _dart_of(geometry, found, pts, before, _only(k, found, before, after))
+        for k, pts in enumerate(found.groups)
+    ]
     return [d for d in darts if d.kind == "dart"] or darts[:1]
+
+
+def _only(k: int, found: Candidate, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``after`` with the new darts other than group ``k`` taken out (their pixels as ``before`` has
+    them): the tip network learnt one new dart at a time, and takes a new neighbour's point for its own."""
+    others = np.zeros(after.shape[:2], np.uint8)
+    for j, pts in enumerate(found.groups):
+        if j != k:
+            others[pts[:, 1].astype(int), pts[:, 0].astype(int)] = 255
+    grow = 2 * int(round(OTHER_DART_MARGIN_MM * found.px_per_mm)) + 1
+    others = cv2.dilate(others, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) > 0
+    out = after.copy()
+    out[others] = before[others]
+    return out
 
 
 def _analyse(geometry: Geometry, before: np.ndarray, after: np.ndarray) -> Analysis:
