@@ -22,6 +22,7 @@ MIN_REGION_MM2 = 3.0  # smaller regions are noise
 JOIN_MM = 4.0  # regions this close are one dart's parts
 NEAR_MM = 60.0  # regions this close to the largest one's box may be its parts too (a faint shaft or point)
 MIN_LENGTH_MM = 12.0  # a dart's streak is longer
+END_ON_LENGTH_MM = 6.0  # ... unless the camera looks along it (below MIN_SLANT): a dark flight face-on
 MIN_SUPPORT = 0.12  # share of the dart's changed pixels on its axis band
 # A tip this share of the dart's extent past its centre towards the flight is at the flight's end (real
 # webcam darts where the network erred: 0.4-0.9). Seen at up to 35 degrees, a flight's wings spread about
@@ -190,7 +191,9 @@ def _dart_of(
     ppm, changed, full = found.px_per_mm, found.changed_mm2, found.mask
     guess = geometry.to_board(pts.mean(axis=0))
     streak = find_streak(pts, geometry.dart_direction(guess), ppm)
-    if streak is None or streak.length < MIN_LENGTH_MM * ppm or streak.support < MIN_SUPPORT:
+    # Seen along the dart (a low slant), its streak is no longer than its flight is wide.
+    min_length = MIN_LENGTH_MM if geometry.slant(guess) > MIN_SLANT else END_ON_LENGTH_MM
+    if streak is None or streak.length < min_length * ppm or streak.support < MIN_SUPPORT:
         return Analysis("other", None, None, 0.3, changed, full)
     tip_px = _tip(geometry, before, after, pts, ppm)
     tip_mm = geometry.to_board(tip_px)
