@@ -68,7 +68,8 @@ class MotionMeter:
     def __init__(self, region: np.ndarray) -> None:
         h, w = region.shape[:2]
         self._mask = cv2.resize(region, (w // SCALE, h // SCALE), interpolation=cv2.INTER_NEAREST) > 0
-        self._fine_mask = cv2.resize(region, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST) > 0
+        self._fine_mask_u8 = cv2.resize(region, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST)
+        self._fine_mask = self._fine_mask_u8 > 0
         self._fine_area = max(int(self._fine_mask.sum()), 1)
         self._fine: np.ndarray | None = None
         self._area = max(int(self._mask.sum()), 1)
@@ -82,7 +83,6 @@ class MotionMeter:
         h, w = self._mask.shape
         small = cv2.GaussianBlur(cv2.resize(fine, (w, h), interpolation=cv2.INTER_AREA), (3, 3), 0)
         small = small.astype(np.int16)
-        fine = fine.astype(np.int16)
         previous, self._previous = self._previous, small
         previous_fine, self._fine = self._fine, fine
         if previous is None or previous_fine is None:
@@ -90,7 +90,11 @@ class MotionMeter:
             return Motion(0, 0, 0.0)
         changed = int(np.count_nonzero((np.abs(small - previous) > DELTA) & self._mask))
         drift = int(np.count_nonzero((np.abs(small - self._still) > DELTA) & self._mask))
-        fine_px = int(np.count_nonzero((np.abs(fine - previous_fine) > FINE_DELTA) & self._fine_mask))
+        # The light's flicker and the camera's exposure scale the whole picture: that is no detail changing.
+        mask = self._fine_mask_u8
+        gain = cv2.mean(fine, mask)[0] / max(cv2.mean(previous_fine, mask)[0], 1.0)
+        expected = cv2.convertScaleAbs(previous_fine, alpha=gain)  # whole grey levels, as the frames have
+        fine_px = int(np.count_nonzero((cv2.absdiff(fine, expected) > FINE_DELTA) & self._fine_mask))
         motion = Motion(changed, drift, changed / self._area, fine_px / self._fine_area)
         if motion.moving:
             self._still = small
