@@ -68,9 +68,8 @@ class MotionMeter:
     def __init__(self, region: np.ndarray) -> None:
         h, w = region.shape[:2]
         self._mask = cv2.resize(region, (w // SCALE, h // SCALE), interpolation=cv2.INTER_NEAREST) > 0
-        self._fine_mask_u8 = cv2.resize(region, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST)
-        self._fine_mask = self._fine_mask_u8 > 0
-        self._fine_area = max(int(self._fine_mask.sum()), 1)
+        self._fine_mask = cv2.resize(region, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST)
+        self._fine_area = max(cv2.countNonZero(self._fine_mask), 1)
         self._fine: np.ndarray | None = None
         self._area = max(int(self._mask.sum()), 1)
         self._previous: np.ndarray | None = None
@@ -91,10 +90,11 @@ class MotionMeter:
         changed = int(np.count_nonzero((np.abs(small - previous) > DELTA) & self._mask))
         drift = int(np.count_nonzero((np.abs(small - self._still) > DELTA) & self._mask))
         # The light's flicker and the camera's exposure scale the whole picture: that is no detail changing.
-        mask = self._fine_mask_u8
+        mask = self._fine_mask
         gain = cv2.mean(fine, mask)[0] / max(cv2.mean(previous_fine, mask)[0], 1.0)
         expected = cv2.convertScaleAbs(previous_fine, alpha=gain)  # whole grey levels, as the frames have
-        fine_px = int(np.count_nonzero((cv2.absdiff(fine, expected) > FINE_DELTA) & self._fine_mask))
+        detail = cv2.compare(cv2.absdiff(fine, expected), FINE_DELTA, cv2.CMP_GT)
+        fine_px = cv2.countNonZero(cv2.bitwise_and(detail, mask))
         motion = Motion(changed, drift, changed / self._area, fine_px / self._fine_area)
         if motion.moving:
             self._still = small
