@@ -252,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="rendering processes")
     ap.add_argument("--threads", type=int, default=2, help="CPU threads for PyTorch")
     args = ap.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        ap.error(f"--epochs must be 1 or more, not {args.epochs}")
     if not have_torch("train_tip"):
         return 2
     import torch
@@ -261,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load_or_render(args.data, TRAIN_SEED, scenes, args.workers)
     held = load_or_render(args.data, HELD_OUT_SEED, max(1, args.held_out), args.workers)
     for stage in STAGES:
-        model, errors = train(stage, data, held, args.epochs or stage.epochs, args.seed)
+        epochs = stage.epochs if args.epochs is None else args.epochs
+        model, errors = train(stage, data, held, epochs, args.seed)
         out = args.out / f"tip_{stage.name}.onnx"
         export(model, data[stage.x].shape[1:], out, "patch", "heat")
         print(
