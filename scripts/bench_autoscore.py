@@ -4,7 +4,9 @@
 - Accuracy: seeded visits over tilts 0-60 and rolls 0-360, three darts each, then a takeout. Each visit's
   board is calibrated by the real pipeline on its first frame; the frames go through the agent's throw
   detector and its visit logic (scoring.watcher.apply) as they would in the agent, minus the video codec.
-  A dart counts as right when its segment and multiplier are the truth's. Takeouts are checked too.
+  A dart counts as right when its segment and multiplier are the truth's. Takeouts are checked too. A dart
+  never sticks inside a wire (render_darts.beside_wires); the figures also show the darts whose point lies
+  within NEAR_WIRE_MM of one, where most misses are.
 - False throws: hand-only clips (hands passing in front of the board, no dart moving), per 10 minutes.
 - Fall-outs: visits whose first dart falls out a second after it stuck: right when that dart is corrected
   to MISS and the visit goes on (two more throws, one takeout), with no throw or takeout for the fall.
@@ -44,6 +46,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from render_visit import hand_clip, random_visit, render_visit, write_clip  # noqa: E402
 
 from desktop_receiver.agent import Agent  # noqa: E402
+from desktop_receiver.calibration import board  # noqa: E402
 from desktop_receiver.calibration.pipeline import calibrate  # noqa: E402
 from desktop_receiver.calibration.runner import CalibrationOptions  # noqa: E402
 from desktop_receiver.config import AgentConfig  # noqa: E402
@@ -53,6 +56,7 @@ from desktop_receiver.scoring.watcher import apply  # noqa: E402
 from desktop_receiver.webrtc.peer import PeerOptions  # noqa: E402
 
 TILT_BANDS = ((0, 30), (30, 60.01))
+NEAR_WIRE_MM = 1.0  # a point this close to a wire's centre line is within ~2 image px of the next score
 
 
 @dataclass
@@ -65,6 +69,7 @@ class DartResult:
     scored: str | None
     error_mm: float | None
     latency_s: float | None
+    wire_mm: float | None = None  # the true point's distance from the nearest wire's centre line
 
 
 @dataclass
@@ -140,8 +145,9 @@ def accuracy(figures: Figures, visits: int, deadline: float, first: int = 0) -> 
             error = None
             if got is not None and got.board_mm is not None and t.tip_mm is not None:
                 error = ((got.board_mm[0] - t.tip_mm[0]) ** 2 + (got.board_mm[1] - t.tip_mm[1]) ** 2) ** 0.5
+            wire = abs(board.nearest_wire(t.tip_mm)[0]) if t.tip_mm is not None else None
             figures.darts.append(
-                DartResult(seed, tilt, t.label, got.segment if got else None, error, latency)
+                DartResult(seed, tilt, t.label, got.segment if got else None, error, latency, wire)
             )
         figures.takeouts_expected += sum(e.kind == "takeout-finished" for e in clip.truth)
         figures.takeouts_found += sum(e.name == "takeout-finished" for e in events)
@@ -256,6 +262,9 @@ def report(figures: Figures) -> dict:
     print(f"darts scored right: {_share(darts)}")
     for lo, hi in TILT_BANDS:
         print(f"  tilt {lo}-{min(hi, 60):.0f}: {_share([d for d in darts if lo <= d.tilt < hi])}")
+    near = [d for d in darts if d.wire_mm is not None and d.wire_mm < NEAR_WIRE_MM]
+    far = [d for d in darts if d.wire_mm is not None and d.wire_mm >= NEAR_WIRE_MM]
+    print(f"  point within {NEAR_WIRE_MM:g} mm of a wire: {_share(near)}, farther: {_share(far)}")
     print(f"darts not found: {sum(d.scored is None for d in darts)}, extra throws: {figures.extra_throws}")
     if errors:
         print(

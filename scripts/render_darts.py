@@ -92,6 +92,24 @@ def random_dart(rng: np.random.Generator) -> Dart:
     )
 
 
+WIRE_MARGIN_MM = 0.05  # past the wire's edge: off one wire at a crossing must not be back in the other
+
+
+def beside_wires(tip: tuple[float, float]) -> tuple[float, float]:
+    """Where a dart thrown at the board point ``tip`` (mm) sticks: a steel point that meets a wire slides
+    off it to the side it came down on (or bounces out), it never enters the board inside the wire. So a
+    tip within half the wire's width of a wire's centre line moves, across it, to the wire's edge; any other
+    stays. (A point sitting on a wire's centre line, which random_dart may draw, has no right score.)"""
+    p = np.asarray(tip, dtype=np.float64)
+    edge = board.WIRE_WIDTH_MM / 2
+    for _ in range(4):
+        d, normal = board.nearest_wire(p)
+        if abs(d) >= edge:
+            break
+        p = p + (math.copysign(edge + WIRE_MARGIN_MM, d) - d) * normal
+    return float(p[0]), float(p[1])
+
+
 def _pick(rng: np.random.Generator, colours: tuple[tuple[int, int, int], ...]) -> tuple[int, int, int]:
     return colours[int(rng.integers(0, len(colours)))]
 

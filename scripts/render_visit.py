@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from render_board import RenderParams, random_params  # noqa: E402
-from render_darts import Dart, random_dart  # noqa: E402
+from render_darts import Dart, beside_wires, random_dart  # noqa: E402
 from render_timeline import Frames, TruthEvent, VisitTimeline  # noqa: E402
 from y4m_io import write_frames  # noqa: E402
 
@@ -197,11 +197,11 @@ def random_visit(
     falls_out: bool = False,
     knocks: bool = False,
 ) -> VisitPlan:
-    """A seeded visit for benchmarks: a random camera (see _camera), 3 random darts (the 2nd a bouncer if
-    ``bouncer``; the 1st falls out a second after it stuck if ``falls_out``; the 2nd lands next to the 1st
-    and knocks it to another angle if ``knocks``), then a takeout."""
+    """A seeded visit for benchmarks: a random camera (see _camera), 3 random darts, none inside a wire (the
+    2nd a bouncer if ``bouncer``; the 1st falls out a second after it stuck if ``falls_out``; the 2nd lands
+    next to the 1st and knocks it to another angle if ``knocks``), then a takeout."""
     rng = np.random.default_rng([seed, 27_183])
-    darts: list[Dart | Bouncer | FallsOut | Knocks] = [random_dart(rng) for _ in range(3)]
+    darts: list[Dart | Bouncer | FallsOut | Knocks] = [_thrown(random_dart(rng)) for _ in range(3)]
     if bouncer:
         darts[1] = Bouncer(darts[1])
     if falls_out:
@@ -217,12 +217,17 @@ def random_visit(
     )
 
 
+def _thrown(dart: Dart) -> Dart:
+    """``dart`` where a thrown one sticks: beside a wire, never in it (render_darts.beside_wires)."""
+    return replace(dart, tip=beside_wires(dart.tip))
+
+
 def _knocking(rng: np.random.Generator, hit: Dart, dart: Dart) -> Knocks:
     """``dart`` moved to land 10-25 mm from ``hit``'s point (on the board), knocking it by 8-20 degrees."""
     away = rng.uniform(10, 25) * np.array([math.cos(a := rng.uniform(0, 2 * math.pi)), math.sin(a)])
     tip = np.clip(np.add(hit.tip, away), -160, 160)
     return Knocks(
-        replace(dart, tip=(float(tip[0]), float(tip[1]))),
+        _thrown(replace(dart, tip=(float(tip[0]), float(tip[1])))),
         earlier=1,
         tilt_deg=float(min(40.0, hit.tilt_deg + rng.uniform(8, 20))),
         azimuth_deg=float(hit.azimuth_deg + rng.uniform(-40, 40)),

@@ -98,6 +98,22 @@ def degrees_from_wire(angle_deg: np.ndarray | float) -> np.ndarray:
     return SEGMENT_DEG / 2 - np.abs(from_centre)
 
 
+def nearest_wire(xy: np.ndarray | tuple[float, float]) -> tuple[float, np.ndarray]:
+    """The wire nearest to the board point ``xy`` (mm), where one score ends and the next begins: the signed
+    distance (mm) of ``xy`` from its centre line and the unit normal along which that distance grows. The
+    ring wires (RING_RADII) and the radial wires between the outer bull and the outer double wire."""
+    p = np.asarray(xy, dtype=np.float64)
+    r, angle = (float(v) for v in board_to_polar(p))
+    ring = min(RING_RADII, key=lambda radius: abs(r - radius))
+    best = (r - ring, p / r if r > 0 else np.array([0.0, -1.0]))
+    if R_OUTER_BULL <= r <= R_DOUBLE_OUTER:
+        w = np.radians(float(wire_angle(round(angle / SEGMENT_DEG - 0.5))))
+        normal = np.array([np.cos(w), np.sin(w)])  # clockwise across the wire
+        if abs(float(p @ normal)) < abs(best[0]):
+            best = (float(p @ normal), normal)
+    return best
+
+
 def boundary_angle(left: int, right: int) -> float:
     """Board angle of the wire between two neighbouring segments, e.g. (5, 20) -> -9 (i.e. 351) degrees."""
     i, j = SEGMENTS.index(left), SEGMENTS.index(right)

@@ -59,6 +59,27 @@ def test_colours_alternate_with_red_on_twenty():
     assert not board.is_red_segment(board.SEGMENTS.index(5))
 
 
+@pytest.mark.parametrize(
+    ("xy", "distance", "normal"),
+    [
+        (board.polar_to_board(50, 9), 0.0, (np.cos(np.radians(9)), np.sin(np.radians(9)))),  # the 20/1 wire
+        (board.polar_to_board(50, 10), 50 * np.sin(np.radians(1)), None),  # clockwise of it: positive
+        (board.polar_to_board(100, 350.8), -100 * np.sin(np.radians(0.2)), None),  # the 5/20 wire at 351
+        ((0.0, -(board.R_TREBLE_OUTER + 0.3)), 0.3, (0.0, -1.0)),  # just outside the treble's outer wire
+        ((3.0, 0.0), 3.0 - board.R_INNER_BULL, (1.0, 0.0)),  # inside the inner bull: its ring wire
+        (board.polar_to_board(board.R_OUTER_BULL - 0.2, 9), -0.2, None),  # no radial wire inside the bull
+    ],
+)
+def test_nearest_wire(xy, distance, normal):
+    d, n = board.nearest_wire(xy)
+    assert d == pytest.approx(distance, abs=1e-9)
+    assert np.linalg.norm(n) == pytest.approx(1.0)
+    if normal is not None:
+        assert n == pytest.approx(normal)
+    # The normal points to where the distance grows: a step along it moves off (or across) the wire.
+    assert board.nearest_wire(np.asarray(xy) + 0.01 * n)[0] == pytest.approx(d + 0.01, abs=1e-6)
+
+
 def test_deepdarts_calibration_points_on_the_outer_double_wire():
     points = board.calibration_points()
     assert list(points) == ["bull", "5/20", "13/6", "17/3", "8/11"]

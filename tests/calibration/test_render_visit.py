@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from desktop_receiver.calibration import board
 from desktop_receiver.calibration.homography import project
 from tests.renderer import load_script
 
@@ -171,6 +172,23 @@ def test_random_visits_span_the_benchmark_cameras():
     assert isinstance(knocks, rv.Knocks) and knocks.earlier == 1
     assert 10 <= np.hypot(*np.subtract(knocks.dart.tip, plans[3].darts[0].tip)) <= 25
     assert len({p.darts[0].tip for p in plans}) == 40
+
+
+def test_a_thrown_dart_sticks_beside_a_wire_not_in_it():
+    rd = load_script("render_darts")
+    edge = board.WIRE_WIDTH_MM / 2
+    on_wire = board.polar_to_board(60, 9 + 0.1)  # 0.1 mm clockwise of the 20/1 wire's centre line
+    moved = rd.beside_wires(tuple(on_wire))
+    d, _ = board.nearest_wire(moved)
+    assert edge <= d <= edge + 0.1  # to the wire's edge, on the side it came down on
+    assert np.hypot(*np.subtract(moved, on_wire)) < edge
+    crossing = board.polar_to_board(board.R_TREBLE_OUTER, 9)  # where a ring wire crosses a radial one
+    assert abs(board.nearest_wire(rd.beside_wires(tuple(crossing)))[0]) >= edge
+    clear = tuple(float(v) for v in board.polar_to_board(60, 18))  # the middle of the 1's single
+    assert rd.beside_wires(clear) == clear
+    tips = [d.tip for seed in range(200) for d in rv.random_visit(seed).darts]
+    tips.append(rv.random_visit(3, knocks=True).darts[1].dart.tip)
+    assert min(abs(board.nearest_wire(t)[0]) for t in tips) >= edge
 
 
 def test_cli_writes_a_hand_clip(tmp_path, capsys):
