@@ -23,6 +23,7 @@ from desktop_receiver.calibration.homography import project  # noqa: E402
 from desktop_receiver.calibration.lens import Lens  # noqa: E402
 
 FACETS = 12  # around a cylinder
+POINT_RADIUS_MM = 0.35  # the steel point's radius where it enters the board (1 mm where the barrel starts)
 SHIFT = 4  # cv2.fillPoly sub-pixel bits
 STEEL = (200, 202, 205)
 BARRELS = ((150, 152, 156), (95, 98, 104), (60, 62, 66), (70, 150, 200))  # tungsten, dark, black, brass
@@ -97,11 +98,12 @@ WIRE_MARGIN_MM = 0.05  # past the wire's edge: off one wire at a crossing must n
 
 def beside_wires(tip: tuple[float, float]) -> tuple[float, float]:
     """Where a dart thrown at the board point ``tip`` (mm) sticks: a steel point that meets a wire slides
-    off it to the side it came down on (or bounces out), it never enters the board inside the wire. So a
-    tip within half the wire's width of a wire's centre line moves, across it, to the wire's edge; any other
-    stays. (A point sitting on a wire's centre line, which random_dart may draw, has no right score.)"""
+    off it to the side it came down on (or bounces out); it never enters the board in the wire, nor with its
+    steel over the wire's. So a tip closer to a wire's centre line than half the wire's width plus the
+    point's radius moves, across it, to where the point touches the wire; any other stays. (random_dart
+    draws points anywhere: one on a wire's centre line has no right score.)"""
     p = np.asarray(tip, dtype=np.float64)
-    edge = board.WIRE_WIDTH_MM / 2
+    edge = board.WIRE_WIDTH_MM / 2 + POINT_RADIUS_MM
     for _ in range(4):
         d, normal = board.nearest_wire(p)
         if abs(d) >= edge:
@@ -143,7 +145,7 @@ def _polygons(d: Dart) -> list[_Poly]:
     b0, b1 = out, out + d.barrel_mm
     s1 = b1 + d.shaft_mm
     profile = [  # (s from, s to, radius from, radius to, colour, shine, far)
-        (0.0, out, 0.35, 1.0, STEEL, 0.8, False),
+        (0.0, out, POINT_RADIUS_MM, 1.0, STEEL, 0.8, False),
         (b0, b0 + 0.15 * d.barrel_mm, 0.55 * rb, rb, d.barrel_colour, 0.6, False),
         (b0 + 0.15 * d.barrel_mm, b1 - 0.1 * d.barrel_mm, rb, rb, d.barrel_colour, 0.6, False),
         (b1 - 0.1 * d.barrel_mm, b1, rb, 0.7 * rb, d.barrel_colour, 0.6, False),

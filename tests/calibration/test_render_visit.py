@@ -176,7 +176,7 @@ def test_random_visits_span_the_benchmark_cameras():
 
 def test_a_thrown_dart_sticks_beside_a_wire_not_in_it():
     rd = load_script("render_darts")
-    edge = board.WIRE_WIDTH_MM / 2
+    edge = board.WIRE_WIDTH_MM / 2 + rd.POINT_RADIUS_MM  # the point's steel clear of the wire's
     on_wire = board.polar_to_board(60, 9 + 0.1)  # 0.1 mm clockwise of the 20/1 wire's centre line
     moved = rd.beside_wires(tuple(on_wire))
     d, _ = board.nearest_wire(moved)
