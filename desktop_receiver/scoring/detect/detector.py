@@ -157,13 +157,15 @@ class ThrowDetector:
     def _refresh(self, index: int) -> None:
         """A still scene that stays still replaces the reference now and then: the picture of a video
         stream sharpens after the encoder's start or a motion, and the light drifts; a dart always comes
-        with motion, so nothing new is hidden in it."""
+        with motion, so nothing new is hidden in it. The empty board's picture follows the light too, but
+        only while no dart is in: a dart that leaves little in that coarse picture (a grey one seen steeply)
+        would become part of the "empty" board, and the board emptied by the takeout would no longer match."""
         if index - self._reference_index < REFRESH_FRAMES:
             return
         self._reference, self._reference_index = self._still.average(), index
         assert self._empty is not None
         picture = self._picture(self._reference)
-        if picture.matches(self._empty):
+        if not self._tips and picture.matches(self._empty):
             self._empty = picture
 
     def _take_reference(self) -> list[Observation]:
@@ -201,6 +203,11 @@ class ThrowDetector:
         empty = not first and picture.matches(self._empty)
         gone = not (empty or first) and self._empty.went_back(self._picture(before), picture)
         hand = self._hand_stayed or self._hand_frames >= HAND_FRAMES
+        if (empty or gone) and not hand and self._tips and self._covered_dart(result) is None:
+            # A dart falls out from where it stuck, so a change off every earlier dart's point is a new
+            # dart whose colours are close to the board's (a grey dart seen steeply: the coarse picture
+            # missed it).
+            empty = gone = False
         if not (hand or empty or gone) and self._knocked(result):
             knock = analyse_knock(self._calibration, before, after, self._tips, self._cache)
             # With no other dart in the change, a dart at an earlier one's point landed beside it.
@@ -218,9 +225,7 @@ class ThrowDetector:
             elif kind == "empty":
                 self._tips.clear()
             elif kind == "fell-out":
-                assert self._cache is not None
-                points = self._cache.to_image(np.array(self._tips, np.float64).reshape(-1, 2))
-                gone = most_covered(result.mask, points.tolist())
+                gone = self._covered_dart(result)
                 self._tips = [t for i, t in enumerate(self._tips) if i != gone]
             return [Observation(kind, frames, result, before, after)]
 
@@ -230,6 +235,12 @@ class ThrowDetector:
         if result.kind == "dart" and gone:
             return seen("changed" if hand else "fell-out")  # a dart's shape, but a dart gone
         return seen(result.kind if result.kind == "dart" else "changed")
+
+    def _covered_dart(self, result: Analysis) -> int | None:
+        """The index (into the darts in) of the dart whose point the change covers most; None: none."""
+        assert self._cache is not None
+        points = self._cache.to_image(np.array(self._tips, np.float64).reshape(-1, 2))
+        return most_covered(result.mask, points.tolist())
 
     def _knocked(self, result: Analysis) -> bool:
         """Whether a change that came with no hand may be a throw that knocked an earlier dart: no single
